@@ -1,0 +1,53 @@
+"""Domain errors of the engine. ``str(error)`` is one line a user can act on."""
+
+
+class EngineError(Exception):
+    """Base class: the render or check cannot go on, for the reason in the message."""
+
+    default_message = "The render engine could not process this input."
+
+    def __init__(self, message: str | None = None):
+        text = " ".join((message or self.default_message).split())
+        super().__init__(text)
+
+
+class NotAnImage(EngineError):
+    default_message = "The file is not an image we can read; upload a JPEG or PNG photo."
+
+
+class NoFaceFound(EngineError):
+    default_message = "No face was found; upload a well-lit, front-facing photo of one person."
+
+
+class MultipleFacesFound(EngineError):
+    default_message = "More than one face was found; upload a photo that shows only one person."
+
+
+class FaceTooSmall(EngineError):
+    default_message = (
+        "The face is too small; upload a closer photo where the face fills more of it."
+    )
+
+
+class CorruptAudio(EngineError):
+    default_message = "The audio file cannot be read; upload a WAV recording."
+
+
+class SilentAudio(EngineError):
+    default_message = "No speech was heard in the recording; record again closer to the microphone."
+
+
+class AudioTooShort(EngineError):
+    default_message = "The recording is too short; record at least a few seconds of speech."
+
+
+class EmptyScript(EngineError):
+    default_message = "The script has no words to speak; write at least one sentence."
+
+
+class RenderCancelled(EngineError):
+    default_message = "The render was cancelled."
+
+
+class ToolMissing(EngineError):
+    default_message = "A program the engine needs is not installed (ffmpeg or festival)."

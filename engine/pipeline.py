@@ -1,0 +1,169 @@
+"""The render pipeline. The order of stages is visible in ``render``:
+
+voice (script -> speech) -> face (portrait + speech -> frames) -> label (visible badge on every
+frame) -> encode (H.264/AAC MP4 with synthetic-media tags). Face, label and encode run frame by
+frame, so a long video is never held in memory. Invisible watermark and C2PA are later stages.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from engine.audio import pad_with_silence, read_wav, write_wav
+from engine.encode import VideoEncoder, synthetic_metadata
+from engine.face import get_face_engine, inspect_portrait
+from engine.label import apply_label, make_badge
+from engine.spec import RenderResult, RenderSpec
+from engine.voice import get_voice_engine
+
+Progress = Callable[[str, float], None]
+
+VOICE_SHARE = 0.1  # share of the whole render reported for the voice stage
+FRAMES_SHARE = 0.87  # face + label + encode, frame by frame
+
+
+def render(
+    spec: RenderSpec, out_path: str | Path, progress: Progress | None = None
+) -> RenderResult:
+    """Render ``spec`` to an MP4 at ``out_path``.
+
+    ``progress(stage, fraction)`` is called often with the fraction (0..1) of the whole render;
+    if it raises (e.g. RenderCancelled) the render stops, partial output is removed, and the
+    exception propagates. Nothing is written at ``out_path`` until the video is complete.
+    """
+    report = progress or (lambda stage, fraction: None)
+    stage_seconds = {"voice": 0.0, "face": 0.0, "label": 0.0, "encode": 0.0}
+    out_path = Path(out_path)
+    with tempfile.TemporaryDirectory(prefix="likeness-render-") as tmp:
+        # 1. Voice: the script spoken, then framed by silence while the presenter idles.
+        report("voice", 0.0)
+        started = time.perf_counter()
+        voice = get_voice_engine(spec.voice_engine)
+        speech = voice.speak(spec.script_text, spec.voice_sample_paths, f"{tmp}/speech.wav")
+        samples, rate = read_wav(speech.wav_path)
+        track = pad_with_silence(samples, rate, spec.lead_in_seconds, spec.tail_seconds)
+        track_path = f"{tmp}/track.wav"
+        write_wav(track_path, track, rate)
+        words = _shift(speech.words, spec.lead_in_seconds)
+        phonemes = _shift(speech.phonemes, spec.lead_in_seconds)
+        stage_seconds["voice"] = time.perf_counter() - started
+        report("voice", VOICE_SHARE)
+
+        # 2-4. Face, label and encode, streamed frame by frame.
+        started = time.perf_counter()
+        landmarks = spec.portrait_landmarks or inspect_portrait(spec.portrait_path).landmarks
+        stage_seconds["face"] += time.perf_counter() - started
+        frames = write_talking_head(
+            out_path,
+            portrait_path=spec.portrait_path,
+            landmarks=landmarks,
+            audio_wav=track_path,
+            fps=spec.fps,
+            size=(spec.width, spec.height),
+            face_engine=spec.face_engine,
+            label_text=spec.label_text,
+            metadata=spec.metadata,
+            words=words,
+            phonemes=phonemes,
+            progress=report,
+            stage_seconds=stage_seconds,
+        )
+    audio_seconds = len(track) / rate
+    return RenderResult(
+        video_path=str(out_path),
+        video_seconds=round(frames / spec.fps, 3),
+        audio_seconds=round(audio_seconds, 3),
+        frames=frames,
+        fps=spec.fps,
+        width=spec.width,
+        height=spec.height,
+        stage_seconds={k: round(v, 3) for k, v in stage_seconds.items()},
+        words=words,
+        voice_engine=voice.name,
+        face_engine=spec.face_engine,
+    )
+
+
+def write_talking_head(
+    out_path: str | Path,
+    *,
+    portrait_path: str,
+    landmarks: Sequence[Sequence[float]],
+    audio_wav: str,
+    fps: int,
+    size: tuple[int, int],
+    face_engine: str = "warp",
+    label_text: str = "AI-generated",
+    metadata: dict[str, str] | None = None,
+    words: Sequence[tuple[str, float, float]] | None = None,
+    phonemes: Sequence[tuple[str, float, float]] | None = None,
+    progress: Progress | None = None,
+    stage_seconds: dict[str, float] | None = None,
+    start_fraction: float = VOICE_SHARE,
+) -> int:
+    """Animate the portrait to the audio, label every frame, encode; returns the frame count.
+
+    The MP4 is written beside ``out_path`` and moved into place only when complete.
+    """
+    report = progress or (lambda stage, fraction: None)
+    seconds = stage_seconds if stage_seconds is not None else {}
+    for stage in ("face", "label", "encode"):
+        seconds.setdefault(stage, 0.0)
+    out_path = Path(out_path)
+    partial = out_path.with_name(f".{out_path.name}.partial")
+    width, height = size
+    engine = get_face_engine(face_engine)
+    share = FRAMES_SHARE + VOICE_SHARE - start_fraction
+    frames: Iterator[np.ndarray] = iter(
+        engine.animate(
+            portrait_path,
+            landmarks,
+            audio_wav,
+            fps,
+            size,
+            words=words,
+            phonemes=phonemes,
+            progress=lambda f: report("face", start_fraction + share * f),
+        )
+    )
+    badge = make_badge(label_text, width, height)
+    report("label", start_fraction)
+    encoder = VideoEncoder(
+        partial, width, height, fps, audio_wav, synthetic_metadata(label_text, metadata)
+    )
+    count = 0
+    try:
+        while True:
+            tick = time.perf_counter()
+            frame = next(frames, None)
+            tock = time.perf_counter()
+            seconds["face"] += tock - tick
+            if frame is None:
+                break
+            apply_label(frame, badge)
+            tick = time.perf_counter()
+            seconds["label"] += tick - tock
+            encoder.write(frame)
+            seconds["encode"] += time.perf_counter() - tick
+            count += 1
+        report("encode", FRAMES_SHARE + VOICE_SHARE)
+        tick = time.perf_counter()
+        encoder.finish()
+        seconds["encode"] += time.perf_counter() - tick
+        os.replace(partial, out_path)
+    except BaseException:
+        encoder.abort()
+        partial.unlink(missing_ok=True)
+        raise
+    report("encode", 1.0)
+    return count
+
+
+def _shift(timings, offset: float) -> list[tuple[str, float, float]]:
+    return [(label, round(s + offset, 4), round(e + offset, 4)) for label, s, e in timings]

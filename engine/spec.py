@@ -1,0 +1,76 @@
+"""What a render is asked to make (RenderSpec) and what it made (RenderResult): plain JSON data."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+Word = tuple[str, float, float]  # (word, start seconds, end seconds)
+
+
+@dataclass
+class RenderSpec:
+    """Everything one render needs. Paths are local files; sizes in pixels; times in seconds."""
+
+    script_text: str
+    portrait_path: str
+    voice_sample_paths: list[str] = field(default_factory=list)
+    # Pixel coordinates [x, y] in the portrait, mediapipe 478-point layout; None: detect them.
+    portrait_landmarks: list[list[float]] | None = None
+    width: int = 512
+    height: int = 512
+    fps: int = 25
+    label_text: str = "AI-generated"
+    voice_engine: str = "festival"
+    face_engine: str = "warp"
+    lead_in_seconds: float = 0.4
+    tail_seconds: float = 0.6
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RenderSpec:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"Unknown render spec fields: {', '.join(unknown)}")
+        spec = cls(**data)
+        spec.voice_sample_paths = [str(p) for p in spec.voice_sample_paths]
+        spec.metadata = {str(k): str(v) for k, v in spec.metadata.items()}
+        return spec
+
+    @classmethod
+    def from_json(cls, text: str) -> RenderSpec:
+        return cls.from_dict(json.loads(text))
+
+
+@dataclass
+class RenderResult:
+    """What a render produced. ``stage_seconds`` holds wall time per stage."""
+
+    video_path: str
+    video_seconds: float
+    audio_seconds: float
+    frames: int
+    fps: int
+    width: int
+    height: int
+    stage_seconds: dict[str, float]
+    words: list[Word]
+    voice_engine: str
+    face_engine: str
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["words"] = [[w, s, e] for w, s, e in self.words]
+        return data
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)

@@ -1,0 +1,72 @@
+"""Voice stage: text to speech in the subject's voice, with word and phoneme timings.
+
+Engines are plugins chosen by name (``get_voice_engine("festival")``), each a ``VoiceEngine``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from engine.voice.samples import VoiceSampleReport, inspect_voice_sample
+
+Timing = tuple[str, float, float]  # (label, start seconds, end seconds)
+
+
+@dataclass
+class Speech:
+    """Speech written to ``wav_path`` (mono PCM) with optional word and phoneme timings."""
+
+    wav_path: str
+    seconds: float
+    sample_rate: int
+    words: list[Timing] = field(default_factory=list)
+    phonemes: list[Timing] = field(default_factory=list)
+
+
+class VoiceEngine(Protocol):
+    name: str
+
+    def speak(self, text: str, voice_sample_paths: Sequence[str], out_wav: str) -> Speech:
+        """Speak ``text`` toward the voice of the samples, write a WAV to ``out_wav``."""
+        ...
+
+
+_REGISTRY: dict[str, Callable[[], VoiceEngine]] = {}
+
+
+def register_voice_engine(name: str, factory: Callable[[], VoiceEngine]) -> None:
+    _REGISTRY[name] = factory
+
+
+def voice_engine_names() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def get_voice_engine(name: str) -> VoiceEngine:
+    """The voice engine registered as ``name``; ValueError lists the known names."""
+    if name not in _REGISTRY:
+        known = ", ".join(voice_engine_names())
+        raise ValueError(f"Unknown voice engine '{name}'; choose one of: {known}.")
+    return _REGISTRY[name]()
+
+
+def _festival() -> VoiceEngine:
+    from engine.voice.festival import FestivalVoice
+
+    return FestivalVoice()
+
+
+register_voice_engine("festival", _festival)
+
+__all__ = [
+    "Speech",
+    "Timing",
+    "VoiceEngine",
+    "VoiceSampleReport",
+    "get_voice_engine",
+    "inspect_voice_sample",
+    "register_voice_engine",
+    "voice_engine_names",
+]
