@@ -1,0 +1,144 @@
+"""``python -m engine``: render, speak, animate and probe from the command line.
+
+Each command prints one JSON object on stdout; bad input exits with status 2 and one line on
+stderr that says what to fix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from engine import __version__
+from engine.errors import EngineError
+
+
+def _cmd_render(args: argparse.Namespace) -> dict:
+    from engine.pipeline import render
+    from engine.spec import RenderSpec
+
+    spec_path = Path(args.spec)
+    if not spec_path.is_file():
+        raise EngineError(f"The spec file {spec_path} does not exist.")
+    try:
+        spec = RenderSpec.from_json(spec_path.read_text())
+    except (ValueError, TypeError) as error:
+        message = f"The spec file {spec_path.name} is not a valid render spec: {error}"
+        raise EngineError(message) from error
+    return render(spec, args.out).to_dict()
+
+
+def _cmd_speak(args: argparse.Namespace) -> dict:
+    from engine.voice import get_voice_engine
+
+    for sample in args.voice_sample:
+        if not Path(sample).is_file():
+            raise EngineError(f"The voice sample {sample} does not exist.")
+    engine = get_voice_engine(args.engine)
+    speech = engine.speak(args.text, args.voice_sample, args.out)
+    timings = Path(args.out).with_suffix(".json")
+    timings.write_text(
+        json.dumps({"words": speech.words, "phonemes": speech.phonemes}, indent=1) + "\n"
+    )
+    return {
+        "duration": round(speech.seconds, 3),
+        "engine": engine.name,
+        "sample_rate": speech.sample_rate,
+        "wav": str(args.out),
+        "timings": str(timings),
+        "words": len(speech.words),
+    }
+
+
+def _cmd_animate(args: argparse.Namespace) -> dict:
+    from engine.audio import read_wav
+    from engine.face import inspect_portrait
+    from engine.pipeline import write_talking_head
+
+    samples, rate = read_wav(args.audio)
+    if args.landmarks:
+        landmarks = json.loads(Path(args.landmarks).read_text())
+    else:
+        landmarks = inspect_portrait(args.portrait).landmarks
+    frames = write_talking_head(
+        args.out,
+        portrait_path=args.portrait,
+        landmarks=landmarks,
+        audio_wav=args.audio,
+        fps=args.fps,
+        size=(args.size, args.size),
+        face_engine=args.engine,
+        start_fraction=0.0,
+    )
+    return {
+        "frames": frames,
+        "fps": args.fps,
+        "seconds": round(frames / args.fps, 3),
+        "audio_seconds": round(len(samples) / rate, 3),
+        "video": str(args.out),
+    }
+
+
+def _cmd_probe(args: argparse.Namespace) -> dict:
+    from engine.probe import probe
+
+    return probe(args.file)
+
+
+def _cmd_demo(args: argparse.Namespace) -> dict:
+    from engine.demo import write_demo_assets
+
+    assets = write_demo_assets(args.dir or tempfile.mkdtemp(prefix="likeness-demo-"))
+    return {"portrait": assets.portrait_path, "voice_sample": assets.voice_sample_path}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m engine", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"Likeness engine {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    render = commands.add_parser("render", help="a whole render from a spec JSON file")
+    render.add_argument("spec")
+    render.add_argument("out")
+    render.set_defaults(run=_cmd_render)
+
+    speak = commands.add_parser("speak", help="speech in the voice of the samples")
+    speak.add_argument("--text", required=True)
+    speak.add_argument("--voice-sample", action="append", default=[])
+    speak.add_argument("--out", required=True)
+    speak.add_argument("--engine", default="festival")
+    speak.set_defaults(run=_cmd_speak)
+
+    animate = commands.add_parser("animate", help="a talking head from one photo and audio")
+    animate.add_argument("--portrait", required=True)
+    animate.add_argument("--audio", required=True)
+    animate.add_argument("--out", required=True)
+    animate.add_argument("--engine", default="warp")
+    animate.add_argument("--fps", type=int, default=25)
+    animate.add_argument("--size", type=int, default=512)
+    animate.add_argument("--landmarks", help="JSON file of [x, y] landmarks (skip detection)")
+    animate.set_defaults(run=_cmd_animate)
+
+    probe = commands.add_parser("probe", help="what a file says about itself")
+    probe.add_argument("file")
+    probe.set_defaults(run=_cmd_probe)
+
+    demo = commands.add_parser("demo-assets", help="write the drawn demo presenter and voice")
+    demo.add_argument("--dir")
+    demo.set_defaults(run=_cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        result = args.run(args)
+    except (EngineError, ValueError, OSError) as error:
+        message = " ".join(str(error).split()) or type(error).__name__
+        print(f"error: {message}", file=sys.stderr)
+        return 2
+    print(json.dumps(result, indent=1))
+    return 0
