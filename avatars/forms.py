@@ -1,0 +1,102 @@
+import tempfile
+from pathlib import PurePath
+
+from django import forms
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
+
+from consent.models import ConsentGrant
+from engine.errors import EngineError
+from engine.face import inspect_portrait
+from engine.voice import inspect_voice_sample
+
+PORTRAIT_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp")
+VOICE_EXTENSIONS = (".wav",)
+
+
+def check_upload(upload, *, extensions: tuple[str, ...], max_bytes: int, what: str) -> None:
+    """Cheap checks before any decoding: extension, emptiness, size."""
+    suffix = PurePath(upload.name).suffix.lower()
+    if suffix not in extensions:
+        raise forms.ValidationError(
+            f"The {what} must be a {' or '.join(e.lstrip('.').upper() for e in extensions)} file; "
+            f"“{upload.name}” is not."
+        )
+    if upload.size > max_bytes:
+        raise forms.ValidationError(
+            f"The {what} is {filesizeformat(upload.size)}; "
+            f"the limit is {filesizeformat(max_bytes)}."
+        )
+
+
+def inspect_upload(upload, inspect, **kwargs):
+    """Run an engine check on an upload via a temporary file; engine errors become form errors."""
+    suffix = PurePath(upload.name).suffix.lower()
+    with tempfile.NamedTemporaryFile(suffix=suffix) as handle:
+        for chunk in upload.chunks():
+            handle.write(chunk)
+        handle.flush()
+        try:
+            return inspect(handle.name, **kwargs)
+        except EngineError as error:
+            raise forms.ValidationError(str(error)) from error
+        finally:
+            upload.seek(0)
+
+
+class AvatarForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    grant = forms.ModelChoiceField(
+        queryset=ConsentGrant.objects.none(),
+        label="Consent",
+        help_text="Only signed consents can carry an avatar.",
+        error_messages={"invalid_choice": "Choose a signed consent of this workspace."},
+    )
+    portrait = forms.FileField(
+        help_text="A well-lit, frontal photo of the subject alone (JPG, PNG or WebP).",
+        widget=forms.ClearableFileInput(attrs={"accept": ",".join(PORTRAIT_EXTENSIONS)}),
+    )
+    voice_sample = forms.FileField(
+        help_text="A WAV recording of the subject speaking, alone, in a quiet room.",
+        widget=forms.ClearableFileInput(attrs={"accept": ",".join(VOICE_EXTENSIONS)}),
+    )
+
+    def __init__(self, *args, workspace, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["grant"].queryset = ConsentGrant.objects.filter(
+            workspace=workspace, status=ConsentGrant.Status.ACTIVE
+        ).select_related("subject")
+        self.fields["grant"].label_from_instance = lambda g: (
+            f"{g.subject.full_name} — signed {g.signed_at:%Y-%m-%d}, "
+            f"valid until {g.valid_until:%Y-%m-%d}"
+        )
+
+    def clean_portrait(self):
+        upload = self.cleaned_data["portrait"]
+        check_upload(
+            upload,
+            extensions=PORTRAIT_EXTENSIONS,
+            max_bytes=settings.MAX_PORTRAIT_BYTES,
+            what="portrait",
+        )
+        self.portrait_report = inspect_upload(upload, inspect_portrait)
+        return upload
+
+    def clean_voice_sample(self):
+        upload = self.cleaned_data["voice_sample"]
+        check_upload(
+            upload,
+            extensions=VOICE_EXTENSIONS,
+            max_bytes=settings.MAX_VOICE_SAMPLE_BYTES,
+            what="voice sample",
+        )
+        report = inspect_upload(
+            upload, inspect_voice_sample, min_seconds=settings.MIN_VOICE_SAMPLE_SECONDS
+        )
+        if report.seconds > settings.MAX_VOICE_SAMPLE_SECONDS:
+            raise forms.ValidationError(
+                f"The voice sample lasts {report.seconds:.0f} s; the limit is "
+                f"{settings.MAX_VOICE_SAMPLE_SECONDS} s."
+            )
+        self.voice_report = report
+        return upload

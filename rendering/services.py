@@ -1,0 +1,158 @@
+"""Render workflows: submit (web) and run (worker). Both ask the consent policy first."""
+
+import logging
+import shutil
+import tempfile
+import time
+from pathlib import Path, PurePath
+
+from django.conf import settings
+from django.core.files import File
+from django.db import transaction
+from django.utils import timezone
+
+from engine.errors import EngineError, RenderCancelled
+from engine.pipeline import render
+from engine.spec import RenderSpec
+from rendering.models import RenderJob, Video
+
+log = logging.getLogger(__name__)
+
+# Progress is written at most this often, so a fast engine never floods the database.
+PROGRESS_INTERVAL_SECONDS = 0.5
+
+
+class RenderRefused(Exception):
+    """The render may not start; the message says why, for the user."""
+
+
+@transaction.atomic
+def submit_render(*, workspace, user, avatar, script, purpose: str) -> RenderJob:
+    if avatar.workspace_id != workspace.pk or script.workspace_id != workspace.pk:
+        raise RenderRefused("The avatar and the script must belong to this workspace.")
+    decision = avatar.render_decision(purpose=purpose, at=timezone.now())
+    if not decision:
+        raise RenderRefused(decision.reason)
+    job = RenderJob.objects.create(
+        workspace=workspace,
+        avatar=avatar,
+        script=script,
+        script_text=script.body,
+        purpose=purpose,
+        width=settings.RENDER_WIDTH,
+        height=settings.RENDER_HEIGHT,
+        fps=settings.RENDER_FPS,
+        created_by=user,
+    )
+    transaction.on_commit(lambda: enqueue_render(job.pk))
+    return job
+
+
+def enqueue_render(job_id: int) -> None:
+    from rendering.tasks import render_job
+
+    result = render_job.enqueue(job_id)
+    RenderJob.objects.filter(pk=job_id).update(task_id=str(result.id))
+
+
+@transaction.atomic
+def cancel_render(job: RenderJob, *, reason: str) -> bool:
+    return job.cancel(reason)
+
+
+def _copy_to_local(field_file, folder: Path, stem: str) -> Path:
+    """Storage may be remote (S3): the engine gets plain local paths."""
+    target = folder / f"{stem}{PurePath(field_file.name).suffix.lower()}"
+    with field_file.open("rb") as source, open(target, "wb") as out:
+        shutil.copyfileobj(source, out)
+    return target
+
+
+def build_spec(job: RenderJob, *, portrait: Path, voice_sample: Path) -> RenderSpec:
+    avatar = job.avatar
+    return RenderSpec(
+        script_text=job.script_text,
+        portrait_path=str(portrait),
+        voice_sample_paths=[str(voice_sample)],
+        portrait_landmarks=avatar.face_landmarks,
+        width=job.width,
+        height=job.height,
+        fps=job.fps,
+        voice_engine=settings.VOICE_ENGINE,
+        face_engine=settings.FACE_ENGINE,
+        metadata={
+            "likeness_render_job": str(job.pk),
+            "likeness_site": settings.SITE_NAME,
+            "likeness_workspace": str(job.workspace_id),
+        },
+    )
+
+
+class _ProgressReporter:
+    """Engine progress → the job row, throttled; raises RenderCancelled once the job stops."""
+
+    def __init__(self, job: RenderJob):
+        self.job, self.last_write, self.last_stage = job, 0.0, None
+
+    def __call__(self, stage: str, fraction: float) -> None:
+        now = time.monotonic()
+        if stage == self.last_stage and now - self.last_write < PROGRESS_INTERVAL_SECONDS:
+            return
+        self.last_write, self.last_stage = now, stage
+        if not self.job.report_progress(stage, fraction):
+            raise RenderCancelled("The render was cancelled.")
+
+
+def run_render(job_id: int) -> str:
+    """Worker side of a render. Returns the job's final status; safe to call twice."""
+    job = RenderJob.objects.select_related("avatar__grant", "workspace").get(pk=job_id)
+    if not job.start():
+        return job.status  # another worker has it, or it already finished or was cancelled
+    decision = job.avatar.render_decision(purpose=job.purpose, at=timezone.now())
+    if not decision:
+        job.cancel(f"Consent check failed before rendering: {decision.reason}")
+        return job.status
+    with tempfile.TemporaryDirectory(prefix=f"render-{job.pk}-") as folder:
+        workdir = Path(folder)
+        try:
+            spec = build_spec(
+                job,
+                portrait=_copy_to_local(job.avatar.portrait, workdir, "portrait"),
+                voice_sample=_copy_to_local(job.avatar.voice_sample, workdir, "voice"),
+            )
+            result = render(spec, workdir / "video.mp4", progress=_ProgressReporter(job))
+        except RenderCancelled:
+            job.refresh_from_db()
+            return job.status
+        except EngineError as error:
+            job.fail(str(error))
+            return job.status
+        except Exception:
+            log.exception("Render %s crashed", job.pk)
+            job.fail("The render failed because of an internal error; the team has been notified.")
+            return job.status
+        job.report_progress("saving", 0.99)
+        _publish(job, result)
+    return job.status
+
+
+@transaction.atomic
+def _publish(job: RenderJob, result) -> None:
+    locked = RenderJob.objects.select_for_update().get(pk=job.pk)
+    if locked.status != RenderJob.Status.RUNNING:
+        return  # cancelled while encoding: publish nothing
+    path = Path(result.video_path)
+    video = Video(
+        workspace=job.workspace,
+        job=job,
+        seconds=result.video_seconds,
+        width=result.width,
+        height=result.height,
+        fps=result.fps,
+        frames=result.frames,
+        size_bytes=path.stat().st_size,
+    )
+    with open(path, "rb") as handle:
+        video.file.save(f"render-{job.pk}.mp4", File(handle), save=False)
+    video.save()
+    job.succeed()

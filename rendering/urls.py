@@ -1,0 +1,14 @@
+from django.urls import path
+
+from rendering import views
+
+app_name = "rendering"
+urlpatterns = [
+    path("", views.job_list, name="job_list"),
+    path("submit/", views.submit, name="submit"),
+    path("<int:job_id>/", views.job_detail, name="job_detail"),
+    path("<int:job_id>/status/", views.job_status, name="job_status"),
+    path("<int:job_id>/status.json", views.job_status_json, name="job_status_json"),
+    path("<int:job_id>/cancel/", views.job_cancel, name="job_cancel"),
+    path("<int:job_id>/video.mp4", views.job_video, name="job_video"),
+]

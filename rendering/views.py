@@ -1,0 +1,99 @@
+from django.contrib import messages
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.permissions import get_in_workspace, member_required
+from rendering import services
+from rendering.forms import RenderForm
+from rendering.models import RenderJob
+
+
+@require_POST
+@member_required(edit=True)
+def submit(request):
+    form = RenderForm(request.POST, workspace=request.workspace)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("studio:script_list")
+    script = form.cleaned_data["script"]
+    try:
+        job = services.submit_render(
+            workspace=request.workspace,
+            user=request.user,
+            avatar=form.cleaned_data["avatar"],
+            script=script,
+            purpose=form.cleaned_data["purpose"],
+        )
+    except services.RenderRefused as refusal:
+        messages.error(request, f"Not rendered: {refusal}")
+        return redirect("studio:script_detail", script_id=script.pk)
+    return redirect("rendering:job_detail", job_id=job.pk)
+
+
+def _job(request, job_id: int) -> RenderJob:
+    return get_in_workspace(
+        request, RenderJob.objects.select_related("avatar", "script"), pk=job_id
+    )
+
+
+@member_required()
+def job_list(request):
+    jobs = RenderJob.objects.filter(workspace=request.workspace).select_related("avatar", "script")[
+        :100
+    ]
+    return render(request, "rendering/job_list.html", {"jobs": jobs})
+
+
+@member_required()
+def job_detail(request, job_id: int):
+    return render(request, "rendering/job_detail.html", {"job": _job(request, job_id)})
+
+
+@member_required()
+def job_status(request, job_id: int):
+    """The live part of the job page; htmx polls it until the job finishes."""
+    return render(request, "rendering/_job_status.html", {"job": _job(request, job_id)})
+
+
+@member_required()
+def job_status_json(request, job_id: int):
+    job = _job(request, job_id)
+    payload = {
+        "job": job.pk,
+        "status": job.status,
+        "stage": job.stage,
+        "progress": round(job.progress, 3),
+        "error": job.error or None,
+        "video_seconds": None,
+    }
+    if job.status == RenderJob.Status.SUCCEEDED:
+        payload["video_seconds"] = job.video.seconds
+    return JsonResponse(payload)
+
+
+@require_POST
+@member_required(edit=True)
+def job_cancel(request, job_id: int):
+    job = _job(request, job_id)
+    if not services.cancel_render(job, reason=f"Cancelled by {request.user.username}."):
+        messages.info(request, "The render had already finished.")
+    return redirect("rendering:job_detail", job_id=job.pk)
+
+
+@member_required()
+def job_video(request, job_id: int):
+    job = _job(request, job_id)
+    if job.status != RenderJob.Status.SUCCEEDED:
+        raise Http404("This render has no video.")
+    download = request.GET.get("download") == "1"
+    response = FileResponse(
+        job.video.file.open("rb"),
+        content_type="video/mp4",
+        as_attachment=download,
+        filename=f"likeness-render-{job.pk}.mp4",
+    )
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs the product on the embedded defaults: the web server and one render worker.
+# Ctrl-C stops both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+
+export DEBUG="${DEBUG:-1}"
+HOST="${HOST:-127.0.0.1}"
+PORT="${PORT:-8000}"
+.venv/bin/python manage.py seed_demo
+
+.venv/bin/python manage.py runserver "$HOST:$PORT" --noreload &
+web=$!
+.venv/bin/python manage.py db_worker --queue-name "default,renders" --no-reload --interval 0.5 &
+worker=$!
+
+stop() {
+  trap - INT TERM
+  echo; echo "==> Stopping web ($web) and worker ($worker)"
+  kill -TERM "$web" "$worker" 2>/dev/null || true
+  wait "$web" "$worker" 2>/dev/null || true
+  exit 0
+}
+trap stop INT TERM
+
+echo "==> Likeness is running at http://$HOST:$PORT/  (Ctrl-C stops web and worker)"
+# If either process dies, stop the other too.
+wait -n "$web" "$worker" || true
+stop

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from studio import views
+
+app_name = "studio"
+urlpatterns = [
+    path("", views.script_list, name="script_list"),
+    path("new/", views.script_new, name="script_new"),
+    path("<int:script_id>/", views.script_detail, name="script_detail"),
+]

@@ -1,0 +1,108 @@
+import pytest
+from django.urls import reverse
+
+from accounts.models import Membership, Role
+from consent.models import Subject
+from tests.factories import PASSWORD, MembershipFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_signup_creates_the_user_their_workspace_and_owner_membership(client):
+    response = client.post(
+        reverse("accounts:signup"),
+        {
+            "username": "maria",
+            "email": "Maria@Example.com",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+            "workspace_name": "Acme Training",
+        },
+    )
+    assert response.status_code == 302
+    membership = Membership.objects.get(user__username="maria")
+    assert membership.workspace.name == "Acme Training"
+    assert membership.role == Role.OWNER
+    assert membership.user.email == "maria@example.com"
+    assert client.get(reverse("home")).status_code == 200
+
+
+def test_signup_with_a_taken_email_says_so_and_creates_nothing(client):
+    UserFactory(email="taken@example.com")
+    response = client.post(
+        reverse("accounts:signup"),
+        {
+            "username": "new",
+            "email": "taken@example.com",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+            "workspace_name": "X",
+        },
+    )
+    assert response.status_code == 400
+    assert "already exists" in response.content.decode()
+    assert not Membership.objects.filter(user__username="new").exists()
+
+
+def test_login_and_logout(client):
+    user = UserFactory()
+    response = client.post(
+        reverse("accounts:login"), {"username": user.username, "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    assert client.get(reverse("home")).status_code in (200, 302)
+    client.post(reverse("accounts:logout"))
+    assert client.get(reverse("consent:subject_list")).status_code == 302  # back to login
+
+
+def test_pages_require_login(client):
+    response = client.get(reverse("avatars:avatar_list"))
+    assert response.status_code == 302
+    assert reverse("accounts:login") in response["Location"]
+
+
+def test_a_viewer_can_look_but_cannot_create(client):
+    viewer = MembershipFactory(role=Role.VIEWER)
+    client.force_login(viewer.user)
+    assert client.get(reverse("consent:subject_list")).status_code == 200
+    response = client.post(
+        reverse("consent:subject_new"), {"full_name": "A", "email": "a@example.com"}
+    )
+    assert response.status_code == 403
+    assert not Subject.objects.exists()
+
+
+def test_the_owner_adds_a_member_with_a_role(member_client, member):
+    other = UserFactory()
+    response = member_client.post(
+        reverse("accounts:members"), {"username_or_email": other.email, "role": Role.AUDITOR}
+    )
+    assert response.status_code == 302
+    assert Membership.objects.get(user=other, workspace=member.workspace).role == Role.AUDITOR
+
+
+def test_an_editor_cannot_add_members(client):
+    editor = MembershipFactory(role=Role.EDITOR)
+    client.force_login(editor.user)
+    client.post(
+        reverse("accounts:members"),
+        {"username_or_email": UserFactory().username, "role": Role.OWNER},
+    )
+    assert editor.workspace.memberships.count() == 1
+
+
+def test_switching_to_a_workspace_you_do_not_belong_to_is_404(member_client):
+    foreign = MembershipFactory()
+    response = member_client.post(reverse("accounts:workspace_switch", args=[foreign.workspace_id]))
+    assert response.status_code == 404
+
+
+def test_a_user_in_two_workspaces_sees_only_the_current_ones_objects(client):
+    first = MembershipFactory()
+    second = MembershipFactory(user=first.user)
+    Subject.objects.create(workspace=first.workspace, full_name="In First", email="a@example.com")
+    Subject.objects.create(workspace=second.workspace, full_name="In Second", email="b@example.com")
+    client.force_login(first.user)
+    client.post(reverse("accounts:workspace_switch", args=[second.workspace_id]))
+    page = client.get(reverse("consent:subject_list")).content.decode()
+    assert "In Second" in page and "In First" not in page

@@ -1,0 +1,121 @@
+from datetime import timedelta
+
+import factory
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from accounts.models import Membership, Role, Workspace
+from avatars.models import Avatar
+from consent.documents import STANDARD_SLUG
+from consent.models import ConsentDocument, ConsentGrant, Purpose, Subject
+from rendering.models import RenderJob
+from studio.models import Script
+
+PASSWORD = "correct horse battery staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class WorkspaceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Workspace
+
+    name = factory.Sequence(lambda n: f"Workspace {n}")
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    workspace = factory.SubFactory(WorkspaceFactory)
+    role = Role.OWNER
+
+
+class SubjectFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Subject
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    full_name = factory.Sequence(lambda n: f"Subject Person {n}")
+    email = factory.Sequence(lambda n: f"subject{n}@example.com")
+
+
+def standard_document() -> ConsentDocument:
+    return ConsentDocument.objects.get(workspace=None, slug=STANDARD_SLUG, version=1)
+
+
+class GrantFactory(factory.django.DjangoModelFactory):
+    """A signed, in-date consent for every purpose unless told otherwise."""
+
+    class Meta:
+        model = ConsentGrant
+
+    subject = factory.SubFactory(SubjectFactory)
+    workspace = factory.SelfAttribute("subject.workspace")
+    document = factory.LazyFunction(standard_document)
+    document_text = factory.SelfAttribute("document.body")
+    document_sha256 = factory.SelfAttribute("document.sha256")
+    purposes = factory.LazyFunction(lambda: [p.value for p in Purpose])
+    valid_from = factory.LazyFunction(lambda: timezone.now() - timedelta(days=1))
+    valid_until = factory.LazyFunction(lambda: timezone.now() + timedelta(days=30))
+    status = ConsentGrant.Status.ACTIVE
+    signature_name = factory.SelfAttribute("subject.full_name")
+    signed_at = factory.LazyFunction(timezone.now)
+
+
+class AvatarFactory(factory.django.DjangoModelFactory):
+    """Needs `portrait` and `voice` bytes and cached `landmarks` from the media fixtures."""
+
+    class Meta:
+        model = Avatar
+        exclude = ("portrait_bytes", "voice_bytes")
+
+    grant = factory.SubFactory(GrantFactory)
+    workspace = factory.SelfAttribute("grant.workspace")
+    name = factory.Sequence(lambda n: f"Avatar {n}")
+    portrait_bytes = b""
+    voice_bytes = b""
+    portrait = factory.LazyAttribute(lambda a: ContentFile(a.portrait_bytes, name="portrait.png"))
+    voice_sample = factory.LazyAttribute(lambda a: ContentFile(a.voice_bytes, name="voice.wav"))
+    portrait_width = 512
+    portrait_height = 512
+    face_landmarks = factory.LazyFunction(list)
+    voice_seconds = 4.0
+
+
+class ScriptFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Script
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    title = factory.Sequence(lambda n: f"Script {n}")
+    body = "Hello there. This is a short test."
+
+
+class RenderJobFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RenderJob
+
+    avatar = factory.SubFactory(AvatarFactory)
+    workspace = factory.SelfAttribute("avatar.workspace")
+    script = factory.SubFactory(ScriptFactory, workspace=factory.SelfAttribute("..workspace"))
+    script_text = factory.SelfAttribute("script.body")
+    purpose = Purpose.INTERNAL
+    width = 256
+    height = 256
+    fps = 25

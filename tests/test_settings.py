@@ -1,0 +1,73 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PRODUCTION = {
+    "DEBUG": "0",
+    "SECRET_KEY": "x7Qp-9vLm2Rt8sWz4YbN6cJh3KdF5gTa1UeXo0PiAq_rVsBwCyDzEnGmHl",
+    "ALLOWED_HOSTS": "likeness.example.com",
+    "HTTPS": "1",
+}
+
+
+def _check_deploy(extra_env, tmp_path):
+    env = {**os.environ, "LIKENESS_VAR_DIR": str(tmp_path), **extra_env}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_production_variables_pass_check_deploy_with_no_issues(tmp_path):
+    result = _check_deploy(PRODUCTION, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_development_defaults_are_flagged_by_check_deploy(tmp_path):
+    result = _check_deploy({"DEBUG": "1"}, tmp_path)
+    assert result.returncode != 0
+    assert "security.W018" in result.stderr  # DEBUG on
+
+
+def test_a_misspelled_boolean_is_an_error_not_a_silent_default(monkeypatch):
+    from config.env import envbool
+
+    monkeypatch.setenv("HTTPS", "yess")
+    try:
+        envbool("HTTPS")
+    except ValueError as error:
+        assert "HTTPS" in str(error)
+    else:
+        raise AssertionError("envbool accepted 'yess'")
+
+
+def test_the_generated_secret_key_is_kept_outside_git(tmp_path):
+    env = {**os.environ, "LIKENESS_VAR_DIR": str(tmp_path)}
+    env.pop("SECRET_KEY", None)
+    code = (
+        "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings'); "
+        "django.setup(); from django.conf import settings; print(settings.SECRET_KEY)"
+    )
+    first = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            code,
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert len(first) >= 50
+    assert (tmp_path / "secret_key").read_text().strip() == first
+    assert "var/" in (ROOT / ".gitignore").read_text()

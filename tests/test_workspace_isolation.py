@@ -1,0 +1,61 @@
+"""Every URL that takes an id answers 404 for another workspace's ids, whatever the method."""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.factories import MembershipFactory, RenderJobFactory, SubjectFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _named_patterns(patterns, namespace=""):
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _named_patterns(entry.url_patterns, inner)
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield f"{namespace}{entry.name}", entry
+
+
+def id_taking_urls():
+    for name, pattern in _named_patterns(get_resolver().url_patterns):
+        if name.startswith("admin:"):
+            continue  # staff-only; Django's admin has its own permission checks
+        converters = getattr(pattern.pattern, "converters", {})
+        if converters:
+            yield name, sorted(converters)
+
+
+def test_every_id_taking_url_is_covered():
+    names = {name for name, _ in id_taking_urls()}
+    assert {"consent:grant_detail", "avatars:avatar_portrait", "rendering:job_video"} <= names
+
+
+def test_every_url_with_another_workspaces_id_is_404(client, make_avatar):
+    me = MembershipFactory()
+    theirs = MembershipFactory()
+    their_avatar = make_avatar(grant__subject=SubjectFactory(workspace=theirs.workspace))
+    their_job = RenderJobFactory(avatar=their_avatar)
+    foreign_ids = {
+        "subject_id": their_avatar.grant.subject_id,
+        "grant_id": their_avatar.grant_id,
+        "avatar_id": their_avatar.pk,
+        "script_id": their_job.script_id,
+        "job_id": their_job.pk,
+        "workspace_id": theirs.workspace_id,
+    }
+    client.force_login(me.user)
+    checked = 0
+    for name, kwargs in id_taking_urls():
+        missing = set(kwargs) - set(foreign_ids)
+        assert not missing, f"{name} takes {missing}: add a foreign object for it to this test"
+        url = reverse(name, kwargs={k: foreign_ids[k] for k in kwargs})
+        for method in (client.get, client.post):
+            response = method(url)
+            assert response.status_code in (404, 405), (
+                f"{method.__name__.upper()} {url} → {response.status_code}"
+            )
+            if response.status_code == 405:
+                continue
+            checked += 1
+    assert checked >= 10
