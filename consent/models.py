@@ -75,7 +75,21 @@ class ConsentDocument(models.Model):
         super().save(*args, **kwargs)
 
     @classmethod
+    def standard(cls) -> "ConsentDocument":
+        """The document that ships with the site (a migration adds it; a flushed database too)."""
+        from consent.documents import STANDARD_BODY, STANDARD_SLUG, STANDARD_TITLE
+
+        document, _ = cls.objects.get_or_create(
+            workspace=None,
+            slug=STANDARD_SLUG,
+            version=1,
+            defaults={"title": STANDARD_TITLE, "body": STANDARD_BODY},
+        )
+        return document
+
+    @classmethod
     def available_to(cls, workspace: Workspace):
+        cls.standard()
         return cls.objects.filter(models.Q(workspace=workspace) | models.Q(workspace__isnull=True))
 
 

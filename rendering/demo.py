@@ -16,7 +16,6 @@ from PIL import Image
 
 from accounts.models import Membership, Role, Workspace
 from avatars.models import Avatar
-from consent.documents import STANDARD_SLUG
 from consent.models import ConsentDocument, ConsentGrant, Purpose, Subject
 from consent.services import record_signed_consent
 from engine.voice import inspect_voice_sample
@@ -78,7 +77,7 @@ def ensure_demo() -> Demo:
     if grant is None:
         grant = record_signed_consent(
             subject=subject,
-            document=ConsentDocument.objects.get(workspace=None, slug=STANDARD_SLUG, version=1),
+            document=ConsentDocument.standard(),
             purposes=[p.value for p in Purpose],
             valid_from=now - timedelta(minutes=1),
             valid_until=now + timedelta(days=3650),

@@ -7,7 +7,6 @@ from django.utils import timezone
 
 from accounts.models import Membership, Role, Workspace
 from avatars.models import Avatar
-from consent.documents import STANDARD_SLUG
 from consent.models import ConsentDocument, ConsentGrant, Purpose, Subject
 from rendering.models import RenderJob
 from studio.models import Script
@@ -56,7 +55,7 @@ class SubjectFactory(factory.django.DjangoModelFactory):
 
 
 def standard_document() -> ConsentDocument:
-    return ConsentDocument.objects.get(workspace=None, slug=STANDARD_SLUG, version=1)
+    return ConsentDocument.standard()
 
 
 class GrantFactory(factory.django.DjangoModelFactory):
