@@ -11,13 +11,13 @@ from django.contrib.auth import get_user_model
 from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
-from engine.demo import write_demo_assets
 from PIL import Image
 
 from accounts.models import Membership, Role, Workspace
 from avatars.models import Avatar
 from consent.models import ConsentDocument, ConsentGrant, Purpose, Subject
 from consent.services import record_signed_consent
+from engine.demo import write_demo_assets
 from engine.voice import inspect_voice_sample
 from studio.models import Script
 
