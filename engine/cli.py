@@ -7,7 +7,9 @@ stderr that says what to fix.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -98,6 +100,7 @@ def _cmd_demo(args: argparse.Namespace) -> dict:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m engine", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"Likeness engine {__version__}")
+    parser.add_argument("--verbose", action="store_true", help="keep native libraries' logs")
     commands = parser.add_subparsers(dest="command", required=True)
 
     render = commands.add_parser("render", help="a whole render from a spec JSON file")
@@ -132,10 +135,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextlib.contextmanager
+def _quiet_native_logs(enabled: bool):
+    """Hide what native libraries (mediapipe, TFLite) write straight to fd 2, so that a failure
+    leaves exactly one line on stderr."""
+    if not enabled:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        result = args.run(args)
+        with _quiet_native_logs(not args.verbose):
+            result = args.run(args)
     except (EngineError, ValueError, OSError) as error:
         message = " ".join(str(error).split()) or type(error).__name__
         print(f"error: {message}", file=sys.stderr)

@@ -37,6 +37,7 @@ def render(
     if it raises (e.g. RenderCancelled) the render stops, partial output is removed, and the
     exception propagates. Nothing is written at ``out_path`` until the video is complete.
     """
+    spec.validate()
     report = progress or (lambda stage, fraction: None)
     stage_seconds = {"voice": 0.0, "face": 0.0, "label": 0.0, "encode": 0.0}
     out_path = Path(out_path)

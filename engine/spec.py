@@ -29,6 +29,17 @@ class RenderSpec:
     tail_seconds: float = 0.6
     metadata: dict[str, str] = field(default_factory=dict)
 
+    def validate(self) -> None:
+        """Raise ValueError for settings the encoder cannot honour."""
+        if not (64 <= self.width <= 4096 and 64 <= self.height <= 4096):
+            raise ValueError("width and height must be between 64 and 4096 pixels")
+        if self.width % 2 or self.height % 2:
+            raise ValueError("width and height must be even numbers (H.264 4:2:0)")
+        if not 1 <= self.fps <= 60:
+            raise ValueError("fps must be between 1 and 60")
+        if self.lead_in_seconds < 0 or self.tail_seconds < 0:
+            raise ValueError("lead_in_seconds and tail_seconds cannot be negative")
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 

@@ -20,8 +20,8 @@ def run(*args):
 
 
 def error_line(proc):
-    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("error:")]
-    assert len(lines) == 1, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
     return lines[0]
 
 

@@ -171,3 +171,9 @@ def test_render_result_is_json_ready(rendered):
 def test_synthetic_tags_cannot_be_overridden_by_spec_metadata():
     tags = synthetic_metadata("AI-generated", {"synthetic": "false", "Work Space!": "a\nb"})
     assert tags["synthetic"] == "true" and tags["work_space_"] == "a b"
+
+
+def test_odd_sizes_are_refused_before_any_work(tmp_path):
+    spec = RenderSpec(script_text="Hi", portrait_path="/nowhere.png", width=511)
+    with pytest.raises(ValueError, match="even"):
+        render(spec, tmp_path / "x.mp4")
