@@ -1,9 +1,10 @@
 import tempfile
-from pathlib import PurePath
+from pathlib import Path, PurePath
 
 from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
+from django.utils.text import get_valid_filename
 
 from consent.models import ConsentGrant
 from engine.errors import EngineError
@@ -31,13 +32,15 @@ def check_upload(upload, *, extensions: tuple[str, ...], max_bytes: int, what: s
 
 def inspect_upload(upload, inspect, **kwargs):
     """Run an engine check on an upload via a temporary file; engine errors become form errors."""
-    suffix = PurePath(upload.name).suffix.lower()
-    with tempfile.NamedTemporaryFile(suffix=suffix) as handle:
-        for chunk in upload.chunks():
-            handle.write(chunk)
-        handle.flush()
+    # The temporary file keeps the upload's (sanitised) name, so messages name the user's file.
+    name = get_valid_filename(PurePath(upload.name).name) or "upload"
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / name
+        with open(path, "wb") as handle:
+            for chunk in upload.chunks():
+                handle.write(chunk)
         try:
-            return inspect(handle.name, **kwargs)
+            return inspect(path, **kwargs)
         except EngineError as error:
             raise forms.ValidationError(str(error)) from error
         finally:

@@ -97,7 +97,7 @@ def test_a_bad_portrait_gets_a_specific_message_and_nothing_is_saved(
 @pytest.mark.parametrize(
     ("filename", "kind", "message"),
     [
-        ("voice.wav", "corrupt", "not audio we can read"),
+        ("take 1.wav", "corrupt", "The file take_1.wav is not audio we can read"),
         ("voice.wav", "silent", "No speech was heard"),
         ("voice.wav", "empty", "The submitted file is empty"),
         ("voice.wav", "too_short", "record at least 2 s of speech"),
