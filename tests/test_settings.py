@@ -15,7 +15,8 @@ PRODUCTION = {
 
 def _check_deploy(extra_env, tmp_path):
     env = {**os.environ, "LIKENESS_VAR_DIR": str(tmp_path), **extra_env}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
+    for inherited in ("DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"):
+        env.pop(inherited, None)
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
