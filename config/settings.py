@@ -177,6 +177,9 @@ RENDER_FPS = envint("RENDER_FPS", 25)
 VOICE_ENGINE = envstr("VOICE_ENGINE", "festival")
 FACE_ENGINE = envstr("FACE_ENGINE", "warp")
 SITE_NAME = envstr("SITE_NAME", "Likeness")
+# The site's signing identity (root CA + ES256 signer) for C2PA manifests and consent certificates:
+# created on first use (engine.keys), outside the repository and the database.
+SITE_KEYS_DIR = Path(envstr("SITE_KEYS_DIR", str(VAR_DIR / "keys")))
 
 LOGGING = {
     "version": 1,
