@@ -3,6 +3,7 @@
 Production needs at least: DEBUG=0, SECRET_KEY, ALLOWED_HOSTS, HTTPS=1 and a DATABASE_URL.
 """
 
+import os
 import secrets
 from pathlib import Path
 
@@ -110,8 +111,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    # Tests run a worker and a live server in threads: a file, not shared memory, keeps them apart.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # Tests run a worker and a live server in threads: a file, not shared memory, serves them all;
+    # one per test process, so two test runs on one machine never share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
