@@ -10,7 +10,7 @@ demo:  ## render the demo video through the task queue
 	scripts/setup.sh && .venv/bin/python manage.py demo_render --out var/demo.mp4
 
 bench:
-	scripts/setup.sh && .venv/bin/python bench/render_speed.py
+	scripts/setup.sh && .venv/bin/python -m bench.render_speed
 
 lint:
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .

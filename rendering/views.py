@@ -1,11 +1,12 @@
 from django.contrib import messages
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import get_in_workspace, member_required
 from rendering import services
 from rendering.forms import RenderForm
+from rendering.media import serve_file
 from rendering.models import RenderJob
 
 
@@ -88,12 +89,12 @@ def job_video(request, job_id: int):
     job = _job(request, job_id)
     if job.status != RenderJob.Status.SUCCEEDED:
         raise Http404("This render has no video.")
-    download = request.GET.get("download") == "1"
-    response = FileResponse(
-        job.video.file.open("rb"),
+    response = serve_file(
+        request,
+        job.video.file,
         content_type="video/mp4",
-        as_attachment=download,
         filename=f"likeness-render-{job.pk}.mp4",
+        as_attachment=request.GET.get("download") == "1",
     )
     response["Cache-Control"] = "private, max-age=3600"
     return response

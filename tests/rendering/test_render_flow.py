@@ -160,7 +160,17 @@ def test_the_job_page_polls_while_running_and_plays_the_video_when_done(setup, c
     download = client.get(reverse("rendering:job_video", args=[job.pk]) + "?download=1")
     assert download.status_code == 200
     assert "attachment" in download["Content-Disposition"]
-    assert b"ftyp" in b"".join(download.streaming_content)[:64]
+    whole = b"".join(download.streaming_content)
+    assert whole[4:8] == b"ftyp"
+
+    # Players seek with byte ranges.
+    video_url = reverse("rendering:job_video", args=[job.pk])
+    first = client.get(video_url, HTTP_RANGE="bytes=0-99")
+    assert first.status_code == 206 and first["Content-Range"] == f"bytes 0-99/{len(whole)}"
+    assert b"".join(first.streaming_content) == whole[:100]
+    tail = client.get(video_url, HTTP_RANGE="bytes=-10")
+    assert b"".join(tail.streaming_content) == whole[-10:]
+    assert client.get(video_url, HTTP_RANGE=f"bytes={len(whole)}-").status_code == 416
 
 
 def test_the_render_button_refuses_with_the_policy_reason(setup, client):
