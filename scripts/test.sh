@@ -6,4 +6,8 @@ scripts/setup.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/python manage.py makemigrations --check --dry-run -v 0
+echo "==> Test suite on SQLite"
 .venv/bin/python -m pytest "$@"
+# The same suite on PostgreSQL (a throwaway server on a free port); the engine tests use no database.
+echo "==> Test suite on PostgreSQL"
+scripts/with_postgres.py -- .venv/bin/python -m pytest --ignore=tests/engine "$@"
