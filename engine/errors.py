@@ -51,3 +51,51 @@ class RenderCancelled(EngineError):
 
 class ToolMissing(EngineError):
     default_message = "A program the engine needs is not installed (ffmpeg or festival)."
+
+
+class PortraitTooSmall(EngineError):
+    default_message = "The photo is too small; upload one at least 256 pixels across."
+
+
+class FaceNotFrontal(EngineError):
+    default_message = "The face is not turned to the camera; upload a photo looking straight ahead."
+
+
+class FaceTurnedAside(FaceNotFrontal):
+    default_message = (
+        "The face is turned to the side; upload a photo where the person looks straight at the"
+        " camera."
+    )
+
+
+class FaceTiltedUpOrDown(FaceNotFrontal):
+    default_message = (
+        "The head is tilted up or down; upload a photo taken at eye level, looking straight ahead."
+    )
+
+
+class PortraitBlurry(EngineError):
+    default_message = "The face is blurry; upload a sharp, in-focus photo."
+
+
+class PortraitPoorlyLit(EngineError):
+    default_message = "The face is poorly lit; upload a photo taken in even, bright light."
+
+
+class PortraitTooDark(PortraitPoorlyLit):
+    default_message = "The face is too dark; upload a photo taken in brighter light."
+
+
+class PortraitTooBright(PortraitPoorlyLit):
+    default_message = "The face is overexposed (washed out); upload a photo with softer light."
+
+
+class PortraitUnevenlyLit(PortraitPoorlyLit):
+    default_message = (
+        "One side of the face is in deep shadow; upload a photo with light falling evenly on the"
+        " face."
+    )
+
+
+class FaceWeightsMissing(EngineError):
+    default_message = "The neural face engine's weights are not installed."

@@ -14,9 +14,30 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from engine.errors import FaceTooSmall, MultipleFacesFound, NoFaceFound, NotAnImage
+from engine.errors import (
+    FaceTiltedUpOrDown,
+    FaceTooSmall,
+    FaceTurnedAside,
+    MultipleFacesFound,
+    NoFaceFound,
+    NotAnImage,
+    PortraitBlurry,
+    PortraitTooBright,
+    PortraitTooDark,
+    PortraitTooSmall,
+    PortraitUnevenlyLit,
+)
+from engine.face.enrollment import measure_face
 
-MIN_FACE_PIXELS = 48  # narrower faces give too few pixels to animate at 512x512
+MIN_FACE_PIXELS = 80  # narrower faces (eyebrow to chin span) blur when framed at 512x512
+MIN_PORTRAIT_PIXELS = 256  # the photo's shorter side
+MAX_YAW_DEGREES = 30.0
+MAX_PITCH_DEGREES = 25.0
+# Laplacian variance of the face at 128 px wide: a sharp NASA portrait 114, blurred 1.2 px 9.
+MIN_SHARPNESS = 10.0
+MIN_BRIGHTNESS, MAX_BRIGHTNESS = 60.0, 225.0  # mean luma of the face
+MAX_CLIPPED = 0.2  # share of blown-out face pixels
+MIN_SIDE_BALANCE = 0.5  # darker cheek / brighter cheek
 DETECTION_CONFIDENCE = 0.6
 
 _lock = threading.Lock()
@@ -30,6 +51,10 @@ class PortraitReport:
     face_count: int
     landmarks: list[list[float]]  # 478 [x, y] pixel coordinates in the portrait
     face_box: list[float]  # [left, top, right, bottom] pixels, from the landmarks
+    yaw_degrees: float = 0.0  # head turned, + towards image right (estimated from landmarks)
+    pitch_degrees: float = 0.0  # head tilted, + chin down
+    sharpness: float = 0.0  # blur measure of the face (higher is sharper)
+    brightness: float = 0.0  # mean luma of the face, 0..255
 
 
 def load_rgb(path: str | Path) -> np.ndarray:
@@ -124,9 +149,11 @@ def find_faces(rgb: np.ndarray) -> tuple[int, list[np.ndarray]]:
 
 
 def inspect_portrait(path: str | Path) -> PortraitReport:
-    """Check that a photo shows exactly one large enough face and return its landmarks.
+    """Check that a photo is fit to animate and return the face's landmarks and measures.
 
-    Raises NotAnImage, NoFaceFound, MultipleFacesFound or FaceTooSmall.
+    Exactly one face, large enough, frontal (yaw and pitch), sharp and well lit. Raises
+    NotAnImage, NoFaceFound, MultipleFacesFound, FaceTooSmall, PortraitTooSmall, FaceTurnedAside,
+    FaceTiltedUpOrDown, PortraitTooDark, PortraitTooBright, PortraitUnevenlyLit or PortraitBlurry.
     """
     rgb = load_rgb(path)
     height, width = rgb.shape[:2]
@@ -143,10 +170,45 @@ def inspect_portrait(path: str | Path) -> PortraitReport:
             f"The face is only {right - left:.0f} pixels wide; upload a photo where it is at least"
             f" {MIN_FACE_PIXELS} pixels wide."
         )
+    if min(width, height) < MIN_PORTRAIT_PIXELS:
+        raise PortraitTooSmall(
+            f"The photo is only {width}x{height} pixels; upload one at least"
+            f" {MIN_PORTRAIT_PIXELS} pixels across."
+        )
+    measures = measure_face(rgb, landmarks)
+    _check_measures(measures)
     return PortraitReport(
         width=width,
         height=height,
         face_count=1,
         landmarks=[[round(float(x), 2), round(float(y), 2)] for x, y in landmarks],
         face_box=[round(float(v), 2) for v in (left, top, right, bottom)],
+        yaw_degrees=measures.yaw_degrees,
+        pitch_degrees=measures.pitch_degrees,
+        sharpness=measures.sharpness,
+        brightness=measures.brightness,
     )
+
+
+def _check_measures(m) -> None:
+    """Raise the specific error for the first measure out of bounds (lighting before blur: a
+    dark photo also measures soft)."""
+    if abs(m.yaw_degrees) > MAX_YAW_DEGREES:
+        raise FaceTurnedAside(
+            f"The face is turned about {abs(m.yaw_degrees):.0f}° to the side; upload a photo where"
+            " the person looks straight at the camera."
+        )
+    if abs(m.pitch_degrees) > MAX_PITCH_DEGREES:
+        way = "down" if m.pitch_degrees > 0 else "up"
+        raise FaceTiltedUpOrDown(
+            f"The head is tilted {way} about {abs(m.pitch_degrees):.0f}°; upload a photo taken at"
+            " eye level, looking straight ahead."
+        )
+    if m.brightness < MIN_BRIGHTNESS:
+        raise PortraitTooDark()
+    if m.brightness > MAX_BRIGHTNESS or m.clipped > MAX_CLIPPED:
+        raise PortraitTooBright()
+    if m.side_balance < MIN_SIDE_BALANCE:
+        raise PortraitUnevenlyLit()
+    if m.sharpness < MIN_SHARPNESS:
+        raise PortraitBlurry()
