@@ -1,12 +1,12 @@
-import mimetypes
+from pathlib import Path
 
-from django.http import FileResponse
 from django.shortcuts import redirect, render
 
 from accounts.permissions import get_in_workspace, member_required
 from avatars import services
 from avatars.forms import AvatarForm
 from avatars.models import Avatar
+from config.private_media import serve_file
 
 
 @member_required()
@@ -46,18 +46,13 @@ def avatar_detail(request, avatar_id: int):
     return render(request, "avatars/avatar_detail.html", {"avatar": avatar})
 
 
-def _serve(field_file):
-    content_type = mimetypes.guess_type(field_file.name)[0] or "application/octet-stream"
-    response = FileResponse(field_file.open("rb"), content_type=content_type)
-    response["Cache-Control"] = "private, max-age=300"
-    return response
-
-
 @member_required()
 def avatar_portrait(request, avatar_id: int):
-    return _serve(get_in_workspace(request, Avatar, pk=avatar_id).portrait)
+    portrait = get_in_workspace(request, Avatar, pk=avatar_id).portrait
+    return serve_file(request, portrait, filename=f"portrait{Path(portrait.name).suffix}")
 
 
 @member_required()
 def avatar_voice_sample(request, avatar_id: int):
-    return _serve(get_in_workspace(request, Avatar, pk=avatar_id).voice_sample)
+    sample = get_in_workspace(request, Avatar, pk=avatar_id).voice_sample
+    return serve_file(request, sample, filename=f"voice-sample{Path(sample.name).suffix}")

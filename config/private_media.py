@@ -1,8 +1,15 @@
-"""Serving private media after the permission check, with byte ranges so players can seek."""
+"""Serving private media after the view checked permission.
 
+Local files stream through Django with byte ranges (so players can seek); files in an S3-compatible
+store are never public: the response redirects to a signed URL that expires
+(MEDIA_URL_EXPIRE_SECONDS).
+"""
+
+import mimetypes
 import re
 
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.core.files.storage import FileSystemStorage
+from django.http import FileResponse, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 CHUNK = 256 * 1024
@@ -19,8 +26,13 @@ def _chunks(handle, start: int, length: int):
             yield data
 
 
-def serve_file(request, field_file, *, content_type: str, filename: str, as_attachment=False):
+def serve_file(request, field_file, *, filename: str, content_type=None, as_attachment=False):
     """The whole file, or the one byte range asked for (206); 416 for a range outside it."""
+    content_type = content_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    if not isinstance(field_file.storage, FileSystemStorage):
+        return _signed_redirect(
+            field_file, filename=filename, content_type=content_type, as_attachment=as_attachment
+        )
     size = field_file.size
     header = request.headers.get("Range", "").strip()
     match = RANGE.match(header) if header else None
@@ -48,4 +60,18 @@ def serve_file(request, field_file, *, content_type: str, filename: str, as_atta
         response["Content-Range"] = f"bytes {start}-{end}/{size}"
         response["Content-Length"] = str(length)
     response["Accept-Ranges"] = "bytes"
+    return response
+
+
+def _signed_redirect(field_file, *, filename: str, content_type: str, as_attachment: bool):
+    disposition = "attachment" if as_attachment else "inline"
+    url = field_file.storage.url(
+        field_file.name,
+        parameters={
+            "ResponseContentDisposition": f'{disposition}; filename="{filename}"',
+            "ResponseContentType": content_type,
+        },
+    )
+    response = HttpResponseRedirect(url)
+    response["Cache-Control"] = "private, no-store"
     return response

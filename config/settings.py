@@ -138,13 +138,35 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 
 # Media is private: there is no MEDIA_URL route; views serve files after checking membership.
 MEDIA_ROOT = Path(envstr("MEDIA_ROOT", str(VAR_DIR / "media")))
+# STORAGE=local (default) keeps files under MEDIA_ROOT; STORAGE=s3 uses any S3-compatible store
+# (AWS, MinIO, Ceph...) with private objects and short-lived signed URLs.
+STORAGE = envstr("STORAGE", "local")
+if STORAGE == "s3":
+    DEFAULT_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": envstr("S3_BUCKET"),
+            "endpoint_url": envstr("S3_ENDPOINT_URL") or None,
+            "region_name": envstr("S3_REGION", "us-east-1"),
+            "access_key": envstr("S3_ACCESS_KEY_ID") or None,
+            "secret_key": envstr("S3_SECRET_ACCESS_KEY") or None,
+            "signature_version": "s3v4",
+            "addressing_style": envstr("S3_ADDRESSING_STYLE", "path"),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": envint("MEDIA_URL_EXPIRE_SECONDS", 300),
+            "file_overwrite": False,
+        },
+    }
+elif STORAGE == "local":
+    DEFAULT_STORAGE = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(MEDIA_ROOT)},
+    }
+else:
+    raise ValueError(f"STORAGE={STORAGE!r}: use 'local' or 's3'")
 STORAGES = {
-    "default": {
-        "BACKEND": envstr("STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"),
-        "OPTIONS": {"location": str(MEDIA_ROOT)}
-        if envstr("STORAGE_BACKEND", "") in ("", "django.core.files.storage.FileSystemStorage")
-        else {},
-    },
+    "default": DEFAULT_STORAGE,
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG and envbool("COLLECTSTATIC", False)
@@ -190,3 +212,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Consent (issue 4): the subject's link, the consent clip, and how long biometric data outlives
+# a revoked, rejected or expired consent before `manage.py erase_biometrics` deletes it.
+CONSENT_INVITE_DAYS = envint("CONSENT_INVITE_DAYS", 14)
+CONSENT_MAX_CLIP_BYTES = envint("CONSENT_MAX_CLIP_BYTES", 25 * 1024 * 1024)
+CONSENT_BIOMETRIC_RETENTION_DAYS = envint("CONSENT_BIOMETRIC_RETENTION_DAYS", 30)

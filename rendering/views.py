@@ -4,9 +4,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import get_in_workspace, member_required
+from config.private_media import serve_file
 from rendering import services
 from rendering.forms import RenderForm
-from rendering.media import serve_file
 from rendering.models import RenderJob
 
 
