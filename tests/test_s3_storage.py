@@ -100,6 +100,7 @@ def test_uploads_and_renders_live_in_the_bucket_and_are_served_by_expiring_signe
     assert query["response-content-disposition"][0].startswith("attachment;")
     body, headers = fetch(response["Location"])
     assert body[4:8] == b"ftyp" and len(body) == job.video.size_bytes
+    assert headers["Content-Disposition"].startswith("attachment;")
 
     portrait = client.get(reverse("avatars:avatar_portrait", args=[avatar.pk]))
     assert portrait.status_code == 302
