@@ -58,6 +58,8 @@ def _cmd_speak(args: argparse.Namespace) -> dict:
 def _cmd_animate(args: argparse.Namespace) -> dict:
     from engine.audio import read_wav
     from engine.face import inspect_portrait
+    from engine.face.framing import portrait_output_size
+    from engine.face.landmarks import load_rgb
     from engine.pipeline import write_talking_head
 
     samples, rate = read_wav(args.audio)
@@ -65,18 +67,25 @@ def _cmd_animate(args: argparse.Namespace) -> dict:
         landmarks = json.loads(Path(args.landmarks).read_text())
     else:
         landmarks = inspect_portrait(args.portrait).landmarks
+    if args.size:
+        size = (args.size, args.size)
+    else:  # the portrait's own resolution, up to 1080p
+        height, width = load_rgb(args.portrait).shape[:2]
+        size = portrait_output_size(width, height)
     frames = write_talking_head(
         args.out,
         portrait_path=args.portrait,
         landmarks=landmarks,
         audio_wav=args.audio,
         fps=args.fps,
-        size=(args.size, args.size),
+        size=size,
         face_engine=args.engine,
         start_fraction=0.0,
     )
     return {
         "frames": frames,
+        "width": size[0],
+        "height": size[1],
         "fps": args.fps,
         "seconds": round(frames / args.fps, 3),
         "audio_seconds": round(len(samples) / rate, 3),
@@ -121,7 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
     animate.add_argument("--out", required=True)
     animate.add_argument("--engine", default="warp")
     animate.add_argument("--fps", type=int, default=25)
-    animate.add_argument("--size", type=int, default=512)
+    animate.add_argument(
+        "--size", type=int, help="square output side in pixels (default: the portrait's size)"
+    )
     animate.add_argument("--landmarks", help="JSON file of [x, y] landmarks (skip detection)")
     animate.set_defaults(run=_cmd_animate)
 

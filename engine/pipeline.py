@@ -59,6 +59,8 @@ def render(
         # 2-4. Face, label and encode, streamed frame by frame.
         started = time.perf_counter()
         landmarks = spec.portrait_landmarks or inspect_portrait(spec.portrait_path).landmarks
+        if spec.size_from_portrait:
+            spec = _at_portrait_size(spec)
         stage_seconds["face"] += time.perf_counter() - started
         frames = write_talking_head(
             out_path,
@@ -164,6 +166,18 @@ def write_talking_head(
         raise
     report("encode", 1.0)
     return count
+
+
+def _at_portrait_size(spec: RenderSpec) -> RenderSpec:
+    """The spec with width and height set to the portrait's resolution, up to 1080p."""
+    import dataclasses
+
+    from engine.face.framing import portrait_output_size
+    from engine.face.landmarks import load_rgb
+
+    height, width = load_rgb(spec.portrait_path).shape[:2]
+    width, height = portrait_output_size(width, height)
+    return dataclasses.replace(spec, width=width, height=height)
 
 
 def _shift(timings, offset: float) -> list[tuple[str, float, float]]:

@@ -25,6 +25,8 @@ class RenderSpec:
     label_text: str = "AI-generated"
     voice_engine: str = "festival"
     face_engine: str = "warp"
+    # Render at the portrait's own resolution (up to 1080p) instead of width x height.
+    size_from_portrait: bool = False
     lead_in_seconds: float = 0.4
     tail_seconds: float = 0.6
     metadata: dict[str, str] = field(default_factory=dict)

@@ -11,6 +11,15 @@ from engine.face.topology import FACE_OVAL
 
 FACE_HEIGHT_FRACTION = 0.46  # face (forehead to chin) as a share of the output height
 FACE_CENTRE_Y = 0.44  # where the face centre sits, as a share of the output height
+MAX_OUTPUT_HEIGHT, MAX_OUTPUT_WIDTH = 1080, 1920  # "the portrait's resolution, up to 1080p"
+
+
+def portrait_output_size(portrait_width: int, portrait_height: int) -> tuple[int, int]:
+    """The portrait's own resolution, scaled down to fit 1080p, in even numbers (H.264 4:2:0)."""
+    scale = min(1.0, MAX_OUTPUT_HEIGHT / portrait_height, MAX_OUTPUT_WIDTH / portrait_width)
+    width = max(64, int(portrait_width * scale) // 2 * 2)
+    height = max(64, int(portrait_height * scale) // 2 * 2)
+    return width, height
 
 
 @dataclass
@@ -39,7 +48,15 @@ class Framing:
 def frame_portrait(
     landmarks: np.ndarray | list, portrait_width: int, portrait_height: int, width: int, height: int
 ) -> Framing:
-    """Scale so the face fills a head-and-shoulders shot; crop inside the photo where it can."""
+    """Scale so the face fills a head-and-shoulders shot; crop inside the photo where it can.
+
+    Asked for the portrait's own resolution (``portrait_output_size``), the whole photo is shown
+    as it is, never cropped or enlarged.
+    """
+    if (width, height) == portrait_output_size(portrait_width, portrait_height):
+        scale = min(width / portrait_width, height / portrait_height)
+        matrix = np.array([[scale, 0.0, 0.0], [0.0, scale, 0.0]])
+        return Framing(matrix=matrix, width=width, height=height)
     pts = np.asarray(landmarks, dtype=np.float64)
     oval = pts[FACE_OVAL] if len(pts) > max(FACE_OVAL) else pts
     left, top = oval.min(axis=0)

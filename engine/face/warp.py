@@ -17,13 +17,21 @@ import numpy as np
 
 from engine.audio import read_wav
 from engine.face import topology as T
-from engine.face.drive import blink_schedule, frame_count, head_motion, mouth_openness
+from engine.face.drive import (
+    blink_schedule,
+    frame_count,
+    head_motion,
+    lip_spread,
+    mouth_openness,
+)
 from engine.face.framing import Framing, frame_portrait
 from engine.face.landmarks import load_rgb
 
-CAVITY_RGB = np.array([52, 16, 22], dtype=np.float32)
-UPPER_TEETH_RGB = np.array([232, 226, 214], dtype=np.float32)
-LOWER_TEETH_RGB = np.array([196, 188, 178], dtype=np.float32)
+# Inside of the mouth relative to the portrait's own lip colour; teeth relative to its skin.
+CAVITY_OF_LIP = 0.22
+TONGUE_OF_LIP = 0.62
+TEETH_RGB = np.array([222, 214, 200], dtype=np.float32)
+MAX_SPREAD = 0.09  # lip corners move this share of the half mouth width at full spread/round
 
 
 def _smoothstep(x: np.ndarray) -> np.ndarray:
@@ -92,15 +100,25 @@ class FaceRig:
         self.down = np.array([-self.right[1], self.right[0]])
         oval = pts[T.FACE_OVAL]
         self.face_height = float(np.ptp(oval @ self.down))
-        self.max_drop = min(
-            0.32 * self.mouth_width, 0.12 * self.face_height
-        )  # jaw travel at full opening, pixels
+        self.mouth_centre = (pts[13] + pts[14]) / 2
+        upper, lower = pts[T.LIPS_UPPER_INNER], pts[T.LIPS_LOWER_INNER]
+        # The jaw moves what lies below this line. Teeth a smiling portrait already shows are
+        # mostly upper teeth: they stay with the upper jaw, and the gap opens above the lower lip.
+        self.shows_teeth = float(((lower - upper) @ self.down).max()) > 0.06 * self.mouth_width
+        self.split = upper + (0.85 if self.shows_teeth else 0.5) * (lower - upper)
+        chin_v = float((pts[T.CHIN] - self.mouth_centre) @ self.down)
+        lip_v = float(((pts[T.LIPS_LOWER_OUTER] - self.mouth_centre) @ self.down).max())
+        self.chin_room = max(chin_v - lip_v, 2.0)  # lower lip to chin, pixels
+        # Jaw travel at full opening: the chin stays on the face outline, so the skin between
+        # lip and chin takes the opening; keep it a modest share of that room.
+        self.max_drop = min(0.24 * self.mouth_width, 0.07 * self.face_height, 0.4 * self.chin_room)
         self.mouth = self._mouth_region()
         self.eyes = [
             self._eye_region(T.LEFT_EYE_UPPER, T.LEFT_EYE_LOWER, T.LEFT_BROW),
             self._eye_region(T.RIGHT_EYE_UPPER, T.RIGHT_EYE_LOWER, T.RIGHT_BROW),
         ]
         self.pivot = pts[T.CHIN] + 0.35 * self.face_height * self.down  # the neck
+        self._colours()
 
     # -- precomputation -------------------------------------------------------------------------
 
@@ -108,43 +126,72 @@ class FaceRig:
         dx, dy = region.grid_x - origin[0], region.grid_y - origin[1]
         return dx * self.right[0] + dy * self.right[1], dx * self.down[0] + dy * self.down[1]
 
-    def _along(self, indices: list[int], origin: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        rel = self.points[indices] - origin
+    def _along(self, points: np.ndarray, origin: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        rel = np.asarray(points) - origin
         s, v = rel @ self.right, rel @ self.down
         order = np.argsort(s)
         return s[order], v[order]
 
     def _mouth_region(self) -> _Region:
-        pts, fh = self.points, self.face_height
-        centre = (pts[13] + pts[14]) / 2
+        pts, centre = self.points, self.mouth_centre
         oval = pts[T.FACE_OVAL]
-        falloff = 0.25 * fh  # the neck and cheeks stretch over this distance
-        lower = oval[(oval - centre) @ self.down > -0.08 * fh]
-        box = np.vstack([lower, pts[T.LIPS_UPPER_OUTER]])
-        x0, y0 = box.min(axis=0) - falloff - 2
-        x1, y1 = box.max(axis=0) + falloff + 2
+        lips = pts[T.LIPS_UPPER_OUTER + T.LIPS_LOWER_OUTER]
+        lower = oval[(oval - centre) @ self.down > -0.05 * self.face_height]
+        box = np.vstack([lower, lips])
+        x0, y0 = box.min(axis=0) - 2
+        x1, y1 = box.max(axis=0) + 2
         region = _Region.around(x0, y0, x1, y1, self.width, self.height)
         s, v = self._face_coords(region, centre)
-        # 1. The jaw: inside the lower face oval, fading out over ``falloff`` beyond it.
+        # 1. Only inside the face outline, fading to nothing at it: hair, neck and background
+        #    beside and below the face never bend with the jaw.
         inside = np.zeros(region.grid_x.shape, np.uint8)
-        angles = np.arctan2((lower - centre) @ self.down, (lower - centre) @ self.right)
-        polygon = lower[np.argsort(angles)] - [region.x0, region.y0]
-        cv2.fillPoly(inside, [np.round(polygon).astype(np.int32)], 1)
-        outside = cv2.distanceTransform(1 - inside, cv2.DIST_L2, 5)
-        jaw = _smoothstep(1.0 - outside / falloff)
-        # 2. Nothing above the upper lip's inner edge moves; the lower lip starts just below it.
-        line_s, line_v = self._along(T.LIPS_UPPER_INNER, centre)
+        cv2.fillPoly(inside, [np.round(oval - [region.x0, region.y0]).astype(np.int32)], 1)
+        depth_in = cv2.distanceTransform(inside, cv2.DIST_L2, 5)
+        outline = _smoothstep(depth_in / (0.85 * self.chin_room))
+        # 2. Nothing above the split line moves; below it the lower lip follows at once.
+        line_s, line_v = self._along(self.split, centre)
         below = v - np.interp(s, line_s, line_v)
         lip_gap = max(1.0, 0.035 * self.mouth_width)
         cut = _smoothstep(below / lip_gap)
         # 3. Near the lips the corners stay put; lower down the whole jaw moves.
         half = 0.5 * float(np.ptp(line_s)) * 1.1
         profile = np.sqrt(np.clip(1.0 - (s / half) ** 2, 0.0, 1.0))
-        chin_v = float((pts[T.CHIN] - centre) @ self.down)
-        depth = _smoothstep(below / max(0.6 * chin_v, 1.0))
+        depth = _smoothstep(below / max(0.5 * self.chin_room, 1.0))
         taper = profile + (1.0 - profile) * depth
-        region.set_weight(jaw * cut * taper * _edge_fade(jaw.shape, 3), self.down)
+        jaw = cut * taper * outline
+        region.set_weight(jaw, self.down)
+        # Lip shape: the lips and the skin just around them scale sideways about the centre.
+        lip_height = max(float(np.ptp(lips @ self.down)), 2.0)
+        ellipse = (s / (0.5 * self.mouth_width * 1.45)) ** 2 + (v / (1.4 * lip_height)) ** 2
+        lips_w = _smoothstep(1.6 * (1.0 - ellipse)) * outline
+        region.spread_x = (lips_w * s * self.right[0]).astype(np.float32)  # type: ignore[attr-defined]
+        region.spread_y = (lips_w * s * self.right[1]).astype(np.float32)  # type: ignore[attr-defined]
+        region.lips_weight = lips_w.astype(np.float32)  # type: ignore[attr-defined]
         return region
+
+    def _colours(self) -> None:
+        """Lip and skin colours sampled from the portrait, so the inner mouth matches its light."""
+        pts = self.points
+        mask = np.zeros((self.height, self.width), np.uint8)
+        lip_ring = np.vstack([pts[T.LIPS_UPPER_OUTER], pts[T.LIPS_LOWER_OUTER][::-1]])
+        cv2.fillPoly(mask, [np.round(lip_ring).astype(np.int32)], 1)
+        inner = np.vstack([pts[T.LIPS_UPPER_INNER], pts[T.LIPS_LOWER_INNER][::-1]])
+        cv2.fillPoly(mask, [np.round(inner).astype(np.int32)], 0)
+        lip = self.base[mask.astype(bool)]
+        self.lip_rgb = (
+            np.median(lip, axis=0).astype(np.float32)
+            if len(lip)
+            else np.array([170, 90, 90], np.float32)
+        )
+        cheek = np.round(
+            pts[T.NOSE_TIP]
+            + 0.6 * self.mouth_width * self.right
+            - 0.1 * self.mouth_width * self.down
+        ).astype(int)
+        x, y = np.clip(cheek, [2, 2], [self.width - 3, self.height - 3])
+        skin = self.base[y - 2 : y + 3, x - 2 : x + 3].reshape(-1, 3).astype(np.float32).mean(0)
+        light = float(np.clip(skin.mean() / 170.0, 0.45, 1.1))
+        self.teeth_rgb = np.clip(TEETH_RGB * light, 0, 240).astype(np.float32)
 
     def _eye_region(self, upper: list[int], lower: list[int], brow: list[int]) -> _Region:
         pts = self.points
@@ -156,8 +203,8 @@ class FaceRig:
         x1, y1 = box.max(axis=0) + 0.25 * eye_width
         region = _Region.around(x0, y0, x1, y1, self.width, self.height)
         s, v = self._face_coords(region, centre)
-        us, uv = self._along(upper, centre)
-        ls, lv = self._along(lower, centre)
+        us, uv = self._along(pts[upper], centre)
+        ls, lv = self._along(pts[lower], centre)
         top, bottom = np.interp(s, us, uv), np.interp(s, ls, lv)
         opening = np.clip(bottom - top, 0.0, None)
         eye_height = max(float(opening.max()), 1.0)
@@ -175,16 +222,28 @@ class FaceRig:
 
     # -- per frame ------------------------------------------------------------------------------
 
-    def render(self, opening: float, blink: float = 0.0, head=(0.0, 0.0, 0.0)) -> np.ndarray:
-        """One RGB frame: mouth ``opening`` 0..1, eyelid ``blink`` 0..1, head (dx, dy, degrees)."""
-        frame = self.base.copy()
+    def render(
+        self,
+        opening: float,
+        blink: float = 0.0,
+        head=(0.0, 0.0, 0.0),
+        spread: float = 0.0,
+        base: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """One RGB frame: mouth ``opening`` 0..1, eyelid ``blink`` 0..1, head (dx, dy, degrees),
+        lip ``spread`` -1 rounded .. +1 spread. ``base``: another framed image to animate (the
+        neural engine's frame), else the portrait."""
+        source = self.base if base is None else base
+        frame = source.copy()
         drop = float(opening) * self.max_drop
-        if drop > 0.05:
-            self.mouth.remap(self.base, frame, drop)
-            self._paint_cavity(frame, drop)
+        widen = float(np.clip(spread, -1.0, 1.0)) * MAX_SPREAD
+        if drop > 0.05 or abs(widen) > 1e-3:
+            self._warp_mouth(source, frame, drop, widen)
+            if drop > 0.05:
+                self._paint_cavity(frame, drop, widen)
         if blink > 0.02:
             for eye in self.eyes:
-                eye.remap(self.base, frame, blink * eye.eye_height)  # type: ignore[attr-defined]
+                eye.remap(source, frame, blink * eye.eye_height)  # type: ignore[attr-defined]
         dx, dy, angle = head
         if abs(dx) + abs(dy) + abs(angle) > 1e-3:
             matrix = cv2.getRotationMatrix2D((float(self.pivot[0]), float(self.pivot[1])), angle, 1)
@@ -198,18 +257,38 @@ class FaceRig:
             )
         return frame
 
-    def _paint_cavity(self, frame: np.ndarray, drop: float) -> None:
-        pts = self.points
-        upper = pts[T.LIPS_UPPER_INNER]
-        lower = pts[T.LIPS_LOWER_INNER].copy()
-        # Where the lower lip's inner edge lands: solve q = p + drop * w(q) * down, twice.
-        moved = lower.copy()
-        for _ in range(2):
-            moved = lower + drop * self.mouth.weight_at(moved + self.down)[:, None] * self.down
-        gap = (moved - upper) @ self.down
+    def _warp_mouth(self, source: np.ndarray, frame: np.ndarray, drop: float, widen: float):
+        m = self.mouth
+        map_x = m.grid_x - drop * m.weight_x - widen * m.spread_x  # type: ignore[attr-defined]
+        map_y = m.grid_y - drop * m.weight_y - widen * m.spread_y  # type: ignore[attr-defined]
+        frame[m.y0 : m.y1, m.x0 : m.x1] = cv2.remap(
+            source, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
+
+    def _moved(self, points: np.ndarray, drop: float, widen: float, jaw: bool) -> np.ndarray:
+        """Where ``points`` of the portrait land after the mouth warp (fixed-point iteration)."""
+        rel_s = (points - self.mouth_centre) @ self.right
+        moved = points.copy()
+        for _ in range(3):
+            shift = widen * self._lips_weight_at(moved)[:, None] * rel_s[:, None] * self.right
+            if jaw:
+                shift = shift + drop * self.mouth.weight_at(moved)[:, None] * self.down
+            moved = points + shift
+        return moved
+
+    def _lips_weight_at(self, points: np.ndarray) -> np.ndarray:
+        m = self.mouth
+        xs = np.clip(np.round(points[:, 0]).astype(int) - m.x0, 0, m.x1 - m.x0 - 1)
+        ys = np.clip(np.round(points[:, 1]).astype(int) - m.y0, 0, m.y1 - m.y0 - 1)
+        return m.lips_weight[ys, xs]  # type: ignore[attr-defined]
+
+    def _paint_cavity(self, frame: np.ndarray, drop: float, widen: float) -> None:
+        top = self._moved(self.split, drop, widen, jaw=False)
+        bottom = self._moved(self.split + 0.6 * self.down, drop, widen, jaw=True)
+        gap = (bottom - top) @ self.down
         if gap.max() < 1.0:
             return
-        polygon = np.vstack([upper, moved[::-1]])
+        polygon = np.vstack([top, bottom[::-1]])
         x0, y0 = np.floor(polygon.min(axis=0)).astype(int) - 2
         x1, y1 = np.ceil(polygon.max(axis=0)).astype(int) + 3
         x0, y0 = max(x0, 0), max(y0, 0)
@@ -217,26 +296,43 @@ class FaceRig:
         if x1 <= x0 or y1 <= y0:
             return
         shape = (y1 - y0, x1 - x0)
-        offset = np.array([x0, y0])
         cavity = np.zeros(shape, np.uint8)
-        _fill(cavity, polygon - offset)
-        teeth_top = np.zeros(shape, np.uint8)
-        tooth = min(0.38 * float(gap.max()), 0.1 * self.mouth_width)
-        centre_s = (upper - upper.mean(axis=0)) @ self.right
-        span = max(float(np.ptp(centre_s)), 1.0)
-        taper = np.sqrt(np.clip(1.0 - (2.0 * centre_s / (span * 0.95)) ** 2, 0.0, 1.0))
-        band = upper + (tooth * taper)[:, None] * self.down
-        _fill(teeth_top, np.vstack([upper, band[::-1]]) - offset)
-        teeth_low = np.zeros(shape, np.uint8)
-        if gap.max() > 0.3 * self.max_drop:
-            low_band = moved - (0.45 * tooth * taper)[:, None] * self.down
-            _fill(teeth_low, np.vstack([low_band, moved[::-1]]) - offset)
-        alpha = cv2.GaussianBlur(cavity.astype(np.float32) / 255.0, (3, 3), 0)[..., None]
-        top = (teeth_top.astype(np.float32) / 255.0)[..., None] * 0.9
-        low = (teeth_low.astype(np.float32) / 255.0)[..., None] * 0.55
-        colour = CAVITY_RGB * (1 - top - low) + UPPER_TEETH_RGB * top + LOWER_TEETH_RGB * low
+        _fill(cavity, polygon - [x0, y0])
+        alpha = cv2.GaussianBlur(cavity.astype(np.float32) / 255.0, (0, 0), 0.7)
+        # Coordinates inside the gap: s across the mouth (-1..1), t from its top (0) to bottom (1).
+        ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+        rel_x, rel_y = xs - self.mouth_centre[0], ys - self.mouth_centre[1]
+        s = rel_x * self.right[0] + rel_y * self.right[1]
+        v = rel_x * self.down[0] + rel_y * self.down[1]
+        ts, tv = self._along(top, self.mouth_centre)
+        bs, bv = self._along(bottom, self.mouth_centre)
+        top_v, bottom_v = np.interp(s, ts, tv), np.interp(s, bs, bv)
+        height = np.maximum(bottom_v - top_v, 1e-3)
+        t = np.clip((v - top_v) / height, 0.0, 1.0)
+        half = max(0.5 * float(np.ptp(ts)), 1.0)
+        across = np.clip(np.abs(s) / half, 0.0, 1.0)
+        # The cavity: the lip colour in deep shade, darkest at the corners and under the upper
+        # lip; a tongue lit from the front shows low in the middle of a wide-open mouth.
+        openness = float(np.clip(gap.max() / max(self.max_drop, 1.0), 0.0, 1.0))
+        shade = CAVITY_OF_LIP * (1.0 - 0.55 * across**2) * (0.75 + 0.25 * t)
+        colour = self.lip_rgb * shade[..., None]
+        tongue = _smoothstep((t - 0.55) / 0.45) * (1.0 - across**2) * openness
+        colour = colour * (1 - tongue[..., None]) + (
+            self.lip_rgb * TONGUE_OF_LIP * (tongue[..., None])
+        ) * (0.6 + 0.4 * (1 - across[..., None]))
+        if not self.shows_teeth:
+            # A hint of the upper teeth: a band under the upper lip, in shade at its top edge
+            # and towards the corners, never brighter than the light on the skin.
+            tooth = min(0.32 * float(gap.max()), 0.09 * self.mouth_width)
+            depth = (v - top_v) / max(tooth, 0.5)
+            band = _smoothstep((1.0 - depth) / 0.35) * _smoothstep((1.0 - across) / 0.35)
+            lit = (0.72 + 0.28 * _smoothstep(depth / 0.5)) * (1.0 - 0.45 * across**2)
+            teeth = self.teeth_rgb * lit[..., None]
+            strength = 0.85 * band[..., None] * min(1.0, 2.0 * openness + 0.2)
+            colour = colour * (1 - strength) + teeth * strength
+        a = alpha[..., None]
         patch = frame[y0:y1, x0:x1].astype(np.float32)
-        frame[y0:y1, x0:x1] = (patch * (1 - alpha) + colour * alpha).astype(np.uint8)
+        frame[y0:y1, x0:x1] = np.clip(patch * (1 - a) + colour * a, 0, 255).astype(np.uint8)
 
 
 def _edge_fade(shape: tuple[int, ...], width: int) -> np.ndarray:
@@ -272,11 +368,14 @@ class WarpFaceEngine:
         samples, rate = read_wav(audio_wav)
         frames = frame_count(len(samples) / rate, fps)
         opening = mouth_openness(samples, rate, fps, frames, phonemes)
+        spread = lip_spread(samples, rate, fps, frames, phonemes)
         blinks = blink_schedule(frames, fps)
-        motion = head_motion(frames, fps, opening)
+        motion = head_motion(frames, fps, opening, scale=min(size) / 512)
         for i in range(frames):
             if progress is not None and i % 5 == 0:
                 progress(i / frames)
-            yield rig.render(float(opening[i]), float(blinks[i]), tuple(motion[i]))
+            yield rig.render(
+                float(opening[i]), float(blinks[i]), tuple(motion[i]), float(spread[i])
+            )
         if progress is not None:
             progress(1.0)
