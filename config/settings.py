@@ -177,13 +177,35 @@ WHITENOISE_USE_FINDERS = not envbool("COLLECTSTATIC", False)
 
 # Background work goes through django.tasks; the default backend keeps tasks in the database
 # and `manage.py db_worker` runs them. TASK_BACKEND may name any django.tasks backend.
+# TASK_BACKEND=database (default): tasks wait in the database; `manage.py db_worker` runs them.
+# TASK_BACKEND=celery: Celery workers on any number of machines, broker CELERY_BROKER_URL (Redis).
+# TASK_BACKEND may also name any django.tasks backend class. Renders go to queue RENDER_QUEUE
+# ("gpu"), everything else to "default". Render state lives on RenderJob, not in the queue.
+RENDER_QUEUE = envstr("RENDER_QUEUE", "gpu")
+TASK_QUEUES = ["default", RENDER_QUEUE]
+_TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "celery": "django_tasks_celery.CeleryBackend",
+}
+TASK_BACKEND = envstr("TASK_BACKEND", "database")
 TASKS = {
     "default": {
-        "BACKEND": envstr("TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
-        "QUEUES": ["default", "renders"],
+        "BACKEND": _TASK_BACKENDS.get(TASK_BACKEND, TASK_BACKEND),
+        "QUEUES": TASK_QUEUES,
+        "OPTIONS": {"CELERY_APP": "config.celery.app"} if TASK_BACKEND == "celery" else {},
     }
 }
-RENDER_QUEUE = "renders"
+# The longest render we allow; the broker must not redeliver a task that is still running.
+RENDER_TIME_LIMIT_SECONDS = envint("RENDER_TIME_LIMIT_SECONDS", 3600)
+CELERY_BROKER_URL = envstr("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
+CELERY_RESULT_BACKEND = envstr("CELERY_RESULT_BACKEND", CELERY_BROKER_URL)
+CELERY_RESULT_EXTENDED = True
+CELERY_TASK_ACKS_LATE = True  # a worker that dies mid-render leaves the message for another
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # one render at a time per worker process
+CELERY_TASK_TIME_LIMIT = RENDER_TIME_LIMIT_SECONDS + 300
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * RENDER_TIME_LIMIT_SECONDS}
+CELERY_TASK_DEFAULT_QUEUE = "default"
 
 # Upload and content limits, enforced by the forms with a specific message each.
 MAX_PORTRAIT_BYTES = envint("MAX_PORTRAIT_BYTES", 15 * 1024 * 1024)

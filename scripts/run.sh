@@ -12,7 +12,7 @@ PORT="${PORT:-8000}"
 
 .venv/bin/python manage.py runserver "$HOST:$PORT" --noreload &
 web=$!
-.venv/bin/python manage.py db_worker --queue-name "default,renders" --no-reload --interval 0.5 &
+.venv/bin/python manage.py db_worker --queue-name "default,gpu" --no-reload --interval 0.5 &
 worker=$!
 
 stop() {

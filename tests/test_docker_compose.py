@@ -32,6 +32,8 @@ def test_every_service_of_ours_has_a_command_that_exists():
         command = service["command"]
         if command[:2] == ["python", "manage.py"]:
             assert command[2] in commands, f"{name}: manage.py {command[2]} does not exist"
+        elif command[0] == "celery":
+            assert command[1:4] == ["-A", "config.celery", "worker"], name
         else:
             assert command[0] == "gunicorn" and command[1] == "config.wsgi", name
         names.append(name)
@@ -66,5 +68,14 @@ def test_workers_listen_on_the_queues_the_tasks_use():
     assert render_job.queue_name == settings.RENDER_QUEUE
     for name in ("worker", "gpu-worker"):
         command = COMPOSE["services"][name]["command"]
-        queues = command[command.index("--queue-name") + 1].split(",")
+        queues = command[command.index("-Q") + 1].split(",")
         assert settings.RENDER_QUEUE in queues, name
+        assert set(queues) <= set(settings.TASK_QUEUES), name
+
+
+def test_the_celery_app_is_configured_for_long_renders():
+    from config.celery import app
+
+    assert app.conf.task_acks_late and app.conf.task_reject_on_worker_lost
+    assert app.conf.worker_prefetch_multiplier == 1
+    assert app.conf.broker_transport_options["visibility_timeout"] > app.conf.task_time_limit
