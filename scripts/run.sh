@@ -14,17 +14,19 @@ PORT="${PORT:-8000}"
 web=$!
 .venv/bin/python manage.py db_worker --queue-name "default,gpu" --no-reload --interval 0.5 &
 worker=$!
+.venv/bin/python manage.py render_sweeper --every 10 &
+sweeper=$!
 
 stop() {
   trap - INT TERM
-  echo; echo "==> Stopping web ($web) and worker ($worker)"
-  kill -TERM "$web" "$worker" 2>/dev/null || true
-  wait "$web" "$worker" 2>/dev/null || true
+  echo; echo "==> Stopping web ($web), worker ($worker) and sweeper ($sweeper)"
+  kill -TERM "$web" "$worker" "$sweeper" 2>/dev/null || true
+  wait "$web" "$worker" "$sweeper" 2>/dev/null || true
   exit 0
 }
 trap stop INT TERM
 
 echo "==> Likeness is running at http://$HOST:$PORT/  (Ctrl-C stops web and worker)"
 # If either process dies, stop the other too.
-wait -n "$web" "$worker" || true
+wait -n "$web" "$worker" "$sweeper" || true
 stop
