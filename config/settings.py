@@ -245,3 +245,9 @@ LOGGING = {
 CONSENT_INVITE_DAYS = envint("CONSENT_INVITE_DAYS", 14)
 CONSENT_MAX_CLIP_BYTES = envint("CONSENT_MAX_CLIP_BYTES", 25 * 1024 * 1024)
 CONSENT_BIOMETRIC_RETENTION_DAYS = envint("CONSENT_BIOMETRIC_RETENTION_DAYS", 30)
+
+# Face (issue 6): FACE_ENGINE above picks the engine by name (`warp`: CPU, the default; `neural`:
+# MuseTalk-style lip sync, GPU). The neural engine loads unet/, vae/ and whisper/ (as written by
+# save_pretrained) from this directory; the engine reads the environment variable of the same
+# name. Nothing is downloaded.
+FACE_NEURAL_WEIGHTS_DIR = envstr("FACE_NEURAL_WEIGHTS_DIR", "")

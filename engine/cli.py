@@ -67,6 +67,10 @@ def _cmd_animate(args: argparse.Namespace) -> dict:
         landmarks = json.loads(Path(args.landmarks).read_text())
     else:
         landmarks = inspect_portrait(args.portrait).landmarks
+    if args.weights_dir:
+        from engine.face.neural import WEIGHTS_SETTING
+
+        os.environ[WEIGHTS_SETTING] = args.weights_dir
     if args.size:
         size = (args.size, args.size)
     else:  # the portrait's own resolution, up to 1080p
@@ -134,6 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--size", type=int, help="square output side in pixels (default: the portrait's size)"
     )
     animate.add_argument("--landmarks", help="JSON file of [x, y] landmarks (skip detection)")
+    animate.add_argument(
+        "--weights-dir", help="weights of the neural engine (default: FACE_NEURAL_WEIGHTS_DIR)"
+    )
     animate.set_defaults(run=_cmd_animate)
 
     probe = commands.add_parser("probe", help="what a file says about itself")

@@ -56,7 +56,14 @@ def _warp() -> FaceEngine:
     return WarpFaceEngine()
 
 
+def _neural() -> FaceEngine:
+    from engine.face.neural import NeuralFaceEngine
+
+    return NeuralFaceEngine()
+
+
 register_face_engine("warp", _warp)
+register_face_engine("neural", _neural)
 
 __all__ = [
     "FaceEngine",
