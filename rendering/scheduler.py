@@ -7,6 +7,7 @@ another's single video. Each running job carries a lease its worker renews; a jo
 expired goes back to the queue with backoff, up to RENDER_MAX_ATTEMPTS.
 """
 
+import logging
 import os
 import socket
 import threading
@@ -14,13 +15,21 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import (
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    connection,
+    connections,
+    transaction,
+)
 from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
 from rendering.models import RenderJob
 
 CLAIM_RETRIES = 5
+log = logging.getLogger(__name__)
 
 
 def new_worker_id() -> str:
@@ -70,31 +79,43 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=base * 2 ** max(attempts - 1, 0))
 
 
-def sweep_expired_leases() -> list[int]:
-    """Requeue (or, after the last attempt, fail) every running job whose worker went silent."""
+def retry_later(job: RenderJob, *, reason: str, lost_lease: bool = False) -> bool:
+    """Queue the job again after a backoff, or fail it after the last attempt; True if handled.
+
+    `lost_lease`: its worker went silent (only then may someone other than the holder act)."""
     from rendering.services import enqueue_render
 
-    handled = []
+    if job.attempts >= settings.RENDER_MAX_ATTEMPTS:
+        return job.fail(f"{reason} Gave up after {job.attempts} attempts.", lost_lease=lost_lease)
+    retry_at = timezone.now() + retry_delay(job.attempts)
+    with transaction.atomic():
+        requeued = job.requeue(reason=reason, retry_at=retry_at, lost_lease=lost_lease)
+        if requeued:
+            transaction.on_commit(lambda: enqueue_render(job.pk, run_after=retry_at))
+    return requeued
+
+
+def sweep_expired_leases() -> list[int]:
+    """Requeue (or, after the last attempt, fail) every running job whose worker went silent."""
     expired = RenderJob.objects.filter(
         status=RenderJob.Status.RUNNING, lease_expires_at__lt=timezone.now()
     )
-    for job in expired:
-        if job.attempts >= settings.RENDER_MAX_ATTEMPTS:
-            reason = (
-                f"The render stopped {job.attempts} times because its worker went silent; "
-                "it was not retried again."
-            )
-            if job.fail_after_lost_lease(reason):
-                handled.append(job.pk)
-            continue
-        retry_at = timezone.now() + retry_delay(job.attempts)
-        with transaction.atomic():
-            if job.requeue_after_lost_lease(retry_at=retry_at):
-                transaction.on_commit(
-                    lambda pk=job.pk, at=retry_at: enqueue_render(pk, run_after=at)
-                )
-                handled.append(job.pk)
-    return handled
+    return [
+        job.pk
+        for job in expired
+        if retry_later(
+            job, reason=f"Attempt {job.attempts} stopped: its worker went silent.", lost_lease=True
+        )
+    ]
+
+
+def reconnecting(query):
+    """Run a short autocommit query; if the database dropped this connection, reconnect once."""
+    try:
+        return query()
+    except (InterfaceError, OperationalError):
+        connection.close()
+        return query()
 
 
 class Heartbeat(threading.Thread):
@@ -110,7 +131,16 @@ class Heartbeat(threading.Thread):
     def run(self) -> None:
         try:
             while not self._stopping.wait(self.every):
-                if not self.job.renew_lease(settings.RENDER_LEASE_SECONDS):
+                try:
+                    renewed = reconnecting(
+                        lambda: self.job.renew_lease(settings.RENDER_LEASE_SECONDS)
+                    )
+                except DatabaseError:
+                    log.warning(
+                        "Could not renew the lease of render %s; will try again", self.job.pk
+                    )
+                    continue
+                if not renewed:
                     self.lost = True
                     return
         finally:

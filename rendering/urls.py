@@ -10,5 +10,6 @@ urlpatterns = [
     path("<int:job_id>/status/", views.job_status, name="job_status"),
     path("<int:job_id>/status.json", views.job_status_json, name="job_status_json"),
     path("<int:job_id>/cancel/", views.job_cancel, name="job_cancel"),
+    path("<int:job_id>/retry/", views.job_retry, name="job_retry"),
     path("<int:job_id>/video.mp4", views.job_video, name="job_video"),
 ]

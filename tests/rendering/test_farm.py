@@ -185,3 +185,72 @@ def test_a_worker_killed_mid_render_is_replaced_and_the_video_is_made_exactly_on
     assert Video.objects.filter(job=job).count() == 1
     assert len(list(media_root.rglob("*.mp4"))) == 1
     assert not list(Path(farm_settings.RENDER_WORK_DIR).glob(f"job-{job.pk}-*"))
+
+
+def test_storage_failing_while_saving_fails_the_attempt_with_the_reason_and_a_retry_succeeds(
+    studio, media_root, farm_settings
+):
+    farm_settings.RENDER_MAX_ATTEMPTS = 1
+    job = submit(studio())
+    media_root.mkdir(parents=True, exist_ok=True)
+    (media_root / "videos").write_text("a file where the videos folder should be")
+
+    drain_queue()
+    job.refresh_from_db()
+    assert job.status == RenderJob.Status.FAILED
+    assert "Saving the video to storage failed" in job.error and "Gave up after 1" in job.error
+    assert not Video.objects.exists()
+
+    (media_root / "videos").unlink()  # storage is back
+    from rendering.services import retry_render
+
+    retry_render(job)
+    drain_queue()
+    job.refresh_from_db()
+    assert job.status == RenderJob.Status.SUCCEEDED and job.attempts == 1
+    assert Video.objects.filter(job=job).count() == 1
+
+
+def test_a_storage_failure_with_attempts_left_is_retried_automatically(
+    studio, media_root, farm_settings
+):
+    job = submit(studio())
+    media_root.mkdir(parents=True, exist_ok=True)
+    blocker = media_root / "videos"
+    blocker.write_text("not a folder")
+    claimed = claim_next_job("worker-1")
+    from rendering.scheduler import Heartbeat
+    from rendering.services import _render_claimed
+
+    heartbeat = Heartbeat(claimed)
+    _render_claimed(claimed, heartbeat)
+    job.refresh_from_db()
+    assert job.status == RenderJob.Status.QUEUED and "storage failed" in job.error
+    blocker.unlink()
+    drain_queue()
+    job.refresh_from_db()
+    assert job.status == RenderJob.Status.SUCCEEDED and job.attempts == 2
+
+
+def test_a_render_survives_the_database_dropping_its_connections(studio, farm_settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has no server that can drop a connection")
+    import threading
+
+    ws = studio()
+    ws.script.body = "Long enough to lose the database connection in the middle. " * 3
+    ws.script.save()
+    job = submit(ws)
+    worker = threading.Thread(target=drain_queue)
+    worker.start()
+    while RenderJob.objects.get(pk=job.pk).stage not in ("face", "label", "encode", "done"):
+        time.sleep(0.02)
+    with connection.cursor() as cursor:  # the server drops every other session (the worker's)
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    worker.join(timeout=120)
+    job.refresh_from_db()
+    assert job.status == RenderJob.Status.SUCCEEDED, job.error
+    assert Video.objects.filter(job=job).count() == 1
