@@ -29,8 +29,7 @@ from engine.audio import read_wav
 from engine.errors import FaceWeightsMissing
 from engine.face import topology as T
 from engine.face.drive import blink_schedule, frame_count, head_motion, mouth_openness
-from engine.face.landmarks import load_rgb
-from engine.face.warp import FaceRig
+from engine.face.warp import FaceRig, prepared_rig
 
 WEIGHTS_SETTING = "FACE_NEURAL_WEIGHTS_DIR"
 PARTS = ("unet", "vae", "whisper")
@@ -226,7 +225,7 @@ class NeuralFaceEngine:
         folder = weights_dir(self.weights)
         with _lock:
             models = load_models(str(folder.resolve()))
-        rig = FaceRig(load_rgb(portrait_path), landmarks, size)
+        rig = prepared_rig(portrait_path, landmarks, size)
         paste = _Paste(rig, models.crop_size)
         samples, rate = read_wav(audio_wav)
         frames = frame_count(len(samples) / rate, fps)

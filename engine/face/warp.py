@@ -9,8 +9,12 @@ outside those regions move only with the whole head (a small affine sway of the 
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -335,6 +339,39 @@ class FaceRig:
         frame[y0:y1, x0:x1] = np.clip(patch * (1 - a) + colour * a, 0, 255).astype(np.uint8)
 
 
+_rigs: OrderedDict[tuple, FaceRig] = OrderedDict()
+_rigs_lock = threading.Lock()
+RIG_CACHE_SIZE = 8
+
+
+def prepared_rig(
+    portrait_path: str, landmarks: Sequence[Sequence[float]], size: tuple[int, int]
+) -> FaceRig:
+    """The rig of a portrait at one size, built once per process and reused by later renders of
+    the same avatar (keyed by file, modification time, landmarks and size). Rigs are read-only
+    once built, so renders may share one."""
+    path = Path(portrait_path)
+    stat = path.stat() if path.is_file() else None
+    points = np.asarray(landmarks, dtype=np.float64)
+    key = (
+        str(path.resolve()),
+        stat.st_mtime_ns if stat else None,
+        stat.st_size if stat else None,
+        hashlib.sha256(points.tobytes()).hexdigest(),
+        tuple(size),
+    )
+    with _rigs_lock:
+        if key in _rigs:
+            _rigs.move_to_end(key)
+            return _rigs[key]
+    rig = FaceRig(load_rgb(portrait_path), landmarks, size)
+    with _rigs_lock:
+        _rigs[key] = rig
+        while len(_rigs) > RIG_CACHE_SIZE:
+            _rigs.popitem(last=False)
+    return rig
+
+
 def _edge_fade(shape: tuple[int, ...], width: int) -> np.ndarray:
     """1 inside, falling to 0 at the border of a region, so a clipped region never shows a seam."""
     rows = np.clip(np.minimum(np.arange(shape[0]), np.arange(shape[0])[::-1]) / width, 0, 1)
@@ -364,7 +401,7 @@ class WarpFaceEngine:
         progress: Callable[[float], None] | None = None,
     ) -> Iterator[np.ndarray]:
         del words  # phonemes carry the timing this engine uses
-        rig = FaceRig(load_rgb(portrait_path), landmarks, size)
+        rig = prepared_rig(portrait_path, landmarks, size)
         samples, rate = read_wav(audio_wav)
         frames = frame_count(len(samples) / rate, fps)
         opening = mouth_openness(samples, rate, fps, frames, phonemes)

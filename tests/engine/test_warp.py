@@ -1,5 +1,7 @@
 """The default warp engine, measured on real frames of the astronaut and the drawn presenter."""
 
+import os
+
 import cv2
 import numpy as np
 import pytest
@@ -191,3 +193,20 @@ def test_animate_without_a_size_renders_at_the_portraits_resolution(
     summary = json.loads(capsys.readouterr().out)
     video = stream(ffprobe(out), "video")
     assert (summary["width"], summary["height"]) == (video["width"], video["height"]) == (512, 512)
+
+
+def test_a_portraits_rig_is_prepared_once_and_rebuilt_when_the_photo_changes(
+    tmp_path, astronaut_landmarks
+):
+    from PIL import Image
+
+    from engine.face.warp import prepared_rig
+
+    path = tmp_path / "me.png"
+    Image.fromarray(data.astronaut()).save(path)
+    first = prepared_rig(str(path), astronaut_landmarks, (128, 128))
+    assert prepared_rig(str(path), astronaut_landmarks, (128, 128)) is first
+    assert prepared_rig(str(path), astronaut_landmarks, (96, 96)) is not first
+    Image.fromarray(data.astronaut()[:, ::-1].copy()).save(path)
+    os.utime(path, ns=(1, 1))
+    assert prepared_rig(str(path), astronaut_landmarks, (128, 128)) is not first
