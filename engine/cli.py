@@ -100,7 +100,13 @@ def _cmd_animate(args: argparse.Namespace) -> dict:
 def _cmd_probe(args: argparse.Namespace) -> dict:
     from engine.probe import probe
 
-    return probe(args.file)
+    anchor_path = args.trust_anchor or os.environ.get("LIKENESS_TRUST_ANCHOR", "")
+    anchor = None
+    if anchor_path:
+        if not Path(anchor_path).is_file():
+            raise EngineError(f"The trust anchor file {anchor_path} does not exist.")
+        anchor = Path(anchor_path).read_bytes()
+    return probe(args.file, trust_anchor_pem=anchor)
 
 
 def _cmd_demo(args: argparse.Namespace) -> dict:
@@ -145,6 +151,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     probe = commands.add_parser("probe", help="what a file says about itself")
     probe.add_argument("file")
+    probe.add_argument(
+        "--trust-anchor",
+        help="PEM root certificate that C2PA signatures must chain to (default: "
+        "$LIKENESS_TRUST_ANCHOR); without one a valid manifest reads as untrusted",
+    )
     probe.set_defaults(run=_cmd_probe)
 
     demo = commands.add_parser("demo-assets", help="write the drawn demo presenter and voice")

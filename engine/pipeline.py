@@ -1,13 +1,16 @@
 """The render pipeline. The order of stages is visible in ``render``:
 
 voice (script -> speech) -> face (portrait + speech -> frames) -> label (visible badge on every
-frame) -> encode (H.264/AAC MP4 with synthetic-media tags). Face, label and encode run frame by
-frame, so a long video is never held in memory. Invisible watermark and C2PA are later stages.
+frame) -> watermark (the provenance id, invisibly, in every frame and in the speech) -> encode
+(H.264/AAC MP4 with synthetic-media tags) -> C2PA (a signed manifest saying what made the file).
+Face, label, watermark and encode run frame by frame, so a long video is never held in memory.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
+import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -21,6 +24,7 @@ from engine.face import get_face_engine, inspect_portrait
 from engine.label import apply_label, make_badge
 from engine.spec import RenderResult, RenderSpec
 from engine.voice import get_voice_engine
+from engine.watermark import VideoWatermarker, audio_payload, embed_audio
 
 Progress = Callable[[str, float], None]
 
@@ -39,8 +43,16 @@ def render(
     """
     spec.validate()
     report = progress or (lambda stage, fraction: None)
-    stage_seconds = {"voice": 0.0, "face": 0.0, "label": 0.0, "encode": 0.0}
+    stage_seconds = {
+        "voice": 0.0,
+        "face": 0.0,
+        "label": 0.0,
+        "watermark": 0.0,
+        "encode": 0.0,
+        "c2pa": 0.0,
+    }
     out_path = Path(out_path)
+    provenance_id = int(spec.provenance_id, 16) if spec.provenance_id else _random_id()
     with tempfile.TemporaryDirectory(prefix="likeness-render-") as tmp:
         # 1. Voice: the script spoken, then framed by silence while the presenter idles.
         report("voice", 0.0)
@@ -49,11 +61,17 @@ def render(
         speech = voice.speak(spec.script_text, spec.voice_sample_paths, f"{tmp}/speech.wav")
         samples, rate = read_wav(speech.wav_path)
         track = pad_with_silence(samples, rate, spec.lead_in_seconds, spec.tail_seconds)
+        stage_seconds["voice"] = time.perf_counter() - started
+        # The speech carries the top half of the provenance id (audio watermark).
+        started = time.perf_counter()
+        track = embed_audio(track, rate, audio_payload(provenance_id))
+        stage_seconds["watermark"] += time.perf_counter() - started
+        started = time.perf_counter()
         track_path = f"{tmp}/track.wav"
         write_wav(track_path, track, rate)
         words = _shift(speech.words, spec.lead_in_seconds)
         phonemes = _shift(speech.phonemes, spec.lead_in_seconds)
-        stage_seconds["voice"] = time.perf_counter() - started
+        stage_seconds["voice"] += time.perf_counter() - started
         report("voice", VOICE_SHARE)
 
         # 2-4. Face, label and encode, streamed frame by frame.
@@ -62,8 +80,9 @@ def render(
         if spec.size_from_portrait:
             spec = _at_portrait_size(spec)
         stage_seconds["face"] += time.perf_counter() - started
+        unsigned = Path(tmp) / "unsigned.mp4"
         frames = write_talking_head(
-            out_path,
+            unsigned,
             portrait_path=spec.portrait_path,
             landmarks=landmarks,
             audio_wav=track_path,
@@ -76,7 +95,13 @@ def render(
             phonemes=phonemes,
             progress=report,
             stage_seconds=stage_seconds,
+            label_position=spec.label_position,
+            watermark=VideoWatermarker(provenance_id, spec.width, spec.height),
         )
+        # C2PA: sign with the site's identity, or move the unsigned file into place.
+        started = time.perf_counter()
+        signed = _sign(spec, unsigned, out_path, provenance_id)
+        stage_seconds["c2pa"] = time.perf_counter() - started
     audio_seconds = len(track) / rate
     return RenderResult(
         video_path=str(out_path),
@@ -90,7 +115,34 @@ def render(
         words=words,
         voice_engine=voice.name,
         face_engine=spec.face_engine,
+        provenance_id=f"{provenance_id:016x}",
+        audio_watermark=f"{audio_payload(provenance_id):08x}",
+        c2pa_signed=signed,
     )
+
+
+def _random_id() -> int:
+    return secrets.randbits(64)
+
+
+def _sign(spec: RenderSpec, unsigned: Path, out_path: Path, provenance_id: int) -> bool:
+    if not spec.signing_keys_dir:
+        shutil.move(unsigned, out_path)
+        return False
+    from engine.c2pa import sign_mp4
+    from engine.keys import ensure_site_identity
+
+    identity = ensure_site_identity(spec.signing_keys_dir)
+    provenance = {"provenance_id": f"{provenance_id:016x}", **spec.provenance}
+    sign_mp4(
+        unsigned,
+        out_path,
+        chain_pem=identity.chain_pem(),
+        key_pem=identity.signer_key_pem(),
+        provenance=provenance,
+        title=out_path.name,
+    )
+    return True
 
 
 def write_talking_head(
@@ -109,14 +161,17 @@ def write_talking_head(
     progress: Progress | None = None,
     stage_seconds: dict[str, float] | None = None,
     start_fraction: float = VOICE_SHARE,
+    label_position: str = "top-right",
+    watermark: VideoWatermarker | None = None,
 ) -> int:
-    """Animate the portrait to the audio, label every frame, encode; returns the frame count.
+    """Animate the portrait to the audio, label and watermark every frame, encode; returns the
+    frame count.
 
     The MP4 is written beside ``out_path`` and moved into place only when complete.
     """
     report = progress or (lambda stage, fraction: None)
     seconds = stage_seconds if stage_seconds is not None else {}
-    for stage in ("face", "label", "encode"):
+    for stage in ("face", "label", "watermark", "encode"):
         seconds.setdefault(stage, 0.0)
     out_path = Path(out_path)
     partial = out_path.with_name(f".{out_path.name}.partial")
@@ -135,7 +190,7 @@ def write_talking_head(
             progress=lambda f: report("face", start_fraction + share * f),
         )
     )
-    badge = make_badge(label_text, width, height)
+    badge = make_badge(label_text, width, height, label_position)
     report("label", start_fraction)
     encoder = VideoEncoder(
         partial, width, height, fps, audio_wav, synthetic_metadata(label_text, metadata)
@@ -152,6 +207,10 @@ def write_talking_head(
             apply_label(frame, badge)
             tick = time.perf_counter()
             seconds["label"] += tick - tock
+            if watermark is not None:
+                watermark.apply(frame)
+                tock, tick = tick, time.perf_counter()
+                seconds["watermark"] += tick - tock
             encoder.write(frame)
             seconds["encode"] += time.perf_counter() - tick
             count += 1

@@ -1,6 +1,5 @@
-"""What a media file says about itself: streams, metadata, and whether the visible label shows.
-
-C2PA manifests and invisible watermarks are not read yet: their keys are present and null.
+"""What a media file says about itself: streams, metadata, whether the visible label shows, its
+C2PA manifest (valid? trusted? who signed?) and the invisible watermarks (payload, confidence).
 """
 
 from __future__ import annotations
@@ -13,15 +12,26 @@ from typing import Any
 
 import numpy as np
 
+from engine.c2pa import read_manifest
 from engine.errors import EngineError
 from engine.label import DEFAULT_TEXT, detect_label
 from engine.tools import require_tool
+from engine.watermark import read_file
 
 LABEL_SAMPLES = 5
 
 
-def probe(path: str | Path, label_text: str = DEFAULT_TEXT) -> dict[str, Any]:
-    """A JSON-ready description of the file at ``path``. Raises EngineError if it is unreadable."""
+def probe(
+    path: str | Path,
+    label_text: str = DEFAULT_TEXT,
+    trust_anchor_pem: bytes | None = None,
+    *,
+    watermarks: bool = True,
+) -> dict[str, Any]:
+    """A JSON-ready description of the file at ``path``. Raises EngineError if it is unreadable.
+
+    ``trust_anchor_pem``: the root certificate(s) whose signatures count as trusted.
+    """
     path = Path(path)
     if not path.is_file():
         raise EngineError(f"The file {path.name} does not exist.")
@@ -41,8 +51,22 @@ def probe(path: str | Path, label_text: str = DEFAULT_TEXT) -> dict[str, Any]:
         "tags": tags,
         "synthetic": synthetic,
         "visible_label": _visible_label(path, video, duration, label_text) if video else None,
-        "c2pa": None,  # not implemented yet: manifest reading comes with C2PA signing
-        "watermark": None,  # not implemented yet: invisible watermark is a later stage
+        "c2pa": read_manifest(path, trust_anchor_pem),
+        "watermark": _watermarks(path) if watermarks else None,
+    }
+
+
+def _watermarks(path: Path) -> dict[str, Any]:
+    marks = read_file(path)
+    video, audio = marks["video"], marks["audio"]
+    provenance_id = video["payload"] if video and video["found"] else None
+    audio_id = audio["payload"] if audio and audio["found"] else None
+    return {
+        **marks,
+        # The 64-bit id from the frames; the audio alone gives its top 32 bits.
+        "provenance_id": provenance_id,
+        "provenance_id_prefix": (provenance_id[:8] if provenance_id else audio_id),
+        "agree": (provenance_id[:8] == audio_id) if provenance_id and audio_id else None,
     }
 
 

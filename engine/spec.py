@@ -30,6 +30,16 @@ class RenderSpec:
     lead_in_seconds: float = 0.4
     tail_seconds: float = 0.6
     metadata: dict[str, str] = field(default_factory=dict)
+    # Provenance: the 64-bit id carried by the watermarks, as 16 hex digits ("" = a random one),
+    # fields of the C2PA provenance assertion (no personal data), and the directory of the site's
+    # signing identity (engine.keys; "" = leave the file unsigned).
+    provenance_id: str = ""
+    provenance: dict[str, str] = field(default_factory=dict)
+    signing_keys_dir: str = ""
+    label_position: str = "top-right"
+    # Seconds of an opening card that says the video is synthetic (0 = none).
+    disclosure_card_seconds: float = 0.0
+    disclosure_card_text: str = ""
 
     def validate(self) -> None:
         """Raise ValueError for settings the encoder cannot honour."""
@@ -37,6 +47,10 @@ class RenderSpec:
             raise ValueError("width and height must be between 64 and 4096 pixels")
         if self.width % 2 or self.height % 2:
             raise ValueError("width and height must be even numbers (H.264 4:2:0)")
+        if self.provenance_id and not _is_hex64(self.provenance_id):
+            raise ValueError("provenance_id must be 16 hexadecimal digits")
+        if not 0 <= self.disclosure_card_seconds <= 10:
+            raise ValueError("disclosure_card_seconds must be between 0 and 10")
         if not 1 <= self.fps <= 60:
             raise ValueError("fps must be between 1 and 60")
         if self.lead_in_seconds < 0 or self.tail_seconds < 0:
@@ -64,6 +78,10 @@ class RenderSpec:
         return cls.from_dict(json.loads(text))
 
 
+def _is_hex64(text: str) -> bool:
+    return len(text) == 16 and all(c in "0123456789abcdefABCDEF" for c in text)
+
+
 @dataclass
 class RenderResult:
     """What a render produced. ``stage_seconds`` holds wall time per stage."""
@@ -79,6 +97,9 @@ class RenderResult:
     words: list[Word]
     voice_engine: str
     face_engine: str
+    provenance_id: str = ""  # the watermark payload, 16 hex digits
+    audio_watermark: str = ""  # the audio payload (top 32 bits), 8 hex digits
+    c2pa_signed: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)

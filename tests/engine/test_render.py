@@ -96,11 +96,11 @@ def test_the_render_reports_progress_through_every_stage(rendered):
     assert {"voice", "face", "label", "encode"} <= {s for s, _ in calls}
     fractions = [f for _, f in calls]
     assert fractions == sorted(fractions) and len(calls) > 10
-    assert set(result.stage_seconds) == {"voice", "face", "label", "encode"}
+    assert set(result.stage_seconds) == {"voice", "face", "label", "watermark", "encode", "c2pa"}
 
 
 def test_probe_finds_the_visible_label_and_the_synthetic_tags(rendered):
-    _, _, out, _ = rendered
+    _, result, out, _ = rendered
     info = probe(out)
     assert info["visible_label"]["found"] is True
     assert info["visible_label"]["fraction"] == 1.0
@@ -109,7 +109,8 @@ def test_probe_finds_the_visible_label_and_the_synthetic_tags(rendered):
     assert info["tags"]["generator"].startswith("Likeness engine/")
     assert info["tags"]["provenance_id"] == "prov-123"
     assert info["tags"]["workspace"] == "Acme Training"
-    assert info["c2pa"] is None and info["watermark"] is None
+    assert info["c2pa"]["present"] is False  # no signing keys in this spec
+    assert info["watermark"]["audio"]["payload"] == result.provenance_id[:8]
 
 
 def test_probe_does_not_find_a_label_in_an_unlabeled_video(tmp_path, astronaut_png, landmarks):

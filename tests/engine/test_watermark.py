@@ -1,0 +1,185 @@
+"""The invisible watermarks, embedded and then read back from real encodes (ffmpeg)."""
+
+import subprocess
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from engine.audio import read_wav, write_wav
+from engine.watermark import (
+    VideoWatermarker,
+    audio_payload,
+    detect_audio,
+    embed_audio,
+    read_audio_mark,
+    read_video_mark,
+)
+from engine.watermark.coding import decode_payload, encode_payload
+
+PAYLOAD = 0x9E3779B97F4A7C15
+SIZE, FPS, SECONDS = 512, 25, 4
+
+
+def ffmpeg(*args):
+    subprocess.run(["ffmpeg", "-y", "-v", "error", "-nostdin", *args], check=True)
+
+
+def presenter_frames(portrait_path, count=SECONDS * FPS):
+    """The demo presenter with a moving mouth region, as RGB frames."""
+    still = np.asarray(Image.open(portrait_path).convert("RGB").resize((SIZE, SIZE)))
+    frames = np.repeat(still[None], count, axis=0).copy()
+    for i, frame in enumerate(frames):
+        top = 290 + int(6 * np.sin(i / 2))
+        frame[top : top + 20, 225:290] = (frame[top : top + 20, 225:290] * 0.7).astype(np.uint8)
+    return frames
+
+
+def encode(frames, path, crf=20):
+    _, height, width, _ = frames.shape
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-y",
+            "-v",
+            "error",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-s",
+            f"{width}x{height}",
+            "-framerate",
+            str(FPS),
+            "-i",
+            "pipe:0",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-crf",
+            str(crf),
+            "-pix_fmt",
+            "yuv420p",
+            str(path),
+        ],
+        input=frames.tobytes(),
+        check=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def demo_portrait(tmp_path_factory):
+    from engine.demo import write_demo_assets
+
+    return write_demo_assets(tmp_path_factory.mktemp("demo")).portrait_path
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory, demo_portrait):
+    folder = tmp_path_factory.mktemp("wm")
+    plain = presenter_frames(demo_portrait)
+    marked = plain.copy()
+    marker = VideoWatermarker(PAYLOAD, SIZE, SIZE)
+    for frame in marked:
+        marker.apply(frame)
+    encode(plain, folder / "plain.mp4")
+    encode(marked, folder / "marked.mp4")
+    return folder, plain, marked
+
+
+def test_coded_payload_survives_noisy_soft_bits():
+    rng = np.random.default_rng(0)
+    coded = 2.0 * encode_payload(PAYLOAD, 64) - 1.0
+    payload, agreement = decode_payload(coded + rng.normal(0, 0.7, coded.shape), 64)
+    assert payload == PAYLOAD and agreement > 0.5
+
+
+def test_marking_keeps_frames_within_40_db_psnr(clips):
+    _, plain, marked = clips
+    mse = np.mean((plain.astype(np.float64) - marked) ** 2)
+    assert 10 * np.log10(255**2 / mse) >= 40.0
+
+
+def test_the_payload_is_read_from_an_h264_encode(clips):
+    folder, _, _ = clips
+    mark = read_video_mark(folder / "marked.mp4")
+    assert mark.payload == PAYLOAD and mark.confidence > 0.3
+
+
+def test_unmarked_video_yields_no_payload(clips):
+    folder, _, _ = clips
+    mark = read_video_mark(folder / "plain.mp4")
+    assert mark.payload is None and mark.confidence < 0.3
+
+
+@pytest.mark.parametrize(
+    "attack",
+    [
+        ["-c:v", "libx264", "-crf", "28"],
+        ["-c:v", "libx264", "-crf", "35"],
+        ["-vf", "crop=iw*0.8:ih*0.8", "-c:v", "libx264", "-crf", "23"],
+        ["-r", "30", "-c:v", "libx264", "-crf", "23"],
+        ["-vf", "eq=brightness=0.04:contrast=1.1", "-c:v", "libx264", "-crf", "23"],
+        ["-vf", "scale=-2:360", "-c:v", "libx264", "-crf", "23"],
+    ],
+    ids=["crf28", "crf35", "crop10", "fps30", "brightness-contrast", "360p"],
+)
+def test_the_payload_survives_an_attack(clips, attack, tmp_path):
+    folder, _, _ = clips
+    out = tmp_path / "attacked.mp4"
+    ffmpeg("-i", str(folder / "marked.mp4"), *attack, "-pix_fmt", "yuv420p", str(out))
+    assert read_video_mark(out).payload == PAYLOAD
+
+
+def test_any_three_seconds_carry_the_payload(clips, tmp_path):
+    folder, _, _ = clips
+    out = tmp_path / "trimmed.mp4"
+    ffmpeg("-ss", "0.7", "-t", "3", "-i", str(folder / "marked.mp4"), "-crf", "23", str(out))
+    assert read_video_mark(out).payload == PAYLOAD
+
+
+@pytest.fixture(scope="module")
+def marked_speech(tmp_path_factory, speech):
+    folder = tmp_path_factory.mktemp("audio")
+    samples, rate = read_wav(speech.wav_path)
+    samples = np.tile(samples, 2)  # about 6 seconds
+    write_wav(folder / "plain.wav", samples, rate)
+    write_wav(folder / "marked.wav", embed_audio(samples, rate, audio_payload(PAYLOAD)), rate)
+    return folder
+
+
+def test_audio_mark_is_quiet_under_the_speech(marked_speech):
+    plain, _ = read_wav(marked_speech / "plain.wav")
+    marked, _ = read_wav(marked_speech / "marked.wav")
+    snr = 10 * np.log10(np.sum(plain**2) / np.sum((marked - plain) ** 2))
+    assert snr > 20.0
+
+
+@pytest.mark.parametrize(
+    "attack",
+    [
+        ["-c:a", "aac", "-b:a", "64k", "x.m4a"],
+        ["-c:a", "libmp3lame", "-b:a", "128k", "x.mp3"],
+        ["-ar", "16000", "x.wav"],
+        ["-ss", "1.1", "-t", "3", "-c:a", "aac", "-b:a", "64k", "x.m4a"],
+    ],
+    ids=["aac64k", "mp3-128k", "resample16k", "trim3s"],
+)
+def test_the_audio_payload_survives_an_attack(marked_speech, attack, tmp_path):
+    out = tmp_path / attack[-1]
+    ffmpeg("-i", str(marked_speech / "marked.wav"), *attack[:-1], str(out))
+    mark = read_audio_mark(out)
+    assert mark.payload == audio_payload(PAYLOAD) and mark.confidence > 0.3
+
+
+def test_the_audio_payload_survives_noise_at_20_db(marked_speech):
+    samples, rate = read_wav(marked_speech / "marked.wav")
+    rng = np.random.default_rng(5)
+    noisy = samples + rng.normal(0, np.sqrt(np.mean(samples**2) / 100), samples.shape)
+    assert detect_audio(noisy, rate).payload == audio_payload(PAYLOAD)
+
+
+def test_unmarked_audio_yields_no_payload(marked_speech):
+    mark = read_audio_mark(marked_speech / "plain.wav")
+    assert mark.payload is None and mark.confidence < 0.3
