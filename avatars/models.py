@@ -24,6 +24,10 @@ def voice_upload_to(instance, filename: str) -> str:
     return _random_name(instance, "voice", filename)
 
 
+def voice_profile_upload_to(instance, filename: str) -> str:
+    return _random_name(instance, "voice-profile", filename)
+
+
 class Avatar(WorkspaceScoped):
     """A consenting subject's likeness: a portrait and a voice sample, bound to their consent."""
 
@@ -41,6 +45,10 @@ class Avatar(WorkspaceScoped):
     face_landmarks = models.JSONField()
     voice_sample = models.FileField(upload_to=voice_upload_to)
     voice_seconds = models.FloatField()
+    # Computed once from the voice sample (pitch, timbre, speaking rate, speaker embedding) so
+    # renders never analyse the sample again; see avatars/voice.py.
+    voice_profile = models.FileField(upload_to=voice_profile_upload_to, blank=True)
+    voice_checks = models.JSONField(default=dict, blank=True)  # enrollment measurements
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -55,6 +63,13 @@ class Avatar(WorkspaceScoped):
     @property
     def is_enabled(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+    def ensure_voice_profile(self) -> None:
+        """Compute and cache the voice profile if this avatar has none yet."""
+        if not self.voice_profile:
+            from avatars.voice import store_voice_profile
+
+            store_voice_profile(self)
 
     def render_decision(self, *, purpose: str, at: datetime) -> RenderDecision:
         return authorize_render(self.grant, avatar_enabled=self.is_enabled, purpose=purpose, at=at)

@@ -225,7 +225,6 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 RENDER_WIDTH = envint("RENDER_WIDTH", 512)
 RENDER_HEIGHT = envint("RENDER_HEIGHT", 512)
 RENDER_FPS = envint("RENDER_FPS", 25)
-VOICE_ENGINE = envstr("VOICE_ENGINE", "festival")
 FACE_ENGINE = envstr("FACE_ENGINE", "warp")
 SITE_NAME = envstr("SITE_NAME", "Likeness")
 # The site's signing identity (root CA + ES256 signer) for C2PA manifests and consent certificates:
@@ -251,3 +250,13 @@ CONSENT_BIOMETRIC_RETENTION_DAYS = envint("CONSENT_BIOMETRIC_RETENTION_DAYS", 30
 # save_pretrained) from this directory; the engine reads the environment variable of the same
 # name. Nothing is downloaded.
 FACE_NEURAL_WEIGHTS_DIR = envstr("FACE_NEURAL_WEIGHTS_DIR", "")
+
+# Voice (issue 5): the voice engine by name (`world`: festival + conversion toward the subject's
+# voice, CPU, the default; `festival`: festival's own voice; `xtts`: Coqui XTTS-v2, GPU), the
+# enrollment checks on voice samples, and where XTTS-v2 weights live (never downloaded).
+VOICE_ENGINE = envstr("VOICE_ENGINE", "world")
+MIN_VOICE_SPEECH_SECONDS = envint("MIN_VOICE_SPEECH_SECONDS", 3)
+MIN_VOICE_SAMPLE_RATE = envint("MIN_VOICE_SAMPLE_RATE", 16000)
+MIN_VOICE_SNR_DB = envint("MIN_VOICE_SNR_DB", 20)
+XTTS_WEIGHTS_DIR = envstr("XTTS_WEIGHTS_DIR", "")
+XTTS_DEVICE = envstr("XTTS_DEVICE", "auto")  # auto: cuda when available, else cpu

@@ -39,8 +39,21 @@ def _cmd_speak(args: argparse.Namespace) -> dict:
     for sample in args.voice_sample:
         if not Path(sample).is_file():
             raise EngineError(f"The voice sample {sample} does not exist.")
+    lexicon = {}
+    if args.lexicon:
+        try:
+            entries = json.loads(Path(args.lexicon).read_text()).items()
+        except (OSError, ValueError, AttributeError) as error:
+            raise EngineError(f"The lexicon {args.lexicon} is not a JSON object.") from error
+        lexicon = {str(word): str(spelling) for word, spelling in entries}
     engine = get_voice_engine(args.engine)
-    speech = engine.speak(args.text, args.voice_sample, args.out)
+    speech = engine.speak(
+        args.text,
+        args.voice_sample,
+        args.out,
+        voice_profile_path=args.voice_profile,
+        lexicon=lexicon,
+    )
     timings = Path(args.out).with_suffix(".json")
     timings.write_text(
         json.dumps({"words": speech.words, "phonemes": speech.phonemes}, indent=1) + "\n"
@@ -131,7 +144,11 @@ def build_parser() -> argparse.ArgumentParser:
     speak.add_argument("--text", required=True)
     speak.add_argument("--voice-sample", action="append", default=[])
     speak.add_argument("--out", required=True)
-    speak.add_argument("--engine", default="festival")
+    speak.add_argument(
+        "--engine", default="festival", help="festival, world (conversion toward the samples), xtts"
+    )
+    speak.add_argument("--voice-profile", help="a cached voice profile (.npz) of the samples")
+    speak.add_argument("--lexicon", help="JSON file of word -> respelling")
     speak.set_defaults(run=_cmd_speak)
 
     animate = commands.add_parser("animate", help="a talking head from one photo and audio")

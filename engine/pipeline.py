@@ -58,7 +58,13 @@ def render(
         report("voice", 0.0)
         started = time.perf_counter()
         voice = get_voice_engine(spec.voice_engine)
-        speech = voice.speak(spec.script_text, spec.voice_sample_paths, f"{tmp}/speech.wav")
+        speech = voice.speak(
+            spec.script_text,
+            spec.voice_sample_paths,
+            f"{tmp}/speech.wav",
+            voice_profile_path=spec.voice_profile_path or None,
+            lexicon=spec.pronunciations,
+        )
         samples, rate = read_wav(speech.wav_path)
         track = pad_with_silence(samples, rate, spec.lead_in_seconds, spec.tail_seconds)
         stage_seconds["voice"] = time.perf_counter() - started

@@ -24,6 +24,10 @@ class RenderSpec:
     fps: int = 25
     label_text: str = "AI-generated"
     voice_engine: str = "festival"
+    # The subject's voice profile cached at enrollment (engine.voice.profile .npz; "" = the
+    # engine computes it from the samples) and the workspace's lexicon (word -> respelling).
+    voice_profile_path: str = ""
+    pronunciations: dict[str, str] = field(default_factory=dict)
     face_engine: str = "warp"
     # Render at the portrait's own resolution (up to 1080p) instead of width x height.
     size_from_portrait: bool = False
@@ -71,6 +75,7 @@ class RenderSpec:
         spec = cls(**data)
         spec.voice_sample_paths = [str(p) for p in spec.voice_sample_paths]
         spec.metadata = {str(k): str(v) for k, v in spec.metadata.items()}
+        spec.pronunciations = {str(k): str(v) for k, v in spec.pronunciations.items()}
         return spec
 
     @classmethod

@@ -69,7 +69,12 @@ def _copy_to_local(field_file, folder: Path, stem: str) -> Path:
 
 
 def build_spec(job: RenderJob, *, portrait: Path, voice_sample: Path) -> RenderSpec:
+    from studio.models import PronunciationEntry
+
     avatar = job.avatar
+    # The voice profile is computed once per avatar (at enrollment, or here for older avatars).
+    avatar.ensure_voice_profile()
+    voice_profile = _copy_to_local(avatar.voice_profile, voice_sample.parent, "voice-profile")
     return RenderSpec(
         script_text=job.script_text,
         portrait_path=str(portrait),
@@ -79,6 +84,8 @@ def build_spec(job: RenderJob, *, portrait: Path, voice_sample: Path) -> RenderS
         height=job.height,
         fps=job.fps,
         voice_engine=settings.VOICE_ENGINE,
+        voice_profile_path=str(voice_profile),
+        pronunciations=PronunciationEntry.lexicon_of(job.workspace),
         face_engine=settings.FACE_ENGINE,
         metadata={
             "likeness_render_job": str(job.pk),

@@ -32,7 +32,7 @@ from engine.face.framing import Framing, frame_portrait
 from engine.face.landmarks import load_rgb
 
 # Inside of the mouth relative to the portrait's own lip colour; teeth relative to its skin.
-CAVITY_OF_LIP = 0.22
+CAVITY_OF_LIP = 0.28
 TONGUE_OF_LIP = 0.62
 TEETH_RGB = np.array([222, 214, 200], dtype=np.float32)
 MAX_SPREAD = 0.09  # lip corners move this share of the half mouth width at full spread/round
@@ -334,6 +334,13 @@ class FaceRig:
             teeth = self.teeth_rgb * lit[..., None]
             strength = 0.85 * band[..., None] * min(1.0, 2.0 * openness + 0.2)
             colour = colour * (1 - strength) + teeth * strength
+        if openness > 0.35:
+            # The edges of the lower teeth just above the lower lip, mostly in shade.
+            low = min(0.14 * float(gap.max()), 0.05 * self.mouth_width)
+            rise = (bottom_v - v) / max(low, 0.5)
+            band = _smoothstep((1.0 - rise) / 0.4) * _smoothstep((0.75 - across) / 0.3)
+            strength = 0.5 * band[..., None] * min(1.0, (openness - 0.35) / 0.3)
+            colour = colour * (1 - strength) + self.teeth_rgb * 0.7 * strength
         a = alpha[..., None]
         patch = frame[y0:y1, x0:x1].astype(np.float32)
         frame[y0:y1, x0:x1] = np.clip(patch * (1 - a) + colour * a, 0, 255).astype(np.uint8)
