@@ -4,10 +4,12 @@ from pathlib import PurePath
 
 from django.conf import settings
 from django.db import models
+from django.dispatch import receiver
 
 from accounts.models import WorkspaceScoped
 from consent.models import ConsentGrant
 from consent.policy import RenderDecision, authorize_render
+from consent.signals import grant_revoked
 
 
 def _random_name(instance, kind: str, filename: str) -> str:
@@ -71,5 +73,25 @@ class Avatar(WorkspaceScoped):
 
             store_voice_profile(self)
 
-    def render_decision(self, *, purpose: str, at: datetime) -> RenderDecision:
-        return authorize_render(self.grant, avatar_enabled=self.is_enabled, purpose=purpose, at=at)
+    def render_decision(
+        self,
+        *,
+        purpose: str,
+        at: datetime,
+        language: str | None = None,
+        script_text: str | None = None,
+    ) -> RenderDecision:
+        return authorize_render(
+            self.grant,
+            avatar_enabled=self.is_enabled,
+            purpose=purpose,
+            at=at,
+            language=language,
+            script_text=script_text,
+        )
+
+
+@receiver(grant_revoked)
+def disable_avatars_of_revoked_grant(sender, grant, **kwargs):
+    """A revoked consent disables every avatar made with it, in the revoking transaction."""
+    Avatar.objects.filter(grant=grant).update(status=Avatar.Status.DISABLED)

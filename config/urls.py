@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config import views
+from rendering import views as rendering_views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -11,5 +12,8 @@ urlpatterns = [
     path("avatars/", include("avatars.urls")),
     path("scripts/", include("studio.urls")),
     path("renders/", include("rendering.urls")),
+    # Public share pages of videos: 410 once the subject revokes their consent.
+    path("v/<str:token>/", rendering_views.share_page, name="share_page"),
+    path("v/<str:token>/video.mp4", rendering_views.share_video, name="share_video"),
     path("admin/", admin.site.urls),
 ]

@@ -1,6 +1,13 @@
 from django.contrib import admin
 
-from consent.models import ConsentDocument, ConsentGrant, Subject
+from consent.models import (
+    ConsentDocument,
+    ConsentGrant,
+    ConsentVerification,
+    LedgerEntry,
+    ScriptApproval,
+    Subject,
+)
 
 
 @admin.register(Subject)
@@ -14,10 +21,49 @@ class ConsentDocumentAdmin(admin.ModelAdmin):
     readonly_fields = ("sha256",)
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Consent records change through their workflows, never by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(ConsentGrant)
-class ConsentGrantAdmin(admin.ModelAdmin):
+class ConsentGrantAdmin(ReadOnlyAdmin):
     list_display = ("subject", "status", "valid_from", "valid_until", "workspace")
     list_filter = ("status",)
 
-    def has_change_permission(self, request, obj=None):
-        return False  # consent records are changed through their workflows, never by hand
+    def has_add_permission(self, request):
+        return True  # an in-person consent may still be entered; it is then never editable
+
+
+@admin.register(ConsentVerification)
+class ConsentVerificationAdmin(ReadOnlyAdmin):
+    list_display = ("grant", "passed", "word_error_rate", "face_distance", "voice_similarity")
+
+
+@admin.register(ScriptApproval)
+class ScriptApprovalAdmin(ReadOnlyAdmin):
+    list_display = ("title", "grant", "status", "requested_at")
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(ReadOnlyAdmin):
+    list_display = ("seq", "at", "event", "workspace_id", "grant_id", "hash")
+    list_filter = ("event",)
+    readonly_fields = (
+        "seq",
+        "at",
+        "event",
+        "workspace_id",
+        "grant_id",
+        "payload",
+        "prev_hash",
+        "hash",
+    )

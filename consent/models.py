@@ -1,5 +1,7 @@
 import hashlib
+import uuid
 from datetime import datetime
+from pathlib import PurePath
 
 from django.conf import settings
 from django.db import models
@@ -19,6 +21,33 @@ class Purpose(models.TextChoices):
     MARKETING = "marketing", "Marketing"
     TRAINING = "training", "Training"
     INTERNAL = "internal", "Internal communication"
+
+
+class Language(models.TextChoices):
+    ENGLISH = "en", "English"
+    FRENCH = "fr", "French"
+    GERMAN = "de", "German"
+    SPANISH = "es", "Spanish"
+    ITALIAN = "it", "Italian"
+    PORTUGUESE = "pt", "Portuguese"
+
+
+class Channel(models.TextChoices):
+    WEBSITE = "website", "Own website"
+    SOCIAL = "social", "Social media"
+    EMAIL = "email", "Email"
+    BROADCAST = "broadcast", "TV and broadcast"
+    INTRANET = "intranet", "Intranet and internal tools"
+
+
+def default_languages() -> list[str]:
+    return [Language.ENGLISH.value]
+
+
+def evidence_upload_to(instance, filename: str) -> str:
+    # Evidence files get random names; only the lower-cased extension of the upload survives.
+    suffix = PurePath(filename).suffix.lower()
+    return f"consent/{instance.workspace_id}/{uuid.uuid4().hex}{suffix}"
 
 
 class Subject(WorkspaceScoped):
@@ -98,7 +127,10 @@ class ConsentGrant(WorkspaceScoped):
 
     class Status(models.TextChoices):
         PENDING = "pending", "Awaiting signature"
+        VERIFYING = "verifying", "Being verified"
+        NEEDS_REVIEW = "needs_review", "Needs review"
         ACTIVE = "active", "Signed"
+        REJECTED = "rejected", "Rejected"
         REVOKED = "revoked", "Revoked"
 
     subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="grants")
@@ -109,7 +141,41 @@ class ConsentGrant(WorkspaceScoped):
     purposes = models.JSONField(default=list)
     valid_from = models.DateTimeField()
     valid_until = models.DateTimeField()
+    languages = models.JSONField(default=default_languages)
+    channels = models.JSONField(default=list, blank=True)
+    territory = models.CharField(max_length=200, default="Worldwide")
+    forbidden_topics = models.JSONField(default=list, blank=True)
+    requires_script_approval = models.BooleanField(default=False)
+    compensation = models.TextField(blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+
+    # The subject's link: only a hash of the token is stored; the token is shown once.
+    invite_token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    invite_expires_at = models.DateTimeField(null=True, blank=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    challenge_text = models.CharField(max_length=200, blank=True)
+    # What verification compares the clip with, uploaded by the inviting member (biometric data).
+    reference_portrait = models.FileField(upload_to=evidence_upload_to, blank=True)
+    reference_voice = models.FileField(upload_to=evidence_upload_to, blank=True)
+
+    # Ceremony evidence, step by step (IP and user agent of each step are in the ledger).
+    document_viewed_at = models.DateTimeField(null=True, blank=True)
+    consent_clip = models.FileField(upload_to=evidence_upload_to, blank=True)
+    clip_sha256 = models.CharField(max_length=64, blank=True)
+    clip_recorded_at = models.DateTimeField(null=True, blank=True)
+    signature_kind = models.CharField(max_length=8, blank=True)  # "drawn" or "typed"
+    signature_image = models.FileField(upload_to=evidence_upload_to, blank=True)
+    signature_sha256 = models.CharField(max_length=64, blank=True)
+
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_reason = models.TextField(blank=True)
+    expiry_recorded_at = models.DateTimeField(null=True, blank=True)
+    biometrics_erased_at = models.DateTimeField(null=True, blank=True)
 
     signature_name = models.CharField(max_length=200, blank=True)
     signed_at = models.DateTimeField(null=True, blank=True)
@@ -168,3 +234,177 @@ class ConsentGrant(WorkspaceScoped):
 
     def purpose_labels(self) -> list[str]:
         return [Purpose(p).label for p in self.purposes if p in Purpose.values]
+
+    def language_labels(self) -> list[str]:
+        return [
+            Language(code).label if code in Language.values else code for code in self.languages
+        ]
+
+    def channel_labels(self) -> list[str]:
+        return [Channel(c).label if c in Channel.values else c for c in self.channels]
+
+    @property
+    def awaits_ceremony(self) -> bool:
+        return self.status == self.Status.PENDING
+
+    def invite_expired(self, at: datetime) -> bool:
+        return self.invite_expires_at is not None and at >= self.invite_expires_at
+
+    def record_view(self, at: datetime) -> bool:
+        """The subject opened the document; True the first time."""
+        if self.document_viewed_at is not None:
+            return False
+        self.document_viewed_at = at
+        self.save(update_fields=["document_viewed_at"])
+        return True
+
+    def attach_clip(self, content, *, sha256: str, at: datetime) -> None:
+        if not self.awaits_ceremony:
+            raise ConsentError("This consent is already signed; the clip cannot change.")
+        if self.consent_clip:
+            self.consent_clip.delete(save=False)  # a re-take replaces the earlier clip
+        self.consent_clip.save(f"clip{PurePath(content.name).suffix.lower()}", content, save=False)
+        self.clip_sha256, self.clip_recorded_at = sha256, at
+        self.save(update_fields=["consent_clip", "clip_sha256", "clip_recorded_at"])
+
+    def sign_remotely(
+        self, *, name: str, kind: str, image, signature_sha256: str, at: datetime, ip, user_agent
+    ) -> None:
+        """The subject agreed on their link; verification decides whether the grant goes live."""
+        if not self.awaits_ceremony:
+            raise ConsentError("This consent was already signed; the link cannot sign it again.")
+        if not self.consent_clip:
+            raise ConsentError("Record the consent clip before signing.")
+        if sha256_hex(self.document_text) != self.document_sha256:
+            raise ConsentError(
+                "The stored consent text does not match its hash; it cannot be signed."
+            )
+        if image is not None:
+            self.signature_image.save("signature.png", image, save=False)
+        self.status = self.Status.VERIFYING
+        self.signature_name, self.signature_kind = name, kind
+        self.signature_sha256, self.signed_at = signature_sha256, at
+        self.signer_ip, self.signer_user_agent = ip, user_agent[:500]
+        self.save()
+
+    def conclude_verification(self, *, passed: bool) -> None:
+        if self.status != self.Status.VERIFYING:
+            return  # revoked (or reviewed) while the check ran: the check changes nothing
+        self.status = self.Status.ACTIVE if passed else self.Status.NEEDS_REVIEW
+        self.save(update_fields=["status"])
+
+    def review(self, *, approve: bool, reason: str, by, at: datetime) -> None:
+        if self.status != self.Status.NEEDS_REVIEW:
+            raise ConsentError("Only a consent that needs review can be approved or rejected.")
+        self.status = self.Status.ACTIVE if approve else self.Status.REJECTED
+        self.reviewed_by, self.reviewed_at, self.review_reason = by, at, reason
+        self.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_reason"])
+
+    def biometric_files(self) -> list:
+        return [f for f in (self.reference_portrait, self.reference_voice, self.consent_clip) if f]
+
+
+class ConsentVerification(models.Model):
+    """One automatic check of a consent clip: every score, the thresholds used, the outcome."""
+
+    grant = models.ForeignKey(ConsentGrant, on_delete=models.CASCADE, related_name="verifications")
+    created_at = models.DateTimeField(auto_now_add=True)
+    passed = models.BooleanField(default=False)
+    transcript = models.TextField(blank=True)
+    word_error_rate = models.FloatField(null=True, blank=True)
+    face_distance = models.FloatField(null=True, blank=True)
+    voice_similarity = models.FloatField(null=True, blank=True)
+    single_face_ratio = models.FloatField(null=True, blank=True)
+    frames_checked = models.PositiveIntegerField(default=0)
+    clip_seconds = models.FloatField(null=True, blank=True)
+    thresholds = models.JSONField(default=dict)
+    reasons = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Verification of grant {self.grant_id}: {'passed' if self.passed else 'failed'}"
+
+
+class ScriptApproval(WorkspaceScoped):
+    """A script the subject must approve before it may be rendered with their likeness."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Awaiting the subject"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    grant = models.ForeignKey(ConsentGrant, on_delete=models.CASCADE, related_name="approvals")
+    title = models.CharField(max_length=200)
+    script_text = models.TextField()
+    script_sha256 = models.CharField(max_length=64)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["grant", "script_sha256"], name="one_approval_per_script_text"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.get_status_display()})"
+
+    def decide(self, *, approve: bool, reason: str, at: datetime) -> None:
+        if self.status != self.Status.PENDING:
+            raise ConsentError("You already answered for this script.")
+        self.status = self.Status.APPROVED if approve else self.Status.REJECTED
+        self.decided_at, self.decision_reason = at, reason
+        self.save(update_fields=["status", "decided_at", "decision_reason"])
+
+
+class LedgerImmutable(Exception):
+    """Ledger rows are appended, never changed or removed."""
+
+
+class LedgerQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise LedgerImmutable("Ledger entries cannot be updated.")
+
+    def delete(self):
+        raise LedgerImmutable("Ledger entries cannot be deleted.")
+
+
+class LedgerEntry(models.Model):
+    """One consent event in a hash chain: hash = SHA-256 of the canonical JSON of the entry,
+    which includes the previous entry's hash. Append with `consent.ledger.append`."""
+
+    seq = models.PositiveBigIntegerField(unique=True)
+    at = models.DateTimeField()
+    event = models.CharField(max_length=32)
+    # Plain ids, not foreign keys: the ledger outlives (and never cascades with) what it records.
+    workspace_id = models.BigIntegerField(null=True, db_index=True)
+    grant_id = models.BigIntegerField(null=True, db_index=True)
+    payload = models.JSONField(default=dict)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects = LedgerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["seq"]
+        verbose_name_plural = "ledger entries"
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.event}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise LedgerImmutable("Ledger entries cannot be updated.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise LedgerImmutable("Ledger entries cannot be deleted.")

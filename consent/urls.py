@@ -1,6 +1,6 @@
 from django.urls import path
 
-from consent import views
+from consent import audit_views, link_views, views
 
 app_name = "consent"
 urlpatterns = [
@@ -8,5 +8,31 @@ urlpatterns = [
     path("subjects/new/", views.subject_new, name="subject_new"),
     path("subjects/<int:subject_id>/", views.subject_detail, name="subject_detail"),
     path("subjects/<int:subject_id>/consent/new/", views.grant_new, name="grant_new"),
+    path("subjects/<int:subject_id>/invite/", views.invite_new, name="invite_new"),
     path("consents/<int:grant_id>/", views.grant_detail, name="grant_detail"),
+    path("consents/<int:grant_id>/review/", views.grant_review, name="grant_review"),
+    path(
+        "consents/<int:grant_id>/scripts/", views.grant_request_script, name="grant_request_script"
+    ),
+    path("consents/<int:grant_id>/certificate.pdf", views.grant_certificate, name="certificate"),
+    path("audit/", audit_views.audit_grants, name="audit_grants"),
+    path("audit/ledger/", audit_views.audit_ledger, name="audit_ledger"),
+    path("audit/grants.csv", audit_views.audit_export_csv, name="audit_export_csv"),
+    path("audit/grants.json", audit_views.audit_export_json, name="audit_export_json"),
+    # The subject's link (no account): ceremony, then portal.
+    path("c/<str:token>/", link_views.link_home, name="link_home"),
+    path("c/<str:token>/clip/", link_views.link_clip, name="link_clip"),
+    path("c/<str:token>/sign/", link_views.link_sign, name="link_sign"),
+    path("c/<str:token>/revoke/", link_views.link_revoke, name="link_revoke"),
+    path(
+        "c/<str:token>/scripts/<int:approval_id>/",
+        link_views.link_script_decision,
+        name="link_script_decision",
+    ),
+    path("c/<str:token>/certificate.pdf", link_views.link_certificate, name="link_certificate"),
+    path(
+        "c/<str:token>/videos/<int:video_id>/thumbnail.jpg",
+        link_views.link_thumbnail,
+        name="link_thumbnail",
+    ),
 ]

@@ -1,12 +1,15 @@
 import uuid
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
+from django.dispatch import receiver
 from django.utils import timezone
 
 from accounts.models import WorkspaceScoped
 from avatars.models import Avatar
 from consent.models import Purpose
+from consent.signals import grant_revoked
 from studio.models import Script
 
 
@@ -37,6 +40,12 @@ class RenderJob(WorkspaceScoped):
     error = models.TextField(blank=True)
     attempts = models.PositiveIntegerField(default=0)
     task_id = models.CharField(max_length=64, blank=True)
+    # Scheduling: higher priority first (per plan); a retry waits until not_before.
+    priority = models.SmallIntegerField(default=0)
+    not_before = models.DateTimeField(null=True, blank=True)
+    # The worker rendering this job holds a lease it renews; an expired lease means it died.
+    lease_owner = models.CharField(max_length=100, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -47,7 +56,10 @@ class RenderJob(WorkspaceScoped):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["workspace", "status"])]
+        indexes = [
+            models.Index(fields=["workspace", "status"]),
+            models.Index(fields=["status", "priority", "created_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"Render #{self.pk} ({self.status})"
@@ -60,46 +72,101 @@ class RenderJob(WorkspaceScoped):
     def percent(self) -> int:
         return round(100 * self.progress)
 
-    def _transition(self, *, allowed_from, **changes) -> bool:
+    def _transition(self, *, allowed_from, owned=False, **changes) -> bool:
         """Change state only if the row is still in an allowed state; tells whether it did.
 
         A conditional UPDATE, so two workers (or a worker and a cancel click) can never both win.
+        `owned`: only while this object's worker still holds the lease.
         """
-        won = RenderJob.objects.filter(pk=self.pk, status__in=allowed_from).update(**changes) == 1
+        rows = RenderJob.objects.filter(pk=self.pk, status__in=allowed_from)
+        if owned:
+            rows = rows.filter(lease_owner=self.lease_owner)
+        won = rows.update(**changes) == 1
         self.refresh_from_db()
         return won
 
-    def start(self) -> bool:
+    def _running_rows(self, *, lost_lease: bool = False):
+        """This job while running: held by this worker, or (`lost_lease`) by nobody alive."""
+        rows = RenderJob.objects.filter(pk=self.pk, status=self.Status.RUNNING)
+        if lost_lease:
+            return rows.filter(lease_expires_at__lt=timezone.now())
+        return rows.filter(lease_owner=self.lease_owner)
+
+    def start(self, *, worker_id: str, lease_seconds: float) -> bool:
+        """Claim a queued job for one worker, with a lease it must renew."""
+        now = timezone.now()
         return self._transition(
             allowed_from=[self.Status.QUEUED],
             status=self.Status.RUNNING,
             stage="checking consent",
-            started_at=timezone.now(),
+            progress=0.0,
+            started_at=now,
             attempts=models.F("attempts") + 1,
+            lease_owner=worker_id,
+            lease_expires_at=now + timedelta(seconds=lease_seconds),
+            not_before=None,
         )
 
+    def renew_lease(self, lease_seconds: float) -> bool:
+        """False once this worker no longer holds the job (cancelled, or given to another)."""
+        expires = timezone.now() + timedelta(seconds=lease_seconds)
+        return self._running_rows().update(lease_expires_at=expires) == 1
+
     def report_progress(self, stage: str, fraction: float) -> bool:
-        """Record progress; False means the job is no longer running (e.g. cancelled)."""
-        updated = RenderJob.objects.filter(pk=self.pk, status=self.Status.RUNNING).update(
-            stage=stage, progress=max(0.0, min(1.0, fraction))
-        )
+        """Record progress; False means this worker must stop (cancelled or lease lost)."""
+        updated = self._running_rows().update(stage=stage, progress=max(0.0, min(1.0, fraction)))
         return updated == 1
+
+    def requeue(self, *, reason: str, retry_at: datetime, lost_lease: bool = False) -> bool:
+        """Back to the queue for another attempt at `retry_at` (the caller checks attempts)."""
+        won = (
+            self._running_rows(lost_lease=lost_lease).update(
+                status=self.Status.QUEUED,
+                stage="waiting to retry",
+                progress=0.0,
+                lease_owner="",
+                lease_expires_at=None,
+                not_before=retry_at,
+                error=reason,
+            )
+            == 1
+        )
+        self.refresh_from_db()
+        return won
 
     def succeed(self) -> bool:
         return self._transition(
             allowed_from=[self.Status.RUNNING],
+            owned=True,
+            error="",
             status=self.Status.SUCCEEDED,
             stage="done",
             progress=1.0,
             finished_at=timezone.now(),
         )
 
-    def fail(self, reason: str) -> bool:
+    def fail(self, reason: str, *, lost_lease: bool = False) -> bool:
+        """The worker holding the job gives up on it (a late duplicate can't)."""
+        won = (
+            self._running_rows(lost_lease=lost_lease).update(
+                status=self.Status.FAILED, error=reason, finished_at=timezone.now()
+            )
+            == 1
+        )
+        self.refresh_from_db()
+        return won
+
+    def retry(self) -> bool:
+        """A person asks to try a failed render again, with a fresh set of attempts."""
         return self._transition(
-            allowed_from=[self.Status.QUEUED, self.Status.RUNNING],
-            status=self.Status.FAILED,
-            error=reason,
-            finished_at=timezone.now(),
+            allowed_from=[self.Status.FAILED],
+            status=self.Status.QUEUED,
+            stage="queued",
+            progress=0.0,
+            attempts=0,
+            error="",
+            finished_at=None,
+            not_before=None,
         )
 
     def cancel(self, reason: str) -> bool:
@@ -128,3 +195,34 @@ class Video(WorkspaceScoped):
 
     def __str__(self) -> str:
         return f"Video of render #{self.job_id}"
+
+    SHARE_SALT = "likeness.video.share"
+
+    @property
+    def share_token(self) -> str:
+        """Public, unguessable link token (signed id; no column needed). Share pages answer 410
+        once the subject's consent is revoked."""
+        from django.core import signing
+
+        return signing.dumps(self.pk, salt=self.SHARE_SALT)
+
+    @classmethod
+    def from_share_token(cls, token: str) -> "Video | None":
+        from django.core import signing
+
+        try:
+            pk = signing.loads(token, salt=cls.SHARE_SALT)
+        except signing.BadSignature:
+            return None
+        return cls.objects.select_related("job__avatar__grant", "job__script").filter(pk=pk).first()
+
+
+@receiver(grant_revoked)
+def cancel_renders_of_revoked_grant(sender, grant, **kwargs):
+    """A revoked consent cancels its queued and running renders at once; a running worker sees
+    the cancellation at its next progress report and publishes nothing."""
+    pending = RenderJob.objects.filter(
+        avatar__grant=grant, status__in=[RenderJob.Status.QUEUED, RenderJob.Status.RUNNING]
+    )
+    for job in pending:
+        job.cancel("The subject revoked their consent.")

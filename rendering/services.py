@@ -2,7 +2,6 @@
 
 import logging
 import shutil
-import tempfile
 import time
 from pathlib import Path, PurePath
 
@@ -11,10 +10,18 @@ from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 
+from consent import services as consent_services
 from engine.errors import EngineError, RenderCancelled
 from engine.pipeline import render
 from engine.spec import RenderSpec
 from rendering.models import RenderJob, Video
+from rendering.scheduler import (
+    Heartbeat,
+    claim_next_job,
+    new_worker_id,
+    reconnecting,
+    retry_later,
+)
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +37,9 @@ class RenderRefused(Exception):
 def submit_render(*, workspace, user, avatar, script, purpose: str) -> RenderJob:
     if avatar.workspace_id != workspace.pk or script.workspace_id != workspace.pk:
         raise RenderRefused("The avatar and the script must belong to this workspace.")
-    decision = avatar.render_decision(purpose=purpose, at=timezone.now())
+    decision = avatar.render_decision(
+        purpose=purpose, at=timezone.now(), language=language_of(script), script_text=script.body
+    )
     if not decision:
         raise RenderRefused(decision.reason)
     job = RenderJob.objects.create(
@@ -44,20 +53,46 @@ def submit_render(*, workspace, user, avatar, script, purpose: str) -> RenderJob
         fps=settings.RENDER_FPS,
         created_by=user,
     )
+    consent_services.record_render_decision(
+        avatar.grant, decision, job_id=job.pk, stage="submit", purpose=purpose
+    )
     transaction.on_commit(lambda: enqueue_render(job.pk))
     return job
 
 
-def enqueue_render(job_id: int) -> None:
+def language_of(script) -> str:
+    """The language a script is spoken in (English until scripts say otherwise)."""
+    return getattr(script, "language", "") or "en"
+
+
+def enqueue_render(job_id: int, *, run_after=None) -> None:
+    """Give the render queue one more turn (the worker that takes it picks the fairest job)."""
     from rendering.tasks import render_job
 
-    result = render_job.enqueue(job_id)
+    task = render_job.using(run_after=run_after) if run_after else render_job
+    result = task.enqueue(job_id)
     RenderJob.objects.filter(pk=job_id).update(task_id=str(result.id))
 
 
 @transaction.atomic
 def cancel_render(job: RenderJob, *, reason: str) -> bool:
     return job.cancel(reason)
+
+
+@transaction.atomic
+def retry_render(job: RenderJob) -> None:
+    """Try a failed render again; consent is checked again as at submit."""
+    decision = job.avatar.render_decision(
+        purpose=job.purpose,
+        at=timezone.now(),
+        language=language_of(job.script),
+        script_text=job.script_text,
+    )
+    if not decision:
+        raise RenderRefused(decision.reason)
+    if not job.retry():
+        raise RenderRefused("Only a failed render can be retried.")
+    transaction.on_commit(lambda: enqueue_render(job.pk))
 
 
 def _copy_to_local(field_file, folder: Path, stem: str) -> Path:
@@ -96,38 +131,71 @@ def build_spec(job: RenderJob, *, portrait: Path, voice_sample: Path) -> RenderS
 
 
 class _ProgressReporter:
-    """Engine progress → the job row, throttled; raises RenderCancelled once the job stops."""
+    """Engine progress → the job row, throttled; raises RenderCancelled once this worker must stop
+    (the job was cancelled, or its lease went to another worker)."""
 
-    def __init__(self, job: RenderJob):
-        self.job, self.last_write, self.last_stage = job, 0.0, None
+    def __init__(self, job: RenderJob, heartbeat: Heartbeat):
+        self.job, self.heartbeat, self.last_write, self.last_stage = job, heartbeat, 0.0, None
 
     def __call__(self, stage: str, fraction: float) -> None:
+        if self.heartbeat.lost:
+            raise RenderCancelled("This worker lost the job's lease.")
         now = time.monotonic()
         if stage == self.last_stage and now - self.last_write < PROGRESS_INTERVAL_SECONDS:
             return
         self.last_write, self.last_stage = now, stage
-        if not self.job.report_progress(stage, fraction):
+        if not reconnecting(lambda: self.job.report_progress(stage, fraction)):
             raise RenderCancelled("The render was cancelled.")
 
 
-def run_render(job_id: int) -> str:
-    """Worker side of a render. Returns the job's final status; safe to call twice."""
-    job = RenderJob.objects.select_related("avatar__grant", "workspace").get(pk=job_id)
-    if not job.start():
-        return job.status  # another worker has it, or it already finished or was cancelled
-    decision = job.avatar.render_decision(purpose=job.purpose, at=timezone.now())
+def run_render(job_id: int | None = None) -> str | None:
+    """One turn of a render worker: claim the fairest ready job (not necessarily `job_id`, which
+    only says why the turn exists), render it, return its final status; None if nothing was ready.
+    Safe to call any number of times: a job is claimed by one worker at a time."""
+    job = claim_next_job(new_worker_id())
+    if job is None:
+        return None
+    heartbeat = Heartbeat(job)
+    heartbeat.start()
+    try:
+        return _render_claimed(job, heartbeat)
+    finally:
+        heartbeat.stop()
+
+
+def _work_folder(job: RenderJob) -> Path:
+    """A folder per attempt; leftovers of this job's earlier (dead) attempts are removed first."""
+    root = Path(settings.RENDER_WORK_DIR)
+    root.mkdir(parents=True, exist_ok=True)
+    for stale in root.glob(f"job-{job.pk}-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    folder = root / f"job-{job.pk}-{job.attempts}"
+    folder.mkdir()
+    return folder
+
+
+def _render_claimed(job: RenderJob, heartbeat: Heartbeat) -> str:
+    decision = job.avatar.render_decision(
+        purpose=job.purpose,
+        at=timezone.now(),
+        language=language_of(job.script),
+        script_text=job.script_text,
+    )
+    consent_services.record_render_decision(
+        job.avatar.grant, decision, job_id=job.pk, stage="worker", purpose=job.purpose
+    )
     if not decision:
         job.cancel(f"Consent check failed before rendering: {decision.reason}")
         return job.status
-    with tempfile.TemporaryDirectory(prefix=f"render-{job.pk}-") as folder:
-        workdir = Path(folder)
+    workdir = _work_folder(job)
+    try:
         try:
             spec = build_spec(
                 job,
                 portrait=_copy_to_local(job.avatar.portrait, workdir, "portrait"),
                 voice_sample=_copy_to_local(job.avatar.voice_sample, workdir, "voice"),
             )
-            result = render(spec, workdir / "video.mp4", progress=_ProgressReporter(job))
+            result = render(spec, workdir / "video.mp4", progress=_ProgressReporter(job, heartbeat))
         except RenderCancelled:
             job.refresh_from_db()
             return job.status
@@ -139,15 +207,21 @@ def run_render(job_id: int) -> str:
             job.fail("The render failed because of an internal error; the team has been notified.")
             return job.status
         job.report_progress("saving", 0.99)
-        _publish(job, result)
+        try:
+            _publish(job, result)
+        except Exception as error:  # any storage backend's failure (disk, S3, network)
+            log.exception("Saving render %s failed", job.pk)
+            retry_later(job, reason=f"Saving the video to storage failed ({error}).")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
     return job.status
 
 
 @transaction.atomic
 def _publish(job: RenderJob, result) -> None:
     locked = RenderJob.objects.select_for_update().get(pk=job.pk)
-    if locked.status != RenderJob.Status.RUNNING:
-        return  # cancelled while encoding: publish nothing
+    if locked.status != RenderJob.Status.RUNNING or locked.lease_owner != job.lease_owner:
+        return  # cancelled, or handed to another worker, while encoding: publish nothing
     path = Path(result.video_path)
     video = Video(
         workspace=job.workspace,

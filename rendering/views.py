@@ -7,7 +7,7 @@ from accounts.permissions import get_in_workspace, member_required
 from config.private_media import serve_file
 from rendering import services
 from rendering.forms import RenderForm
-from rendering.models import RenderJob
+from rendering.models import RenderJob, Video
 
 
 @require_POST
@@ -84,6 +84,17 @@ def job_cancel(request, job_id: int):
     return redirect("rendering:job_detail", job_id=job.pk)
 
 
+@require_POST
+@member_required(edit=True)
+def job_retry(request, job_id: int):
+    job = _job(request, job_id)
+    try:
+        services.retry_render(job)
+    except services.RenderRefused as refusal:
+        messages.error(request, f"Not retried: {refusal}")
+    return redirect("rendering:job_detail", job_id=job.pk)
+
+
 @member_required()
 def job_video(request, job_id: int):
     job = _job(request, job_id)
@@ -97,4 +108,30 @@ def job_video(request, job_id: int):
         as_attachment=request.GET.get("download") == "1",
     )
     response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def share_page(request, token: str):
+    from consent.models import ConsentGrant
+
+    video = Video.from_share_token(token)
+    if video is None or not video.file:
+        raise Http404("This video does not exist.")
+    if video.job.avatar.grant.status == ConsentGrant.Status.REVOKED:
+        return render(request, "rendering/share_gone.html", status=410)
+    return render(request, "rendering/share.html", {"video": video, "token": token})
+
+
+def share_video(request, token: str):
+    from consent.models import ConsentGrant
+
+    video = Video.from_share_token(token)
+    if video is None or not video.file:
+        raise Http404("This video does not exist.")
+    if video.job.avatar.grant.status == ConsentGrant.Status.REVOKED:
+        return render(request, "rendering/share_gone.html", status=410)
+    response = serve_file(
+        request, video.file, content_type="video/mp4", filename=f"likeness-{video.pk}.mp4"
+    )
+    response["Cache-Control"] = "no-cache"  # a revocation must take effect at once
     return response

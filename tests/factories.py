@@ -7,7 +7,14 @@ from django.utils import timezone
 
 from accounts.models import Membership, Role, Workspace
 from avatars.models import Avatar
-from consent.models import ConsentDocument, ConsentGrant, Purpose, Subject
+from consent.models import (
+    ConsentDocument,
+    ConsentGrant,
+    Purpose,
+    ScriptApproval,
+    Subject,
+    sha256_hex,
+)
 from rendering.models import RenderJob
 from studio.models import Script
 
@@ -118,3 +125,17 @@ class RenderJobFactory(factory.django.DjangoModelFactory):
     width = 256
     height = 256
     fps = 25
+
+
+class ScriptApprovalFactory(factory.django.DjangoModelFactory):
+    """A script sent to the grant's subject; approved unless told otherwise."""
+
+    class Meta:
+        model = ScriptApproval
+
+    grant = factory.SubFactory(GrantFactory)
+    workspace = factory.SelfAttribute("grant.workspace")
+    title = factory.Sequence(lambda n: f"Approved script {n}")
+    script_text = "Hello there. This is a short test."
+    script_sha256 = factory.LazyAttribute(lambda a: sha256_hex(a.script_text))
+    status = ScriptApproval.Status.APPROVED

@@ -1,0 +1,178 @@
+"""Auditor pages: grants by status, subject and expiry; the ledger's state; exports.
+
+Read-only: owners and auditors only (an auditor's other power is reviewing flagged grants)."""
+
+import csv
+from datetime import timedelta
+
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+
+from accounts.permissions import member_required
+from consent import ledger
+from consent.models import ConsentGrant, LedgerEntry
+from consent.views import require_audit_role
+
+EXPORT_FIELDS = [
+    "id",
+    "subject",
+    "email",
+    "status",
+    "document",
+    "document_sha256",
+    "purposes",
+    "languages",
+    "channels",
+    "territory",
+    "valid_from",
+    "valid_until",
+    "forbidden_topics",
+    "requires_script_approval",
+    "signed_at",
+    "signature_kind",
+    "signature_sha256",
+    "clip_sha256",
+    "word_error_rate",
+    "face_distance",
+    "voice_similarity",
+    "single_face_ratio",
+    "verification_passed",
+    "revoked_at",
+    "biometrics_erased_at",
+]
+
+
+def _filtered_grants(request):
+    grants = (
+        ConsentGrant.objects.filter(workspace=request.workspace)
+        .select_related("subject", "document")
+        .prefetch_related("verifications")
+    )
+    status = request.GET.get("status", "")
+    if status in ConsentGrant.Status.values:
+        grants = grants.filter(status=status)
+    subject = request.GET.get("subject", "").strip()
+    if subject:
+        grants = grants.filter(subject__full_name__icontains=subject)
+    expires_before = parse_date(request.GET.get("expires_before", "") or "")
+    if expires_before:
+        grants = grants.filter(valid_until__date__lte=expires_before)
+    return grants.order_by("valid_until")
+
+
+def _row(grant) -> dict:
+    check = grant.verifications.all()[:1]
+    check = check[0] if check else None
+
+    def iso(value):
+        return value.isoformat() if value else None
+
+    return {
+        "id": grant.pk,
+        "subject": grant.subject.full_name,
+        "email": grant.subject.email,
+        "status": grant.status,
+        "document": str(grant.document),
+        "document_sha256": grant.document_sha256,
+        "purposes": grant.purposes,
+        "languages": grant.languages,
+        "channels": grant.channels,
+        "territory": grant.territory,
+        "valid_from": iso(grant.valid_from),
+        "valid_until": iso(grant.valid_until),
+        "forbidden_topics": grant.forbidden_topics,
+        "requires_script_approval": grant.requires_script_approval,
+        "signed_at": iso(grant.signed_at),
+        "signature_kind": grant.signature_kind,
+        "signature_sha256": grant.signature_sha256,
+        "clip_sha256": grant.clip_sha256,
+        "word_error_rate": check.word_error_rate if check else None,
+        "face_distance": check.face_distance if check else None,
+        "voice_similarity": check.voice_similarity if check else None,
+        "single_face_ratio": check.single_face_ratio if check else None,
+        "verification_passed": check.passed if check else None,
+        "revoked_at": iso(grant.revoked_at),
+        "biometrics_erased_at": iso(grant.biometrics_erased_at),
+    }
+
+
+@member_required()
+def audit_grants(request):
+    require_audit_role(request)
+    soon = timezone.now() + timedelta(days=30)
+    return render(
+        request,
+        "consent/audit_grants.html",
+        {
+            "grants": _filtered_grants(request),
+            "statuses": ConsentGrant.Status.choices,
+            "query": request.GET,
+            "soon": soon,
+            "now": timezone.now(),
+        },
+    )
+
+
+@member_required()
+def audit_ledger(request):
+    require_audit_role(request)
+    return render(
+        request,
+        "consent/audit_ledger.html",
+        {
+            "status": ledger.verify(),
+            "entries": LedgerEntry.objects.filter(workspace_id=request.workspace.pk).order_by(
+                "-seq"
+            )[:200],
+        },
+    )
+
+
+@member_required()
+def audit_export_csv(request):
+    require_audit_role(request)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="consent-grants.csv"'
+    writer = csv.DictWriter(response, fieldnames=EXPORT_FIELDS)
+    writer.writeheader()
+    for grant in _filtered_grants(request):
+        row = _row(grant)
+        writer.writerow(
+            {
+                k: "; ".join(v) if isinstance(v, list) else ("" if v is None else v)
+                for k, v in row.items()
+            }
+        )
+    return response
+
+
+@member_required()
+def audit_export_json(request):
+    require_audit_role(request)
+    status = ledger.verify()
+    payload = {
+        "workspace": request.workspace.name,
+        "exported_at": timezone.now().isoformat(),
+        "ledger": {"intact": status.intact, "length": status.length, "head_hash": status.head_hash},
+        "grants": [
+            {
+                **_row(grant),
+                "timeline": [
+                    {
+                        "seq": e.seq,
+                        "at": e.at.isoformat(),
+                        "event": e.event,
+                        "hash": e.hash,
+                        "payload": e.payload,
+                    }
+                    for e in ledger.timeline(grant)
+                ],
+            }
+            for grant in _filtered_grants(request)
+        ],
+    }
+    response = JsonResponse(payload, json_dumps_params={"indent": 1})
+    response["Content-Disposition"] = 'attachment; filename="consent-grants.json"'
+    return response

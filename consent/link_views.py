@@ -1,0 +1,230 @@
+"""The subject's link: the signing ceremony, then their portal. No account: the token is the key.
+
+Every view resolves the token first; an unknown or altered token answers 404 and an expired
+invitation 410, each with a page that says what to do.
+"""
+
+from functools import wraps
+
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from consent import ledger, services
+from consent.forms import DecisionForm, RevokeForm, SignForm
+from consent.models import ConsentError, ConsentGrant, ScriptApproval
+
+
+def evidence_of(request) -> services.Evidence:
+    user = request.user.username if request.user.is_authenticated else None
+    return services.Evidence(
+        ip=request.META.get("REMOTE_ADDR") or None,
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        user=user,
+    )
+
+
+def link_error(request, message: str, status: int, grant=None):
+    return render(
+        request, "consent/link_error.html", {"message": message, "grant": grant}, status=status
+    )
+
+
+def subject_link(view):
+    """Resolve the token to its grant, or answer with the reason the link does not work."""
+
+    @wraps(view)
+    def wrapped(request, token: str, *args, **kwargs):
+        try:
+            grant = services.grant_for_link(token)
+        except services.ExpiredLink as error:
+            return link_error(request, str(error), 410)
+        except services.InvalidLink as error:
+            return link_error(request, str(error), 404)
+        response = view(request, grant, token, *args, **kwargs)
+        response["Cache-Control"] = "no-store"
+        response["Referrer-Policy"] = "no-referrer"  # the token never leaks to other sites
+        return response
+
+    return wrapped
+
+
+def _ceremony(request, grant, token, *, form=None, error="", status=200):
+    return render(
+        request,
+        "consent/ceremony.html",
+        {
+            "grant": grant,
+            "token": token,
+            "form": form
+            or SignForm(subject=grant.subject, initial={"document_sha256": grant.document_sha256}),
+            "error": error,
+        },
+        status=status,
+    )
+
+
+@never_cache
+@subject_link
+def link_home(request, grant, token):
+    if grant.awaits_ceremony:
+        services.record_view(grant, evidence_of(request))
+        return _ceremony(request, grant, token)
+    return _portal(request, grant, token)
+
+
+def _already_signed(request, grant):
+    return link_error(
+        request,
+        "This consent was already signed on this link; it cannot be signed again. "
+        "Open the link again to see your consent, approve scripts or revoke it.",
+        409,
+        grant=grant,
+    )
+
+
+@require_POST
+@subject_link
+def link_clip(request, grant, token):
+    """The recorded clip, uploaded by the page's script (or a file input). Answers JSON."""
+    if not grant.awaits_ceremony:
+        return JsonResponse({"error": "This consent is already signed."}, status=409)
+    upload = request.FILES.get("clip")
+    if upload is None:
+        return JsonResponse({"error": "No clip was received; record it again."}, status=400)
+    try:
+        grant = services.attach_clip(grant, upload, evidence_of(request))
+    except ConsentError as error:
+        return JsonResponse({"error": str(error)}, status=400)
+    return JsonResponse({"ok": True, "sha256": grant.clip_sha256, "message": "Your clip is saved."})
+
+
+@require_POST
+@subject_link
+def link_sign(request, grant, token):
+    if not grant.awaits_ceremony:
+        return _already_signed(request, grant)
+    form = SignForm(request.POST, subject=grant.subject)
+    if not form.is_valid():
+        return _ceremony(request, grant, token, form=form, status=400)
+    data = form.cleaned_data
+    try:
+        services.sign_on_link(
+            grant,
+            typed_name=data["typed_name"],
+            drawn_png=data["drawn_signature"],
+            document_sha256=data["document_sha256"],
+            evidence=evidence_of(request),
+        )
+    except ConsentError as error:
+        grant.refresh_from_db()
+        return _ceremony(request, grant, token, form=form, error=str(error), status=400)
+    return redirect("consent:link_home", token=token)
+
+
+def _videos_of(grant):
+    from django.apps import apps
+
+    Video = apps.get_model("rendering", "Video")  # consent never imports rendering's code
+    return (
+        Video.objects.filter(job__avatar__grant=grant)
+        .select_related("job", "job__script", "workspace")
+        .order_by("-created_at")
+    )
+
+
+def _portal(request, grant, token, *, revoke_form=None, status=200):
+    return render(
+        request,
+        "consent/portal.html",
+        {
+            "grant": grant,
+            "token": token,
+            "videos": _videos_of(grant),
+            "approvals": grant.approvals.all(),
+            "verification": grant.verifications.first(),
+            "revoke_form": revoke_form or RevokeForm(),
+            "decision_form": DecisionForm(),
+            "timeline": ledger.timeline(grant),
+        },
+        status=status,
+    )
+
+
+@require_POST
+@subject_link
+def link_revoke(request, grant, token):
+    if grant.awaits_ceremony:
+        return link_error(
+            request, "This consent was never signed; there is nothing to revoke.", 409
+        )
+    if grant.status == ConsentGrant.Status.REVOKED:
+        return link_error(request, "You already revoked this consent.", 409, grant=grant)
+    form = RevokeForm(request.POST)
+    if not form.is_valid():
+        return _portal(request, grant, token, revoke_form=form, status=400)
+    services.revoke_grant(grant, reason=form.cleaned_data["reason"], evidence=evidence_of(request))
+    return redirect("consent:link_home", token=token)
+
+
+@require_POST
+@subject_link
+def link_script_decision(request, grant, token, approval_id: int):
+    approval = get_object_or_404(ScriptApproval, grant=grant, pk=approval_id)
+    form = DecisionForm(request.POST)
+    if not form.is_valid() or grant.status == ConsentGrant.Status.REVOKED:
+        return link_error(request, "Choose approve or reject for this script.", 400, grant=grant)
+    try:
+        services.decide_script(
+            approval,
+            approve=form.approve,
+            reason=form.cleaned_data["reason"],
+            evidence=evidence_of(request),
+        )
+    except ConsentError as error:
+        return link_error(request, str(error), 409, grant=grant)
+    return redirect("consent:link_home", token=token)
+
+
+@subject_link
+def link_certificate(request, grant, token):
+    from consent.certificate import certificate_response
+
+    if grant.awaits_ceremony:
+        return link_error(request, "The certificate exists once you have signed.", 404)
+    return certificate_response(grant)
+
+
+@subject_link
+def link_thumbnail(request, grant, token, video_id: int):
+    """The first frame of one of the subject's videos, as a JPEG (decoded by ffmpeg)."""
+    import subprocess
+
+    video = get_object_or_404(_videos_of(grant), pk=video_id)
+    if not video.file:
+        raise Http404("This video is gone.")
+    with video.file.open("rb") as handle:
+        result = subprocess.run(
+            [
+                "ffmpeg",
+                "-v",
+                "error",
+                "-i",
+                "pipe:0",
+                "-frames:v",
+                "1",
+                "-vf",
+                "scale=160:-2",
+                "-f",
+                "image2",
+                "-c:v",
+                "mjpeg",
+                "pipe:1",
+            ],
+            input=handle.read(),
+            capture_output=True,
+        )
+    if result.returncode != 0 or not result.stdout:
+        raise Http404("This video has no picture.")
+    return HttpResponse(result.stdout, content_type="image/jpeg")

@@ -1,0 +1,10 @@
+"""Thin task shims: take ids, call services."""
+
+from django.tasks import task
+
+from consent import services
+
+
+@task(queue_name="default")
+def verify_grant(grant_id: int) -> str:
+    return services.run_verification(grant_id)

@@ -1,0 +1,112 @@
+// The consent ceremony: record a clip (camera + microphone, MediaRecorder), upload it, and draw a
+// signature on a canvas. The server checks everything again; this only gathers it.
+(function () {
+  "use strict";
+  const section = document.getElementById("step-clip");
+  if (!section) return;
+  const startButton = document.getElementById("record-start");
+  const stopButton = document.getElementById("record-stop");
+  const preview = document.getElementById("preview");
+  const elapsed = document.getElementById("elapsed");
+  const status = document.getElementById("clip-status");
+  const csrf = document.querySelector("#sign-form input[name=csrfmiddlewaretoken]").value;
+  const MAX_SECONDS = 30;
+  let recorder = null, chunks = [], stream = null, timer = null, startedAt = 0;
+
+  function say(text, state) {
+    status.textContent = text;
+    status.dataset.state = state;
+  }
+
+  function pickType() {
+    const types = ["video/webm;codecs=vp8,opus", "video/webm", "video/mp4"];
+    return types.find((t) => window.MediaRecorder && MediaRecorder.isTypeSupported(t)) || "";
+  }
+
+  async function start() {
+    if (!navigator.mediaDevices || !window.MediaRecorder) {
+      say("This browser cannot record video; open the link in a recent Chrome, Firefox or Safari.", "error");
+      return;
+    }
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ video: true, audio: true });
+    } catch (error) {
+      say("The camera or microphone is not available: allow them and try again (" + error.name + ").", "error");
+      return;
+    }
+    preview.srcObject = stream;
+    chunks = [];
+    const type = pickType();
+    recorder = new MediaRecorder(stream, type ? { mimeType: type } : undefined);
+    recorder.ondataavailable = (event) => { if (event.data.size) chunks.push(event.data); };
+    recorder.onstop = upload;
+    recorder.start(250);
+    startedAt = Date.now();
+    elapsed.dataset.seconds = "0";
+    timer = setInterval(() => {
+      const seconds = Math.floor((Date.now() - startedAt) / 1000);
+      elapsed.dataset.seconds = String(seconds);
+      elapsed.textContent = seconds + " s";
+      if (seconds >= MAX_SECONDS) stop();
+    }, 200);
+    startButton.disabled = true;
+    stopButton.disabled = false;
+    say("Recording… read the sentence aloud, then stop.", "recording");
+  }
+
+  function stop() {
+    if (!recorder || recorder.state === "inactive") return;
+    clearInterval(timer);
+    stopButton.disabled = true;
+    recorder.stop();
+    stream.getTracks().forEach((track) => track.stop());
+    say("Saving your clip and checking it…", "uploading");
+  }
+
+  async function upload() {
+    const type = recorder.mimeType || "video/webm";
+    const blob = new Blob(chunks, { type: type });
+    const form = new FormData();
+    form.append("clip", blob, type.includes("mp4") ? "clip.mp4" : "clip.webm");
+    try {
+      const response = await fetch(section.dataset.uploadUrl, {
+        method: "POST", body: form, headers: { "X-CSRFToken": csrf }, credentials: "same-origin",
+      });
+      const answer = await response.json();
+      if (response.ok) say(answer.message + " You can record it again if you wish.", "saved");
+      else say(answer.error, "error");
+    } catch (error) {
+      say("The clip could not be sent; check your connection and record again.", "error");
+    }
+    startButton.disabled = false;
+  }
+
+  startButton.addEventListener("click", start);
+  stopButton.addEventListener("click", stop);
+
+  // Signature pad: pointer strokes; the PNG goes into the hidden field when the form is sent.
+  const canvas = document.getElementById("signature-pad");
+  const hidden = document.querySelector("#sign-form input[name=drawn_signature]");
+  const pen = canvas.getContext("2d");
+  let drawing = false, drawn = false;
+  pen.lineWidth = 2.5; pen.lineCap = "round"; pen.strokeStyle = "#111";
+  function point(event) {
+    const box = canvas.getBoundingClientRect();
+    return [(event.clientX - box.left) * canvas.width / box.width,
+            (event.clientY - box.top) * canvas.height / box.height];
+  }
+  canvas.addEventListener("pointerdown", (event) => {
+    drawing = true; pen.beginPath(); pen.moveTo(...point(event));
+  });
+  canvas.addEventListener("pointermove", (event) => {
+    if (!drawing) return;
+    pen.lineTo(...point(event)); pen.stroke(); drawn = true;
+  });
+  ["pointerup", "pointerleave"].forEach((name) => canvas.addEventListener(name, () => { drawing = false; }));
+  document.getElementById("signature-clear").addEventListener("click", () => {
+    pen.clearRect(0, 0, canvas.width, canvas.height); drawn = false;
+  });
+  document.getElementById("sign-form").addEventListener("submit", () => {
+    hidden.value = drawn ? canvas.toDataURL("image/png") : "";
+  });
+})();

@@ -1,0 +1,159 @@
+"""Consent fixtures: invitations made through the service, and consent clips the tests make
+(a still face + festival speech of the sentence, encoded like a browser's MediaRecorder)."""
+
+import subprocess
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+from PIL import Image
+
+from consent import services
+from consent.models import ConsentDocument, Purpose
+from tests.factories import SubjectFactory
+
+
+def festival_wav(text: str, out: Path, *, pad_seconds: float = 0.5) -> Path:
+    raw = out.with_suffix(".raw.wav")
+    subprocess.run(
+        ["text2wave", "-eval", "(voice_cmu_us_slt_arctic_hts)", "-o", str(raw)],
+        input=text.encode(),
+        check=True,
+        capture_output=True,
+    )
+    # Silence around the sentence, as a person pauses before and after reading.
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-i",
+            str(raw),
+            "-af",
+            f"adelay={int(pad_seconds * 1000)},apad=pad_dur={pad_seconds}",
+            "-ar",
+            "48000",
+            "-ac",
+            "1",
+            str(out),
+        ],
+        check=True,
+    )
+    return out
+
+
+def write_clip(out: Path, face_rgb: np.ndarray | None, audio: Path | None, seconds: float = 4):
+    """A VP8/Opus WebM like Chromium's MediaRecorder writes."""
+    args = ["ffmpeg", "-v", "error", "-y"]
+    if face_rgb is not None:
+        image = out.with_suffix(".png")
+        Image.fromarray(face_rgb).save(image)
+        args += ["-loop", "1", "-framerate", "10", "-i", str(image)]
+    if audio is not None:
+        args += ["-i", str(audio)]
+    else:
+        args += ["-f", "lavfi", "-i", "anullsrc=r=48000:cl=mono"]
+    args += [
+        "-t",
+        str(seconds),
+        "-c:v",
+        "libvpx",
+        "-deadline",
+        "realtime",
+        "-cpu-used",
+        "8",
+        "-b:v",
+        "300k",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "libopus",
+        str(out),
+    ]
+    subprocess.run(args, check=True)
+    return out
+
+
+@pytest.fixture(scope="session")
+def drawn_face_rgb(tmp_path_factory) -> np.ndarray:
+    """The engine's drawn demo presenter: a face dlib finds, but not the astronaut's."""
+    from engine.demo import write_demo_assets
+
+    assets = write_demo_assets(tmp_path_factory.mktemp("demo"))
+    return np.asarray(Image.open(assets.portrait_path).convert("RGB"))
+
+
+@pytest.fixture(scope="session")
+def clip_maker(tmp_path_factory):
+    """clip_maker(sentence, face) → bytes of a consent clip; `face` is an RGB array or None."""
+    folder = tmp_path_factory.mktemp("clips")
+    made: dict = {}
+
+    def make(sentence: str | None, face_rgb: np.ndarray | None, seconds: float = 0) -> bytes:
+        key = (sentence, None if face_rgb is None else face_rgb.tobytes()[:4096].hex(), seconds)
+        if key not in made:
+            index = len(made)
+            audio = festival_wav(sentence, folder / f"say-{index}.wav") if sentence else None
+            length = seconds or (
+                float(
+                    subprocess.run(
+                        [
+                            "ffprobe",
+                            "-v",
+                            "error",
+                            "-show_entries",
+                            "format=duration",
+                            "-of",
+                            "csv=p=0",
+                            str(audio),
+                        ],
+                        capture_output=True,
+                        text=True,
+                        check=True,
+                    ).stdout
+                )
+                if audio
+                else 4
+            )
+            made[key] = write_clip(
+                folder / f"clip-{index}.webm", face_rgb, audio, length
+            ).read_bytes()
+        return made[key]
+
+    return make
+
+
+@pytest.fixture
+def invite(member, portrait_png, speech_wav):
+    """invite(**scope) → (grant, token): an invitation made by `member` with the astronaut's
+    photo and festival's voice as references."""
+
+    def make(**scope):
+        now = timezone.now()
+        subject = SubjectFactory(workspace=member.workspace, full_name="Eileen Collins")
+        defaults = {
+            "purposes": [Purpose.INTERNAL.value, Purpose.TRAINING.value],
+            "languages": ["en"],
+            "channels": ["intranet"],
+            "territory": "Worldwide",
+            "valid_from": now - timedelta(minutes=1),
+            "valid_until": now + timedelta(days=90),
+            "forbidden_topics": ["politics"],
+            "requires_script_approval": False,
+            "compensation": "500 EUR a year",
+        }
+        return services.invite_subject(
+            subject=subject,
+            document=ConsentDocument.standard(),
+            scope={**defaults, **scope},
+            reference_portrait=SimpleUploadedFile("eileen.png", portrait_png),
+            reference_voice=SimpleUploadedFile("eileen.wav", speech_wav),
+            invited_by=member.user,
+            evidence=services.Evidence(ip="192.0.2.1", user_agent="pytest", user="owner"),
+        )
+
+    return make

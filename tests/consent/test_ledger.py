@@ -1,0 +1,127 @@
+"""The consent ledger: a hash chain that refuses edits and names the first bad entry."""
+
+import threading
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection, connections
+
+from consent import ledger
+from consent.models import LedgerEntry, LedgerImmutable
+from tests.factories import GrantFactory
+
+
+def fill(count=5, grant=None):
+    return [ledger.append("invited", grant=grant, n=i) for i in range(count)]
+
+
+def run_verify_ledger() -> str:
+    from io import StringIO
+
+    out = StringIO()
+    call_command("verify_ledger", stdout=out)
+    return out.getvalue()
+
+
+def raw(sql, params=()):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+@pytest.mark.django_db
+def test_entries_chain_each_to_the_one_before():
+    entries = fill(3, grant=GrantFactory())
+    assert [e.seq for e in entries] == [1, 2, 3]
+    assert entries[0].prev_hash == ledger.GENESIS
+    assert entries[1].prev_hash == entries[0].hash and entries[2].prev_hash == entries[1].hash
+    assert ledger.verify().intact and ledger.head_hash() == entries[2].hash
+
+
+@pytest.mark.django_db
+def test_verify_ledger_prints_the_head_hash_when_intact():
+    entries = fill(4)
+    assert run_verify_ledger().startswith(entries[-1].hash)
+
+
+@pytest.mark.django_db
+def test_the_model_refuses_update_and_delete():
+    entry = fill(1)[0]
+    entry.payload = {"n": 99}
+    with pytest.raises(LedgerImmutable):
+        entry.save()
+    with pytest.raises(LedgerImmutable):
+        entry.delete()
+    with pytest.raises(LedgerImmutable):
+        LedgerEntry.objects.filter(pk=entry.pk).update(event="forged")
+    with pytest.raises(LedgerImmutable):
+        LedgerEntry.objects.all().delete()
+
+
+@pytest.mark.django_db
+def test_an_altered_row_is_named():
+    fill(5)
+    raw("UPDATE consent_ledgerentry SET payload = %s WHERE seq = 3", ['{"n": 42}'])
+    with pytest.raises(CommandError, match="broken at seq 3: its content does not match"):
+        run_verify_ledger()
+
+
+@pytest.mark.django_db
+def test_a_removed_row_is_named():
+    fill(5)
+    raw("DELETE FROM consent_ledgerentry WHERE seq = 2")
+    with pytest.raises(CommandError, match="broken at seq 2: entry 2 is missing"):
+        run_verify_ledger()
+
+
+@pytest.mark.django_db
+def test_an_inserted_row_is_named():
+    """A forged entry slipped in as seq 3, with the rest renumbered and even rehashed after it,
+    still breaks where the original entry 4 no longer points to its predecessor."""
+    entries = fill(4)
+    raw("UPDATE consent_ledgerentry SET seq = seq + 100 WHERE seq >= 3")
+    forged_fields = ledger.entry_fields(
+        seq=3,
+        at=entries[2].at,
+        event="signed",
+        workspace_id=None,
+        grant_id=None,
+        payload={"forged": True},
+        prev_hash=entries[1].hash,
+    )
+    LedgerEntry.objects.create(
+        seq=3,
+        at=entries[2].at,
+        event="signed",
+        payload={"forged": True},
+        prev_hash=entries[1].hash,
+        hash=ledger.entry_hash(forged_fields),
+    )
+    raw("UPDATE consent_ledgerentry SET seq = seq - 99 WHERE seq >= 100")
+    with pytest.raises(CommandError, match="broken at seq 4: it does not point"):
+        run_verify_ledger()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_appends_never_fork_the_chain():
+    threads, per_thread, errors = 6, 8, []
+
+    def work(index):
+        try:
+            for n in range(per_thread):
+                ledger.append("render_authorized", thread=index, n=n)
+        except Exception as error:  # surfaced below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    workers = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert errors == []
+    seqs = list(LedgerEntry.objects.order_by("seq").values_list("seq", flat=True))
+    assert seqs == list(range(1, threads * per_thread + 1))
+    assert LedgerEntry.objects.values("prev_hash").distinct().count() == threads * per_thread
+    assert ledger.verify().intact
