@@ -35,7 +35,7 @@ from engine.face.landmarks import load_rgb
 CAVITY_OF_LIP = 0.28
 TONGUE_OF_LIP = 0.62
 TEETH_RGB = np.array([222, 214, 200], dtype=np.float32)
-MAX_SPREAD = 0.09  # lip corners move this share of the half mouth width at full spread/round
+MAX_SPREAD = 0.08  # lip corners move this share of the half mouth width at full spread/round
 
 
 def _smoothstep(x: np.ndarray) -> np.ndarray:
@@ -241,6 +241,8 @@ class FaceRig:
         frame = source.copy()
         drop = float(opening) * self.max_drop
         widen = float(np.clip(spread, -1.0, 1.0)) * MAX_SPREAD
+        if widen < 0:  # rounding pulls the corners in over the cheeks: keep it gentler
+            widen *= 0.6
         if drop > 0.05 or abs(widen) > 1e-3:
             self._warp_mouth(source, frame, drop, widen)
             if drop > 0.05:
