@@ -210,3 +210,19 @@ def test_a_portraits_rig_is_prepared_once_and_rebuilt_when_the_photo_changes(
     Image.fromarray(data.astronaut()[:, ::-1].copy()).save(path)
     os.utime(path, ns=(1, 1))
     assert prepared_rig(str(path), astronaut_landmarks, (128, 128)) is not first
+
+
+def test_the_talking_face_keeps_the_portraits_identity(astronaut_png, astronaut_landmarks, speech):
+    """dlib's embedding (not the engine's model) over a spoken clip: the same person scores about
+    0.2, another about 0.8. A wide-open mouth or closed eyes alone move it about 0.28-0.30."""
+    from engine.biometrics.face import face_distance, face_embedding
+
+    engine = get_face_engine("warp")
+    args = (str(astronaut_png), astronaut_landmarks, speech.wav_path, FPS, (512, 512))
+    frames = list(engine.animate(*args, phonemes=speech.phonemes))
+    portrait = face_embedding(data.astronaut()).vector
+    distances = [
+        face_distance(face_embedding(frame).vector, portrait)
+        for frame in frames[:: max(1, len(frames) // 12)]
+    ]
+    assert np.mean(distances) < 0.3 and max(distances) < 0.4
