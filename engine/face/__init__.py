@@ -1,6 +1,9 @@
 """Face stage: portrait checks, landmarks, and engines that turn portrait + audio into frames.
 
-Engines are plugins chosen by name (``get_face_engine("warp")``), each a ``FaceEngine``.
+Engines are plugins chosen by name (``get_face_engine("warp")``), each a ``FaceEngine``:
+
+- ``warp`` (default, CPU): landmark-driven warp of mouth, jaw and lids (``warp.py``).
+- ``neural`` (GPU): MuseTalk-style lip sync from local weights (``neural.py``).
 """
 
 from __future__ import annotations

@@ -226,3 +226,23 @@ def test_the_talking_face_keeps_the_portraits_identity(astronaut_png, astronaut_
         for frame in frames[:: max(1, len(frames) // 12)]
     ]
     assert np.mean(distances) < 0.3 and max(distances) < 0.4
+
+
+def test_a_render_can_be_made_at_the_portraits_own_resolution(tmp_path, astronaut_landmarks):
+    from PIL import Image
+
+    from engine.pipeline import render
+    from engine.spec import RenderSpec
+    from tests.media import ffprobe, stream
+
+    path = tmp_path / "small.png"
+    Image.fromarray(data.astronaut()).resize((320, 320)).save(path)
+    spec = RenderSpec(
+        script_text="Hi there.",
+        portrait_path=str(path),
+        portrait_landmarks=(np.asarray(astronaut_landmarks) * 320 / 512).tolist(),
+        size_from_portrait=True,
+    )
+    result = render(spec, tmp_path / "out.mp4")
+    video = stream(ffprobe(tmp_path / "out.mp4"), "video")
+    assert (result.width, result.height) == (video["width"], video["height"]) == (320, 320)
