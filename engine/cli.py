@@ -122,6 +122,30 @@ def _cmd_probe(args: argparse.Namespace) -> dict:
     return probe(args.file, trust_anchor_pem=anchor)
 
 
+def _existing(path: str, what: str) -> Path:
+    if not Path(path).is_file():
+        raise EngineError(f"The {what} {path} does not exist.")
+    return Path(path)
+
+
+def _cmd_compare_faces(args: argparse.Namespace) -> dict:
+    from engine.biometrics.face import MATCH_DISTANCE, face_distance, image_or_video_embedding
+
+    a = image_or_video_embedding(_existing(args.a, "image or video"))
+    b = image_or_video_embedding(_existing(args.b, "image or video"))
+    distance = face_distance(a, b)
+    return {"distance": round(distance, 4), "match": distance <= MATCH_DISTANCE}
+
+
+def _cmd_compare_voices(args: argparse.Namespace) -> dict:
+    from engine.biometrics.speaker import MATCH_SIMILARITY, speaker_embedding, voice_similarity
+
+    a = speaker_embedding(_existing(args.a, "recording"))
+    b = speaker_embedding(_existing(args.b, "recording"))
+    similarity = voice_similarity(a, b)
+    return {"similarity": round(similarity, 4), "match": similarity >= MATCH_SIMILARITY}
+
+
 def _cmd_demo(args: argparse.Namespace) -> dict:
     from engine.demo import write_demo_assets
 
@@ -178,6 +202,19 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo-assets", help="write the drawn demo presenter and voice")
     demo.add_argument("--dir")
     demo.set_defaults(run=_cmd_demo)
+    faces = commands.add_parser(
+        "compare-faces", help="face distance of two images or videos (dlib; < 0.6: same person)"
+    )
+    faces.add_argument("a")
+    faces.add_argument("b")
+    faces.set_defaults(run=_cmd_compare_faces)
+
+    voices = commands.add_parser(
+        "compare-voices", help="speaker similarity of two WAV recordings (resemblyzer)"
+    )
+    voices.add_argument("a")
+    voices.add_argument("b")
+    voices.set_defaults(run=_cmd_compare_voices)
     return parser
 
 
