@@ -10,6 +10,7 @@ from consent.models import ConsentGrant
 from engine.errors import EngineError
 from engine.face import inspect_portrait
 from engine.voice import inspect_voice_sample
+from engine.voice.enrollment import check_enrollment_sample
 
 PORTRAIT_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp")
 VOICE_EXTENSIONS = (".wav",)
@@ -60,7 +61,10 @@ class AvatarForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": ",".join(PORTRAIT_EXTENSIONS)}),
     )
     voice_sample = forms.FileField(
-        help_text="A WAV recording of the subject speaking, alone, in a quiet room.",
+        help_text=(
+            "A WAV recording (16 kHz or more) of the subject alone reading a few sentences in a "
+            "quiet room; 30 seconds of speech gives the most faithful voice."
+        ),
         widget=forms.ClearableFileInput(attrs={"accept": ",".join(VOICE_EXTENSIONS)}),
     )
 
@@ -102,4 +106,12 @@ class AvatarForm(forms.Form):
                 f"{settings.MAX_VOICE_SAMPLE_SECONDS} s."
             )
         self.voice_report = report
+        # Enrollment: enough speech, no clipping, a quiet room, one speaker.
+        self.voice_enrollment = inspect_upload(
+            upload,
+            check_enrollment_sample,
+            min_speech_seconds=settings.MIN_VOICE_SPEECH_SECONDS,
+            min_sample_rate=settings.MIN_VOICE_SAMPLE_RATE,
+            min_snr_db=settings.MIN_VOICE_SNR_DB,
+        )
         return upload

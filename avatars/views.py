@@ -27,6 +27,7 @@ def avatar_new(request):
             portrait_report=form.portrait_report,
             voice_sample=form.cleaned_data["voice_sample"],
             voice_report=form.voice_report,
+            voice_enrollment=form.voice_enrollment,
             created_by=request.user,
         )
         return redirect("avatars:avatar_detail", avatar_id=avatar.pk)

@@ -1,8 +1,13 @@
 from django.contrib import admin
 
-from studio.models import Script
+from studio.models import PronunciationEntry, Script
 
 
 @admin.register(Script)
 class ScriptAdmin(admin.ModelAdmin):
     list_display = ("title", "workspace", "updated_at")
+
+
+@admin.register(PronunciationEntry)
+class PronunciationEntryAdmin(admin.ModelAdmin):
+    list_display = ("word", "respelling", "workspace")

@@ -1,7 +1,16 @@
+import re
+
 from django import forms
 from django.conf import settings
 
-from studio.models import Script
+from engine.voice.markup import MarkupError, parse_script
+from studio.models import PronunciationEntry, Script
+
+MARKUP_HELP = (
+    "Markup: [pause 1.5s] for silence, [slow]…[/slow], [fast]…[/fast] or [rate 0.9]…[/rate] for "
+    "pace, [emphasis]…[/emphasis] to stress words, [say respelling]word[/say] for one "
+    "pronunciation. Numbers, dates and amounts ($1,250.50) are read out in words."
+)
 
 
 class ScriptForm(forms.ModelForm):
@@ -10,6 +19,7 @@ class ScriptForm(forms.ModelForm):
         fields = ["title", "body"]
         widgets = {"body": forms.Textarea(attrs={"rows": 10})}
         labels = {"body": "What the presenter says"}
+        help_texts = {"body": MARKUP_HELP}
 
     def clean_body(self):
         body = self.cleaned_data["body"].strip()
@@ -21,4 +31,52 @@ class ScriptForm(forms.ModelForm):
             )
         if not any(ch.isalnum() for ch in body):
             raise forms.ValidationError("The script has no words to speak.")
+        try:
+            parse_script(body)
+        except MarkupError as error:
+            raise forms.ValidationError(
+                f"{error} Near: “{_excerpt(body, error.offset)}”"
+            ) from error
         return body
+
+
+def _excerpt(text: str, offset: int, width: int = 24) -> str:
+    """The text around ``offset`` on its line, so the message shows the spot."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    line_end = text.find("\n", offset)
+    line_end = len(text) if line_end < 0 else line_end
+    start, end = max(line_start, offset - width), min(line_end, offset + width)
+    return ("…" if start > line_start else "") + text[start:end] + ("…" if end < line_end else "")
+
+
+class PronunciationForm(forms.ModelForm):
+    class Meta:
+        model = PronunciationEntry
+        fields = ["word", "respelling"]
+        help_texts = {
+            "word": "As written in scripts (any capitalisation).",
+            "respelling": "Spelled as it sounds: “win” for Nguyen, “sequel” for SQL.",
+        }
+
+    def __init__(self, *args, workspace, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.workspace = workspace
+
+    def clean_word(self):
+        word = self.cleaned_data["word"].strip()
+        if not re.fullmatch(r"[\w'.-]+(?: [\w'.-]+)*", word):
+            raise forms.ValidationError("A word or a short phrase of letters, digits, ' . or -.")
+        taken = PronunciationEntry.objects.filter(workspace=self.workspace, word__iexact=word)
+        if self.instance.pk:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise forms.ValidationError(f"“{word}” already has a pronunciation; edit that one.")
+        return word
+
+    def clean_respelling(self):
+        respelling = self.cleaned_data["respelling"].strip()
+        if not re.search(r"[A-Za-z]", respelling) or re.search(r"[\[\]{}<>\"\\]", respelling):
+            raise forms.ValidationError(
+                "Spell the sound with letters, spaces and hyphens (no brackets or quotes)."
+            )
+        return respelling

@@ -24,3 +24,28 @@ class Script(WorkspaceScoped):
     @property
     def word_count(self) -> int:
         return len(self.body.split())
+
+
+class PronunciationEntry(WorkspaceScoped):
+    """A workspace's way to say a word: every render of its scripts speaks ``word`` as
+    ``respelling`` (e.g. "Nguyen" -> "win", "SQL" -> "sequel")."""
+
+    word = models.CharField(max_length=100)
+    respelling = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["word"]
+        constraints = [
+            models.UniqueConstraint(
+                models.functions.Lower("word"), "workspace", name="one_respelling_per_word"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.word} → {self.respelling}"
+
+    @classmethod
+    def lexicon_of(cls, workspace) -> dict[str, str]:
+        """word -> respelling for every entry of the workspace (what the voice engine takes)."""
+        return dict(cls.objects.filter(workspace=workspace).values_list("word", "respelling"))

@@ -7,4 +7,10 @@ urlpatterns = [
     path("", views.script_list, name="script_list"),
     path("new/", views.script_new, name="script_new"),
     path("<int:script_id>/", views.script_detail, name="script_detail"),
+    path("pronunciations/", views.pronunciation_list, name="pronunciation_list"),
+    path(
+        "pronunciations/<int:pronunciation_id>/delete/",
+        views.pronunciation_delete,
+        name="pronunciation_delete",
+    ),
 ]

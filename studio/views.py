@@ -1,10 +1,11 @@
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from accounts.permissions import get_in_workspace, member_required
 from avatars.models import Avatar
 from consent.models import Purpose
-from studio.forms import ScriptForm
-from studio.models import Script
+from studio.forms import PronunciationForm, ScriptForm
+from studio.models import PronunciationEntry, Script
 
 
 @member_required()
@@ -55,3 +56,30 @@ def script_detail(request, script_id: int):
         },
         status=400 if form.errors else 200,
     )
+
+
+@member_required()
+def pronunciation_list(request):
+    """The workspace's pronunciation lexicon; editors add entries here."""
+    form = PronunciationForm(request.POST or None, workspace=request.workspace)
+    if request.method == "POST":
+        if not request.membership.can_edit:
+            return render(request, "403.html", status=403)
+        if form.is_valid():
+            entry = form.save(commit=False)
+            entry.workspace = request.workspace
+            entry.save()
+            return redirect("studio:pronunciation_list")
+    return render(
+        request,
+        "studio/pronunciation_list.html",
+        {"form": form, "entries": PronunciationEntry.objects.filter(workspace=request.workspace)},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_POST
+@member_required(edit=True)
+def pronunciation_delete(request, pronunciation_id: int):
+    get_in_workspace(request, PronunciationEntry, pk=pronunciation_id).delete()
+    return redirect("studio:pronunciation_list")

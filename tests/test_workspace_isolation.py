@@ -3,6 +3,7 @@
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from studio.models import PronunciationEntry
 from tests.factories import MembershipFactory, RenderJobFactory, SubjectFactory
 
 pytestmark = pytest.mark.django_db
@@ -45,6 +46,9 @@ def test_every_url_with_another_workspaces_id_is_404(client, make_avatar):
         "script_id": their_job.script_id,
         "job_id": their_job.pk,
         "workspace_id": theirs.workspace_id,
+        "pronunciation_id": PronunciationEntry.objects.create(
+            workspace=theirs.workspace, word="SQL", respelling="sequel"
+        ).pk,
     }
     client.force_login(me.user)
     checked = 0

@@ -1,11 +1,13 @@
 """Voice stage: text to speech in the subject's voice, with word and phoneme timings.
 
-Engines are plugins chosen by name (``get_voice_engine("festival")``), each a ``VoiceEngine``.
+Engines are plugins chosen by name (``get_voice_engine("world")``), each a ``VoiceEngine``:
+- ``festival``: festival's own voice (no cloning);
+- ``world``: festival + WORLD conversion toward the subject's voice profile (CPU default).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -23,13 +25,25 @@ class Speech:
     sample_rate: int
     words: list[Timing] = field(default_factory=list)
     phonemes: list[Timing] = field(default_factory=list)
+    emphasis: list[tuple[float, float]] = field(default_factory=list)  # stressed spans, seconds
 
 
 class VoiceEngine(Protocol):
     name: str
 
-    def speak(self, text: str, voice_sample_paths: Sequence[str], out_wav: str) -> Speech:
-        """Speak ``text`` toward the voice of the samples, write a WAV to ``out_wav``."""
+    def speak(
+        self,
+        text: str,
+        voice_sample_paths: Sequence[str],
+        out_wav: str,
+        *,
+        voice_profile_path: str | None = None,
+        lexicon: Mapping[str, str] | None = None,
+    ) -> Speech:
+        """Speak ``text`` (with markup, see ``engine.voice.markup``) toward the voice of the
+        samples, write a mono WAV to ``out_wav``. ``voice_profile_path``: a cached
+        ``VoiceProfile`` of those samples (engines that need one compute it when it is absent);
+        ``lexicon``: word -> respelling."""
         ...
 
 
@@ -58,7 +72,14 @@ def _festival() -> VoiceEngine:
     return FestivalVoice()
 
 
+def _world() -> VoiceEngine:
+    from engine.voice.world import WorldVoice
+
+    return WorldVoice()
+
+
 register_voice_engine("festival", _festival)
+register_voice_engine("world", _world)
 
 __all__ = [
     "Speech",

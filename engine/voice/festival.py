@@ -4,6 +4,8 @@ The script is cleaned to a safe alphabet before it goes into festival's Scheme: 
 or backslash survives, so hostile text cannot end the string literal and inject Scheme.
 Long scripts are cut at sentence boundaries and synthesised as one utterance per chunk in one
 festival process; word and phoneme end times come from ``utt.save.words`` / ``utt.save.segs``.
+Markup (pauses, rate, emphasis, respellings), the pronunciation lexicon and numbers are handled
+before festival sees the text (``engine.voice.markup``, ``engine.voice.normalize``).
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import re
 import subprocess
 import tempfile
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,9 +24,12 @@ from engine.audio import read_wav, write_wav
 from engine.errors import EmptyScript, EngineError, ToolMissing
 from engine.tools import require_tool
 from engine.voice import Speech, Timing
+from engine.voice.markup import Pause, apply_lexicon, parse_script
+from engine.voice.normalize import normalize_text
 
 VOICE = "voice_cmu_us_slt_arctic_hts"
 MAX_CHUNK_CHARS = 240
+EMPHASIS_GAIN = 1.4  # about +3 dB on emphasised words
 _SAFE = re.compile(r"[^A-Za-z0-9 .,!?'\-:]")
 _REPLACEMENTS = {
     "&": " and ",
@@ -71,43 +77,108 @@ def split_sentences(text: str, max_chars: int = MAX_CHUNK_CHARS) -> list[str]:
     return [c for c in chunks if re.search(r"[A-Za-z0-9]", c)]
 
 
+@dataclass
+class Chunk:
+    """One festival utterance (``text``) or a silence (``pause`` seconds)."""
+
+    text: str = ""
+    speed: float = 1.0  # hts_engine speech speed: 0.8 is 20 % slower
+    emphasis: bool = False
+    pause: float = 0.0
+
+
+def script_chunks(
+    text: str, lexicon: Mapping[str, str] | None = None, *, speed: float = 1.0
+) -> list[Chunk]:
+    """The script as festival utterances and pauses: markup parsed (MarkupError), lexicon
+    respellings and numbers written out, each piece cleaned and cut at sentence boundaries."""
+    chunks: list[Chunk] = []
+    for segment in parse_script(text):
+        if isinstance(segment, Pause):
+            chunks.append(Chunk(pause=segment.seconds))
+            continue
+        spoken = sanitize_script(normalize_text(apply_lexicon(segment.text, lexicon)))
+        for sentence in split_sentences(spoken):
+            chunks.append(
+                Chunk(sentence, round(speed * segment.rate, 3), emphasis=segment.emphasis)
+            )
+    return chunks
+
+
 class FestivalVoice:
-    """Festival text-to-speech. Voice samples are accepted but not used yet: no cloning."""
+    """Festival text-to-speech in its own voice (no cloning: see the ``world`` engine)."""
 
     name = "festival"
 
-    def speak(self, text: str, voice_sample_paths: Sequence[str], out_wav: str) -> Speech:
-        # Conversion toward the samples' voice is a later stage; the seam is this argument.
-        del voice_sample_paths
-        chunks = split_sentences(sanitize_script(text))
-        if not chunks:
-            raise EmptyScript()
-        festival = require_tool("festival")
-        with tempfile.TemporaryDirectory(prefix="likeness-festival-") as tmp:
-            work = Path(tmp)
-            script = work / "speak.scm"
-            script.write_text(_scheme_script(chunks, work), encoding="ascii")
-            proc = subprocess.run(
-                [festival, "-b", str(script)],
-                capture_output=True,
-                text=True,
-                timeout=60 + 10 * len(chunks),
-                check=False,
-            )
-            if VOICE in proc.stderr + proc.stdout and "unbound" in proc.stderr + proc.stdout:
-                raise ToolMissing("The festival voice cmu_us_slt_arctic_hts is not installed.")
-            return _join_chunks(work, len(chunks), out_wav, proc.stderr)
+    def speak(
+        self,
+        text: str,
+        voice_sample_paths: Sequence[str],
+        out_wav: str,
+        *,
+        voice_profile_path: str | None = None,
+        lexicon: Mapping[str, str] | None = None,
+    ) -> Speech:
+        del voice_sample_paths, voice_profile_path  # festival speaks in its own voice
+        speech = synthesize(script_chunks(text, lexicon), out_wav)
+        if speech.emphasis:
+            samples, rate = read_wav(out_wav)
+            write_wav(out_wav, emphasise(samples, rate, speech.emphasis), rate)
+        return speech
 
 
-def _scheme_script(chunks: list[str], work: Path) -> str:
+def synthesize(chunks: list[Chunk], out_wav: str) -> Speech:
+    """Speak the chunks with festival in one process; pauses become digital silence."""
+    if not any(c.text for c in chunks):
+        raise EmptyScript()
+    festival = require_tool("festival")
+    with tempfile.TemporaryDirectory(prefix="likeness-festival-") as tmp:
+        work = Path(tmp)
+        script = work / "speak.scm"
+        script.write_text(_scheme_script(chunks, work), encoding="ascii")
+        spoken = sum(1 for c in chunks if c.text)
+        proc = subprocess.run(
+            [festival, "-b", str(script)],
+            capture_output=True,
+            text=True,
+            timeout=60 + 10 * spoken,
+            check=False,
+        )
+        if VOICE in proc.stderr + proc.stdout and "unbound" in proc.stderr + proc.stdout:
+            raise ToolMissing("The festival voice cmu_us_slt_arctic_hts is not installed.")
+        return _join_chunks(work, chunks, out_wav, proc.stderr)
+
+
+def emphasise(
+    samples: np.ndarray,
+    rate: int,
+    spans: Sequence[tuple[float, float]],
+    gain: float = EMPHASIS_GAIN,
+) -> np.ndarray:
+    """Samples louder by ``gain`` inside the spans (seconds), with 20 ms ramps."""
+    envelope = np.ones(len(samples), dtype=np.float32)
+    for start, end in spans:
+        envelope[round(start * rate) : round(end * rate)] = gain
+    ramp = max(1, round(0.02 * rate))
+    envelope = np.convolve(envelope, np.ones(ramp) / ramp, mode="same").astype(np.float32)
+    out = samples * envelope
+    peak = float(np.max(np.abs(out))) if len(out) else 0.0
+    return out * (0.97 / peak) if peak > 0.97 else out
+
+
+def _scheme_script(chunks: list[Chunk], work: Path) -> str:
     folder = str(work)
     if '"' in folder or "\\" in folder:
         raise EngineError("The temporary folder path cannot be passed to festival.")
     lines = [f"({VOICE})"]
     for i, chunk in enumerate(chunks):
-        assert '"' not in chunk and "\\" not in chunk  # guaranteed by sanitize_script
+        if not chunk.text:
+            continue
+        assert '"' not in chunk.text and "\\" not in chunk.text  # guaranteed by sanitize_script
         lines += [
-            f'(set! utt{i} (utt.synth (Utterance Text "{chunk}")))',
+            "(set! hts_engine_params (append cmu_us_slt_arctic_hts::hts_engine_params "
+            f'(list (list "-r" {float(chunk.speed):.3f}))))',
+            f'(set! utt{i} (utt.synth (Utterance Text "{chunk.text}")))',
             f'(utt.save.wave utt{i} "{folder}/{i}.wav" \'riff)',
             f'(utt.save.words utt{i} "{folder}/{i}.words")',
             f'(utt.save.segs utt{i} "{folder}/{i}.segs")',
@@ -149,32 +220,46 @@ def _timings(words: list[tuple[str, float]], segs: list[tuple[str, float]]) -> t
     return timed_words, phonemes
 
 
-def _join_chunks(work: Path, count: int, out_wav: str, festival_log: str) -> Speech:
+def _join_chunks(work: Path, chunks: list[Chunk], out_wav: str, festival_log: str) -> Speech:
     pieces: list[np.ndarray] = []
     words: list[Timing] = []
     phonemes: list[Timing] = []
+    emphasis: list[tuple[float, float]] = []
     rate = 0
     offset = 0.0
-    for i in range(count):
+    pending_pause = 0.0
+    for i, chunk in enumerate(chunks):
+        if not chunk.text:
+            pending_pause += chunk.pause
+            continue
         wav = work / f"{i}.wav"
         if not wav.is_file():
             continue  # a chunk festival found nothing to say in
         samples, rate = read_wav(wav)
+        if pending_pause:
+            pieces.append(np.zeros(round(pending_pause * rate), dtype=np.float32))
+            offset += round(pending_pause * rate) / rate
+            pending_pause = 0.0
         seconds = len(samples) / rate
         chunk_words, chunk_phones = _timings(
             _read_labels(work / f"{i}.words"), _read_labels(work / f"{i}.segs")
         )
-        words += [
+        chunk_words = [
             (w, offset + min(s, seconds), offset + min(e, seconds)) for w, s, e in chunk_words
         ]
+        words += chunk_words
         phonemes += [
             (p, offset + min(s, seconds), offset + min(e, seconds)) for p, s, e in chunk_phones
         ]
+        if chunk.emphasis and chunk_words:
+            emphasis.append((chunk_words[0][1], chunk_words[-1][2]))
         pieces.append(samples)
         offset += seconds
     if not pieces:
         reason = (festival_log.strip().splitlines() or ["no output"])[-1]
         raise EngineError(f"Festival could not speak the script: {reason[:200]}")
+    if pending_pause:  # a pause at the very end of the script
+        pieces.append(np.zeros(round(pending_pause * rate), dtype=np.float32))
     audio = np.concatenate(pieces)
     write_wav(out_wav, audio, rate)
     return Speech(
@@ -183,4 +268,5 @@ def _join_chunks(work: Path, count: int, out_wav: str, festival_log: str) -> Spe
         sample_rate=rate,
         words=[(w, round(s, 4), round(e, 4)) for w, s, e in words],
         phonemes=[(p, round(s, 4), round(e, 4)) for p, s, e in phonemes],
+        emphasis=[(round(s, 4), round(e, 4)) for s, e in emphasis],
     )

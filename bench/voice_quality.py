@@ -1,0 +1,158 @@
+"""Voice quality of the default voice engine on target voices the repo can make.
+
+Targets are flite's built-in voices (Debian ``flite``): ``awb`` (Scottish English male, CMU
+ARCTIC), ``rms`` (US English male, CMU ARCTIC) and ``kal16`` (US English male, diphones). They are
+real people's recorded voices, different from festival's ``slt`` (US English female) that the
+engine speaks with. For each target:
+- enrollment: ENROLL sentences spoken by the target, made into one sample and a voice profile;
+- held out: HELD_OUT other sentences of the target, the reference for speaker similarity;
+- test: TEST sentences (in neither set) spoken by plain festival and by the ``world`` engine.
+
+Prints one JSON object: per target and mean of
+``similarity_before`` (plain festival vs held-out target speech, resemblyzer cosine),
+``similarity_after`` (converted speech vs held-out target speech), ``wer`` (pocketsphinx word
+error rate of the converted speech against its text; ``wer_before`` for plain festival) and
+``realtime_factor`` (wall seconds of ``speak`` / seconds of speech, festival included), plus
+the machine load. The conversion is never tuned on these similarity scores.
+
+    .venv/bin/python bench/voice_quality.py [--targets awb,rms] [--out result.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from engine.audio import read_wav, write_wav
+from engine.biometrics.speaker import speaker_embedding_of_samples, voice_similarity
+from engine.voice import get_voice_engine
+from engine.voice.intelligibility import transcribe_samples, word_error_rate
+from engine.voice.profile import compute_voice_profile
+from engine.voice.world import festival_profile
+
+TARGETS = ["awb", "rms", "kal16"]
+# Harvard sentences (IEEE 1969), public domain.
+ENROLL = [
+    "The birch canoe slid on the smooth planks.",
+    "Glue the sheet to the dark blue background.",
+    "It's easy to tell the depth of a well.",
+    "These days a chicken leg is a rare dish.",
+    "Rice is often served in round bowls.",
+    "The juice of lemons makes fine punch.",
+    "The box was thrown beside the parked truck.",
+    "The hogs were fed chopped corn and garbage.",
+    "Four hours of steady work faced us.",
+    "A large size in stockings is hard to sell.",
+]
+HELD_OUT = [
+    "The boy was there when the sun rose.",
+    "A rod is used to catch pink salmon.",
+    "The source of the huge river is the clear spring.",
+    "Kick the ball straight and follow through.",
+]
+TEST = [
+    "Help the woman get back to her feet.",
+    "A pot of tea helps to pass the evening.",
+    "Smoky fires lack flame and heat.",
+    "The soft cushion broke the man's fall.",
+]
+
+
+def flite_say(voice: str, text: str, out: Path) -> np.ndarray:
+    flite = shutil.which("flite")
+    if flite is None:
+        raise SystemExit("flite is not installed (Debian package flite; scripts/setup.sh adds it)")
+    subprocess.run([flite, "-voice", voice, "-t", text, "-o", str(out)], check=True)
+    samples, rate = read_wav(out)
+    assert rate == 16000, rate
+    return samples
+
+
+def joined(pieces: list[np.ndarray], rate: int = 16000, gap: float = 0.3) -> np.ndarray:
+    silence = np.zeros(round(gap * rate), dtype=np.float32)
+    return np.concatenate([p for piece in pieces for p in (piece, silence)])
+
+
+def measure_target(voice: str, work: Path, plain: list[tuple[np.ndarray, int]]) -> dict:
+    enroll = joined([flite_say(voice, s, work / f"{voice}-e{i}.wav") for i, s in enumerate(ENROLL)])
+    held = joined([flite_say(voice, s, work / f"{voice}-h{i}.wav") for i, s in enumerate(HELD_OUT)])
+    sample = work / f"{voice}-enroll.wav"
+    write_wav(sample, enroll, 16000)
+    profile_path = work / f"{voice}.npz"
+    compute_voice_profile([sample]).save(profile_path)
+    reference = speaker_embedding_of_samples(held, 16000)
+
+    engine = get_voice_engine("world")
+    before, after, wer, wer_before, spent, spoken = [], [], [], [], 0.0, 0.0
+    for i, text in enumerate(TEST):
+        out = work / f"{voice}-t{i}.wav"
+        started = time.perf_counter()
+        speech = engine.speak(text, [str(sample)], str(out), voice_profile_path=str(profile_path))
+        spent += time.perf_counter() - started
+        spoken += speech.seconds
+        converted, rate = read_wav(out)
+        after.append(voice_similarity(speaker_embedding_of_samples(converted, rate), reference))
+        wer.append(word_error_rate(text, transcribe_samples(converted, rate)))
+        festival_samples, festival_rate = plain[i]
+        before.append(
+            voice_similarity(
+                speaker_embedding_of_samples(festival_samples, festival_rate), reference
+            )
+        )
+        wer_before.append(
+            word_error_rate(text, transcribe_samples(festival_samples, festival_rate))
+        )
+    return {
+        "similarity_before": round(float(np.mean(before)), 3),
+        "similarity_after": round(float(np.mean(after)), 3),
+        "wer": round(float(np.mean(wer)), 3),
+        "wer_before": round(float(np.mean(wer_before)), 3),
+        "realtime_factor": round(spent / spoken, 3),
+    }
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--targets", default=",".join(TARGETS))
+    parser.add_argument("--out", help="also write the JSON here")
+    args = parser.parse_args(argv)
+    festival_profile()  # measured once per machine and cached; not part of a render's cost
+    results: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory(prefix="likeness-voice-bench-") as tmp:
+        work = Path(tmp)
+        festival = get_voice_engine("festival")
+        plain = []
+        for i, text in enumerate(TEST):
+            speech = festival.speak(text, [], str(work / f"festival-t{i}.wav"))
+            plain.append(read_wav(speech.wav_path))
+        for voice in args.targets.split(","):
+            results[voice] = measure_target(voice, work, plain)
+    keys = ["similarity_before", "similarity_after", "wer", "wer_before", "realtime_factor"]
+    mean = {k: round(float(np.mean([r[k] for r in results.values()])), 3) for k in keys}
+    report = {
+        "engine": "world",
+        "targets": results,
+        "mean": mean,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "cpus": os.cpu_count(),
+    }
+    text = json.dumps(report, indent=1)
+    print(text)
+    if args.out:
+        Path(args.out).write_text(text + "\n")
+    return report
+
+
+if __name__ == "__main__":
+    main()

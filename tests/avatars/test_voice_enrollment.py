@@ -1,0 +1,96 @@
+"""Voice enrollment through the avatar form: specific refusals, and a profile cached once."""
+
+import html
+import io
+import wave
+
+import numpy as np
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from avatars.models import Avatar
+from engine.voice.profile import VoiceProfile
+from tests.factories import GrantFactory, SubjectFactory
+from tests.voice_media import ENROLL_SENTENCES, sentences
+
+pytestmark = pytest.mark.django_db
+
+
+def wav_bytes(samples: np.ndarray, rate: int = 16000) -> bytes:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as handle:
+        handle.setnchannels(1)
+        handle.setsampwidth(2)
+        handle.setframerate(rate)
+        handle.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def grant(member):
+    return GrantFactory(subject=SubjectFactory(workspace=member.workspace))
+
+
+def post_avatar(client, grant, portrait, voice: bytes):
+    return client.post(
+        reverse("avatars:avatar_new"),
+        {
+            "name": "Presenter",
+            "grant": grant.pk,
+            "portrait": SimpleUploadedFile("face.png", portrait),
+            "voice_sample": SimpleUploadedFile("voice.wav", voice),
+        },
+    )
+
+
+def test_enrollment_caches_a_voice_profile_and_its_measurements(member_client, grant, portrait_png):
+    voice = wav_bytes(sentences("slt", ENROLL_SENTENCES[:4]))
+    response = post_avatar(member_client, grant, portrait_png, voice)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    avatar = Avatar.objects.get()
+    checks = avatar.voice_checks
+    assert checks["enrollment"]["speech_seconds"] > 5
+    assert checks["enrollment"]["sample_rate"] == 16000
+    assert 150 < checks["profile"]["f0_hz"] < 220
+    with avatar.voice_profile.open("rb") as handle:
+        profile = VoiceProfile.from_bytes(handle.read())
+    assert profile.summary() == checks["profile"]
+
+
+def test_an_avatar_without_a_profile_gets_one_once(make_avatar):
+    avatar = make_avatar()
+    assert not avatar.voice_profile
+    avatar.ensure_voice_profile()
+    name = avatar.voice_profile.name
+    assert name and Avatar.objects.get(pk=avatar.pk).voice_profile.name == name
+    avatar.ensure_voice_profile()  # cached: not computed again
+    assert avatar.voice_profile.name == name
+
+
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        ("two_voices", "More than one voice seems to speak"),
+        ("telephone", "record at 16 kHz or more"),
+        ("clipped", "is clipped"),
+        ("noisy", "record in a quieter room"),
+    ],
+)
+def test_a_voice_sample_unfit_for_cloning_gets_a_specific_message(
+    member_client, grant, portrait_png, kind, message
+):
+    slt = sentences("slt", ENROLL_SENTENCES[:4])
+    if kind == "two_voices":
+        voice = wav_bytes(np.concatenate([slt, sentences("awb", ENROLL_SENTENCES[4:])]))
+    elif kind == "telephone":
+        voice = wav_bytes(slt[::2], rate=8000)
+    elif kind == "clipped":
+        voice = wav_bytes(slt * 8)
+    else:
+        hiss = 0.03 * np.random.default_rng(1).standard_normal(len(slt))
+        voice = wav_bytes(slt + hiss)
+    response = post_avatar(member_client, grant, portrait_png, voice)
+    assert response.status_code == 400
+    assert message in html.unescape(response.content.decode())
+    assert not Avatar.objects.exists()

@@ -1,0 +1,125 @@
+"""The default voice engine (festival + WORLD conversion), measured on the audio it writes."""
+
+import numpy as np
+import pytest
+
+from engine.audio import frame_levels_db, read_wav
+from engine.biometrics.speaker import speaker_embedding_of_samples, voice_similarity
+from engine.errors import EngineError
+from engine.voice import get_voice_engine
+from engine.voice.intelligibility import transcribe_samples, word_error_rate
+from engine.voice.profile import compute_voice_profile
+from tests.voice_media import ENROLL_SENTENCES, HELD_OUT_SENTENCES, sentences, wav
+
+TEXT = "Help the woman get back to her feet."
+
+
+@pytest.fixture(scope="module")
+def subject(tmp_path_factory):
+    """A male voice (flite awb) enrolled from some sentences, with others held out."""
+    folder = tmp_path_factory.mktemp("subject")
+    sample = wav(folder / "awb.wav", sentences("awb", ENROLL_SENTENCES))
+    profile = folder / "awb.npz"
+    compute_voice_profile([sample]).save(profile)
+    held_out = speaker_embedding_of_samples(sentences("awb", HELD_OUT_SENTENCES), 16000)
+    return {"sample": str(sample), "profile": str(profile), "held_out": held_out}
+
+
+@pytest.fixture(scope="module")
+def plain_and_converted(subject, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("speech")
+    plain = get_voice_engine("festival").speak(TEXT, [], str(folder / "plain.wav"))
+    converted = get_voice_engine("world").speak(
+        TEXT, [subject["sample"]], str(folder / "world.wav"), voice_profile_path=subject["profile"]
+    )
+    return plain, converted
+
+
+def similarity(path, reference):
+    samples, rate = read_wav(path)
+    return voice_similarity(speaker_embedding_of_samples(samples, rate), reference)
+
+
+def test_converted_speech_sounds_more_like_the_subject_than_plain_tts(subject, plain_and_converted):
+    plain, converted = plain_and_converted
+    before = similarity(plain.wav_path, subject["held_out"])
+    after = similarity(converted.wav_path, subject["held_out"])
+    assert after > before + 0.15, (before, after)
+
+
+def test_converted_speech_still_says_its_text(plain_and_converted):
+    _, converted = plain_and_converted
+    samples, rate = read_wav(converted.wav_path)
+    assert word_error_rate(TEXT, transcribe_samples(samples, rate)) <= 0.25
+
+
+def test_converted_speech_is_not_clipped_and_keeps_the_word_timings(plain_and_converted):
+    plain, converted = plain_and_converted
+    samples, rate = read_wav(converted.wav_path)
+    assert rate == 16000 and converted.seconds == pytest.approx(len(samples) / rate)
+    assert 0.5 < np.max(np.abs(samples)) < 0.99
+    assert [w for w, _, _ in converted.words] == [w for w, _, _ in plain.words]
+    assert converted.words[-1][2] <= converted.seconds + 1e-6
+
+
+def test_a_pause_in_the_script_is_silence_of_that_length(subject, tmp_path):
+    speech = get_voice_engine("world").speak(
+        "First part. [pause 1.5s] Second part.",
+        [subject["sample"]],
+        str(tmp_path / "pause.wav"),
+        voice_profile_path=subject["profile"],
+    )
+    samples, rate = read_wav(speech.wav_path)
+    part_end = next(e for w, _, e in speech.words if w == "part")
+    second_start = next(s for w, s, _ in speech.words if w == "Second")
+    assert second_start - part_end >= 1.5
+    gap = samples[round((part_end + 0.3) * rate) : round((part_end + 1.5) * rate)]
+    assert frame_levels_db(gap, rate, 0.02).max() < -50
+
+
+def test_slow_markup_makes_speech_longer(subject, tmp_path):
+    engine = get_voice_engine("world")
+    options = {"voice_profile_path": subject["profile"]}
+    normal = engine.speak(TEXT, [subject["sample"]], str(tmp_path / "n.wav"), **options)
+    slow = engine.speak(
+        f"[slow]{TEXT}[/slow]", [subject["sample"]], str(tmp_path / "s.wav"), **options
+    )
+    assert slow.seconds > normal.seconds * 1.15
+
+
+def test_an_emphasised_word_is_louder_than_its_neighbours(subject, tmp_path):
+    engine = get_voice_engine("world")
+    options = {"voice_profile_path": subject["profile"]}
+    contrast = []
+    for name, text in [("flat", "Say it now."), ("stressed", "Say it [emphasis]now[/emphasis].")]:
+        speech = engine.speak(text, [subject["sample"]], str(tmp_path / f"{name}.wav"), **options)
+        samples, rate = read_wav(speech.wav_path)
+        level = {}
+        for word, start, end in speech.words:
+            part = samples[round(start * rate) : round(end * rate)]
+            level[word] = 10 * np.log10(np.mean(part**2))
+        contrast.append(level["now"] - level["Say"])
+    assert contrast[1] > contrast[0] + 2.0
+
+
+def test_the_lexicon_and_numbers_change_what_is_said(subject, tmp_path):
+    speech = get_voice_engine("world").speak(
+        "Nguyen paid $5.",
+        [subject["sample"]],
+        str(tmp_path / "lex.wav"),
+        voice_profile_path=subject["profile"],
+        lexicon={"nguyen": "win"},
+    )
+    assert [w.lower() for w, _, _ in speech.words] == ["win", "paid", "five", "dollars"]
+
+
+def test_the_profile_is_computed_from_samples_when_none_is_cached(subject, tmp_path):
+    speech = get_voice_engine("world").speak(
+        "Hello there.", [subject["sample"]], str(tmp_path / "h.wav")
+    )
+    assert speech.seconds > 0.5
+
+
+def test_the_world_engine_needs_the_subjects_voice(tmp_path):
+    with pytest.raises(EngineError, match="needs the subject's voice samples"):
+        get_voice_engine("world").speak("Hello.", [], str(tmp_path / "x.wav"))

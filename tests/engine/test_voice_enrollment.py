@@ -1,0 +1,87 @@
+"""Enrollment checks and the voice profile, measured on real speech the tests make."""
+
+import numpy as np
+import pytest
+from scipy.signal import resample_poly
+
+from engine.errors import SilentAudio
+from engine.voice.enrollment import (
+    ClippedAudio,
+    LowSampleRate,
+    NoisyAudio,
+    SeveralSpeakers,
+    TooLittleSpeech,
+    check_enrollment_sample,
+)
+from engine.voice.profile import VoiceProfile, compute_voice_profile
+from tests.voice_media import ENROLL_SENTENCES, RATE, sentences, wav
+
+
+@pytest.fixture(scope="module")
+def slt(tmp_path_factory):
+    samples = sentences("slt", ENROLL_SENTENCES)
+    return samples, wav(tmp_path_factory.mktemp("enroll") / "slt.wav", samples)
+
+
+@pytest.fixture(scope="module")
+def awb(tmp_path_factory):
+    samples = sentences("awb", ENROLL_SENTENCES)
+    return samples, wav(tmp_path_factory.mktemp("enroll") / "awb.wav", samples)
+
+
+def test_a_clean_sample_of_one_voice_passes_with_its_measurements(slt):
+    report = check_enrollment_sample(slt[1])
+    assert report.sample_rate == RATE
+    assert 12.0 < report.speech_seconds <= report.seconds
+    assert report.clipped_fraction == 0.0
+    assert report.snr_db > 40
+    assert report.speaker_consistency > 0.75
+
+
+def test_too_little_speech_is_refused_with_the_minimum(slt, tmp_path):
+    short = wav(tmp_path / "short.wav", slt[0][: 3 * RATE])
+    with pytest.raises(TooLittleSpeech, match="record at least 5 s of speech"):
+        check_enrollment_sample(short, min_speech_seconds=5)
+
+
+def test_a_telephone_rate_recording_is_refused(slt, tmp_path):
+    narrow = wav(tmp_path / "8k.wav", resample_poly(slt[0], 1, 2).astype(np.float32), 8000)
+    with pytest.raises(LowSampleRate, match="8000 Hz; record at 16 kHz"):
+        check_enrollment_sample(narrow)
+
+
+def test_a_clipped_recording_is_refused(slt, tmp_path):
+    loud = wav(tmp_path / "loud.wav", np.clip(slt[0] * 8, -1, 1))
+    with pytest.raises(ClippedAudio, match="clipped"):
+        check_enrollment_sample(loud)
+
+
+def test_a_noisy_room_is_refused(slt, tmp_path):
+    hiss = 0.03 * np.random.default_rng(0).standard_normal(len(slt[0]))
+    noisy = wav(tmp_path / "noisy.wav", slt[0] + hiss.astype(np.float32))
+    with pytest.raises(NoisyAudio, match="quieter room"):
+        check_enrollment_sample(noisy)
+
+
+def test_two_people_in_one_sample_are_refused(slt, awb, tmp_path):
+    half = len(slt[0]) // 2
+    both = wav(tmp_path / "both.wav", np.concatenate([slt[0][:half], awb[0][half:]]))
+    with pytest.raises(SeveralSpeakers, match="subject alone"):
+        check_enrollment_sample(both)
+
+
+def test_silence_is_refused(tmp_path):
+    with pytest.raises(SilentAudio):
+        check_enrollment_sample(wav(tmp_path / "silence.wav", np.zeros(RATE * 6, np.float32)))
+
+
+def test_a_profile_measures_pitch_and_survives_saving(slt, awb, tmp_path):
+    female, male = compute_voice_profile([slt[1]]), compute_voice_profile([awb[1]])
+    assert 150 < female.f0_hz < 220 and 90 < male.f0_hz < 150
+    assert 3.0 < female.speaking_rate < 7.0
+    assert np.linalg.norm(female.embedding) == pytest.approx(1.0, abs=0.01)
+    female.save(tmp_path / "p.npz")
+    loaded = VoiceProfile.load(tmp_path / "p.npz")
+    assert loaded.summary() == female.summary()
+    assert np.allclose(loaded.cepstra, female.cepstra, atol=1e-4)
+    assert (loaded.voiced == female.voiced).all()
