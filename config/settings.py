@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "avatars",
     "studio",
     "rendering",
+    "provenance",
 ]
 
 MIDDLEWARE = [
@@ -260,3 +261,13 @@ MIN_VOICE_SAMPLE_RATE = envint("MIN_VOICE_SAMPLE_RATE", 16000)
 MIN_VOICE_SNR_DB = envint("MIN_VOICE_SNR_DB", 20)
 XTTS_WEIGHTS_DIR = envstr("XTTS_WEIGHTS_DIR", "")
 XTTS_DEVICE = envstr("XTTS_DEVICE", "auto")  # auto: cuda when available, else cpu
+
+# Provenance: every render is watermarked and its MP4 signed (C2PA) with the identity in
+# SITE_KEYS_DIR (`manage.py ensure_signing_identity` creates it; so does the first render).
+# The public /verify page and API take files up to VERIFY_MAX_BYTES and VERIFY_MAX_SECONDS, at most
+# VERIFY_RATE_PER_MINUTE checks per client address a minute.
+C2PA_SIGN = envbool("C2PA_SIGN", True)
+VERIFY_MAX_BYTES = envint("VERIFY_MAX_BYTES", 200 * 1024 * 1024)
+VERIFY_MAX_SECONDS = envint("VERIFY_MAX_SECONDS", 3600)
+VERIFY_RATE_PER_MINUTE = envint("VERIFY_RATE_PER_MINUTE", 10)
+VERIFY_TRUST_FORWARDED_FOR = envbool("BEHIND_PROXY", False)

@@ -1,5 +1,6 @@
 """Render workflows: submit (web) and run (worker). Both ask the consent policy first."""
 
+import dataclasses
 import logging
 import shutil
 import time
@@ -22,6 +23,7 @@ from rendering.scheduler import (
     reconnecting,
     retry_later,
 )
+from rendering.signals import render_spec_requested, video_published
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +132,14 @@ def build_spec(job: RenderJob, *, portrait: Path, voice_sample: Path) -> RenderS
     )
 
 
+def _with_provenance(job: RenderJob, spec: RenderSpec) -> RenderSpec:
+    """Fields other apps add to the spec (the provenance id, label settings, signing keys)."""
+    for _, fields in render_spec_requested.send(sender=RenderJob, job=job):
+        if fields:
+            spec = dataclasses.replace(spec, **fields)
+    return spec
+
+
 class _ProgressReporter:
     """Engine progress → the job row, throttled; raises RenderCancelled once this worker must stop
     (the job was cancelled, or its lease went to another worker)."""
@@ -195,6 +205,7 @@ def _render_claimed(job: RenderJob, heartbeat: Heartbeat) -> str:
                 portrait=_copy_to_local(job.avatar.portrait, workdir, "portrait"),
                 voice_sample=_copy_to_local(job.avatar.voice_sample, workdir, "voice"),
             )
+            spec = _with_provenance(job, spec)
             result = render(spec, workdir / "video.mp4", progress=_ProgressReporter(job, heartbeat))
         except RenderCancelled:
             job.refresh_from_db()
@@ -236,4 +247,5 @@ def _publish(job: RenderJob, result) -> None:
     with open(path, "rb") as handle:
         video.file.save(f"render-{job.pk}.mp4", File(handle), save=False)
     video.save()
+    video_published.send(sender=Video, video=video, result=result)
     job.succeed()

@@ -139,3 +139,18 @@ class ScriptApprovalFactory(factory.django.DjangoModelFactory):
     script_text = "Hello there. This is a short test."
     script_sha256 = factory.LazyAttribute(lambda a: sha256_hex(a.script_text))
     status = ScriptApproval.Status.APPROVED
+
+
+class ProvenanceRecordFactory(factory.django.DjangoModelFactory):
+    """A provenance record for a render job (no video yet); `payload_id` may be given."""
+
+    class Meta:
+        model = "provenance.ProvenanceRecord"
+
+    job = factory.SubFactory(RenderJobFactory)
+    workspace = factory.SelfAttribute("job.workspace")
+    grant = factory.SelfAttribute("job.avatar.grant")
+    grant_sha256 = "ab" * 32
+    payload_id = factory.Sequence(lambda n: f"{0x1000000000000000 + n:016x}")
+    audio_prefix = factory.LazyAttribute(lambda r: r.payload_id[:8])
+    engines = factory.LazyFunction(lambda: {"engine": "test", "voice": "festival", "face": "warp"})

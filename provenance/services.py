@@ -1,0 +1,129 @@
+"""Verification: what a file says about itself, matched against this site's provenance records."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+
+from engine.errors import EngineError
+from engine.keys import ensure_site_identity
+from engine.probe import probe
+from provenance.models import ProvenanceRecord
+
+log = logging.getLogger(__name__)
+
+PUBLIC_STREAM_KEYS = ("type", "codec", "duration", "width", "height", "fps", "sample_rate")
+
+
+class VerificationRefused(Exception):
+    """The file cannot be checked; the message says why, for the user."""
+
+
+@dataclass
+class Verification:
+    report: dict
+
+    @property
+    def record(self) -> dict | None:
+        return self.report["record"]
+
+
+def trust_anchor() -> bytes:
+    return ensure_site_identity(settings.SITE_KEYS_DIR, site_name=settings.SITE_NAME).root_pem()
+
+
+def verify_upload(upload) -> Verification:
+    """Check an uploaded file (a Django UploadedFile) and return the public report."""
+    if upload.size > settings.VERIFY_MAX_BYTES:
+        raise VerificationRefused(
+            f"The file is larger than {settings.VERIFY_MAX_BYTES // (1024 * 1024)} MB."
+        )
+    suffix = Path(upload.name or "").suffix.lower()[:8]
+    with tempfile.TemporaryDirectory(prefix="verify-") as folder:
+        path = Path(folder) / f"upload{suffix if suffix.isascii() else ''}"
+        with open(path, "wb") as out:
+            for chunk in upload.chunks():
+                out.write(chunk)
+        return verify_path(path)
+
+
+def verify_path(path: Path) -> Verification:
+    try:
+        info = probe(path, trust_anchor_pem=trust_anchor())
+    except EngineError as error:
+        raise VerificationRefused(str(error)) from error
+    if info["duration"] > settings.VERIFY_MAX_SECONDS:
+        raise VerificationRefused(
+            f"The file is longer than {settings.VERIFY_MAX_SECONDS // 60} minutes."
+        )
+    return Verification(public_report(info))
+
+
+def _find_record(info: dict) -> tuple[ProvenanceRecord | None, str | None]:
+    """The record the file points to, and how we know: the strongest evidence first."""
+    manifest = info["c2pa"]
+    marks = info["watermark"] or {}
+    candidates = []
+    if manifest["valid"] and manifest["trusted"] and manifest["provenance"]:
+        candidates.append((manifest["provenance"].get("provenance_id"), "c2pa"))
+    if marks.get("provenance_id"):
+        candidates.append((marks["provenance_id"], "video watermark"))
+    for payload, how in candidates:
+        record = ProvenanceRecord.objects.filter(payload_id=str(payload)).first()
+        if record:
+            return record, how
+    prefix = (marks.get("audio") or {}).get("payload")
+    if prefix:
+        matches = list(ProvenanceRecord.objects.filter(audio_prefix=prefix)[:2])
+        if len(matches) == 1:  # 32 bits: unique in practice, but never guess between two
+            return matches[0], "audio watermark"
+    return None, None
+
+
+def public_report(info: dict) -> dict:
+    """The probe's findings, trimmed to what is safe to show anyone, plus the matched record."""
+    record, matched_by = _find_record(info)
+    manifest = info["c2pa"]
+    marks = info["watermark"] or {}
+    video_mark, audio_mark = marks.get("video"), marks.get("audio")
+    label = info.get("visible_label")
+    found_any = bool(
+        manifest["present"]
+        or (video_mark and video_mark["found"])
+        or (audio_mark and audio_mark["found"])
+    )
+    return {
+        "file": {
+            "format": info["format"],
+            "duration": info["duration"],
+            "size_bytes": info["size_bytes"],
+            "streams": [
+                {k: s.get(k) for k in PUBLIC_STREAM_KEYS if s.get(k) is not None}
+                for s in info["streams"]
+            ],
+        },
+        "c2pa": {
+            key: manifest[key]
+            for key in (
+                "present",
+                "valid",
+                "trusted",
+                "state",
+                "signer",
+                "issuer",
+                "generator",
+                "digital_source_type",
+                "errors",
+            )
+        },
+        "watermark": {"video": video_mark, "audio": audio_mark},
+        "visible_label": ({"found": label["found"], "corner": label["corner"]} if label else None),
+        "synthetic_metadata": info["synthetic"],
+        "marked": found_any,
+        "matched_by": matched_by,
+        "record": record.public_summary() if record else None,
+    }
