@@ -2,7 +2,8 @@
 
 Engines are plugins chosen by name (``get_voice_engine("world")``), each a ``VoiceEngine``:
 - ``festival``: festival's own voice (no cloning);
-- ``world``: festival + WORLD conversion toward the subject's voice profile (CPU default).
+- ``world``: festival + WORLD conversion toward the subject's voice profile (CPU default);
+- ``xtts``: Coqui XTTS-v2 cloning from the samples, weights from ``XTTS_WEIGHTS_DIR`` (GPU).
 """
 
 from __future__ import annotations
@@ -78,8 +79,15 @@ def _world() -> VoiceEngine:
     return WorldVoice()
 
 
+def _xtts() -> VoiceEngine:
+    from engine.voice.xtts import XttsVoice
+
+    return XttsVoice.from_environment()
+
+
 register_voice_engine("festival", _festival)
 register_voice_engine("world", _world)
+register_voice_engine("xtts", _xtts)
 
 __all__ = [
     "Speech",
