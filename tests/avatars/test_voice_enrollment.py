@@ -94,3 +94,12 @@ def test_a_voice_sample_unfit_for_cloning_gets_a_specific_message(
     assert response.status_code == 400
     assert message in html.unescape(response.content.decode())
     assert not Avatar.objects.exists()
+
+
+def test_the_avatar_page_shows_the_voice_checks_and_profile(member_client, grant, portrait_png):
+    voice = wav_bytes(sentences("slt", ENROLL_SENTENCES[:4]))
+    post_avatar(member_client, grant, portrait_png, voice)
+    avatar = Avatar.objects.get()
+    page = member_client.get(reverse("avatars:avatar_detail", args=[avatar.pk])).content.decode()
+    assert "s of speech, 16000 Hz" in page and "one speaker" in page
+    assert f"pitch {avatar.voice_checks['profile']['f0_hz']:.0f} Hz" in page
