@@ -37,9 +37,14 @@ def audio_payload(provenance_id: int) -> int:
 
 
 def read_video_mark(
-    path: str | Path, *, start: float = 0.0, seconds: float = READ_SECONDS
+    path: str | Path,
+    *,
+    start: float = 0.0,
+    seconds: float = READ_SECONDS,
+    known_prefix: int | None = None,
 ) -> VideoMark | None:
-    """The video mark of a file (None when it has no video stream)."""
+    """The video mark of a file (None when it has no video stream). ``known_prefix``: the audio
+    mark's 32 bits, when found, to help decode the frames (see ``detect_mean_luma``)."""
     cmd = [require_tool("ffprobe"), "-v", "error", "-select_streams", "v:0"]
     cmd += ["-show_entries", "stream=width,height", "-of", "csv=p=0", str(path)]
     probe = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
@@ -64,7 +69,7 @@ def read_video_mark(
             count += 1
     if count == 0:
         return None
-    return detect_mean_luma((total / count).astype(np.float32))
+    return detect_mean_luma((total / count).astype(np.float32), known_prefix=known_prefix)
 
 
 def read_audio_mark(
@@ -83,9 +88,11 @@ def read_audio_mark(
 
 
 def read_file(path: str | Path) -> dict[str, Any]:
-    """Both watermarks of a media file, JSON-ready."""
-    video = read_video_mark(path)
+    """Both watermarks of a media file, JSON-ready. The audio is read first: its 32 bits help the
+    video decoder."""
     audio = read_audio_mark(path)
+    prefix = audio.payload if audio is not None else None
+    video = read_video_mark(path, known_prefix=prefix)
     return {
         "video": video.to_dict() if video else None,
         "audio": audio.to_dict() if audio else None,

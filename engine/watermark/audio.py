@@ -17,7 +17,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import signal
 
-from engine.watermark.coding import coded_length, decode_payload, encode_payload
+from engine.watermark.coding import coded_length, decode_payload_raw, encode_payload
 
 PAYLOAD_BITS = 32
 RATE = 16000
@@ -36,6 +36,7 @@ class AudioMark:
     confidence: float
     sync_score: float
     bit_agreement: float
+    raw_bits: int | None = None  # decoded bits before the CRC check: for benchmarks only
 
     def to_dict(self) -> dict:
         return {
@@ -150,8 +151,8 @@ def detect_audio(samples: np.ndarray, rate: int, key: int = KEY) -> AudioMark:
     soft = np.zeros(n)
     np.add.at(soft, np.arange(CHIPS) % n, values)
     soft /= np.abs(soft).mean() + 1e-12
-    payload, agreement = decode_payload(soft, PAYLOAD_BITS)
+    payload, agreement, raw = decode_payload_raw(soft, PAYLOAD_BITS)
     if z < SYNC_THRESHOLD:
         payload = None
     confidence = float(np.clip((z - 4.5) / 6.0, 0.0, 1.0)) * (1.0 if payload is not None else 0.5)
-    return AudioMark(payload, confidence, z, agreement)
+    return AudioMark(payload, confidence, z, agreement, raw)

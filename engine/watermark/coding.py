@@ -1,16 +1,21 @@
-"""Channel coding shared by the video and audio watermarks: CRC-16 + a K=7, rate-1/2 convolutional
-code (the NASA/Voyager generators 171, 133) decoded by soft-decision Viterbi.
+"""Channel coding shared by the video and audio watermarks: CRC-16 + a K=7 convolutional code
+decoded by soft-decision Viterbi. Rate 1/2 uses the NASA/Voyager generators (171, 133); rate 1/3
+adds 165 (the 3GPP set, free distance 15), which the video mark uses.
 
 Soft values follow one convention everywhere: positive means bit 1, negative bit 0, magnitude is
-confidence.
+confidence; 0 marks an erased (punctured) position.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 CONSTRAINT = 7
-GENERATORS = (0o171, 0o133)
+RATE_HALF = (0o171, 0o133)
+RATE_THIRD = (0o133, 0o171, 0o165)
+GENERATORS = RATE_HALF
 TAIL = CONSTRAINT - 1
 _STATES = 1 << TAIL
 
@@ -41,39 +46,50 @@ def _parity(value: int) -> int:
     return bin(value).count("1") & 1
 
 
-def _trellis() -> tuple[np.ndarray, np.ndarray]:
-    """For each state and input bit: the next state and the two output bits."""
+@lru_cache(maxsize=4)
+def _trellis(generators: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """For each state and input bit: the next state and the output bits."""
     next_state = np.zeros((_STATES, 2), np.int64)
-    outputs = np.zeros((_STATES, 2, 2), np.int8)
+    outputs = np.zeros((_STATES, 2, len(generators)), np.int8)
     for state in range(_STATES):
         for bit in (0, 1):
             register = (bit << TAIL) | state  # newest bit on top, K bits in all
             next_state[state, bit] = register >> 1
-            for g, generator in enumerate(GENERATORS):
+            for g, generator in enumerate(generators):
                 outputs[state, bit, g] = _parity(register & generator)
     return next_state, outputs
 
 
-_NEXT, _OUT = _trellis()
-
-
-def conv_encode(bits: np.ndarray) -> np.ndarray:
-    """Encode ``bits`` followed by K-1 zero tail bits: 2 * (len(bits) + 6) coded bits."""
+def conv_encode(bits: np.ndarray, generators: tuple[int, ...] = GENERATORS) -> np.ndarray:
+    """Encode ``bits`` followed by K-1 zero tail bits: r * (len(bits) + 6) coded bits."""
+    nxt, out = _trellis(generators)
     state = 0
     coded = []
     for bit in list(np.asarray(bits, np.uint8)) + [0] * TAIL:
-        coded.extend(_OUT[state, int(bit)])
-        state = _NEXT[state, int(bit)]
+        coded.extend(out[state, int(bit)])
+        state = nxt[state, int(bit)]
     return np.array(coded, np.uint8)
 
 
-def viterbi_decode(soft: np.ndarray, n_bits: int) -> np.ndarray:
-    """Maximum-likelihood ``n_bits`` from 2 * (n_bits + 6) soft values (positive = 1)."""
-    soft = np.asarray(soft, np.float64).reshape(-1, 2)
+def viterbi_decode(
+    soft: np.ndarray,
+    n_bits: int,
+    known: np.ndarray | None = None,
+    generators: tuple[int, ...] = GENERATORS,
+) -> np.ndarray:
+    """Maximum-likelihood ``n_bits`` from r * (n_bits + 6) soft values (positive = 1).
+
+    ``known``: leading bits already known from elsewhere (the audio mark carries the top 32 bits
+    of the video's id); the trellis is then restricted to paths that start with them.
+    """
+    nxt, out = _trellis(generators)
+    rate = len(generators)
     steps = n_bits + TAIL
-    if len(soft) != steps:
-        raise ValueError(f"expected {2 * steps} soft values, got {2 * len(soft)}")
-    signs = 2.0 * _OUT - 1.0  # (state, bit, 2) in ±1
+    soft = np.asarray(soft, np.float64)
+    if len(soft) != rate * steps:
+        raise ValueError(f"expected {rate * steps} soft values, got {len(soft)}")
+    soft = soft.reshape(steps, rate)
+    signs = 2.0 * out - 1.0  # (state, bit, r) in ±1
     metric = np.full(_STATES, -np.inf)
     metric[0] = 0.0
     history = np.zeros((steps, _STATES), np.int64)  # previous state of each survivor
@@ -82,11 +98,13 @@ def viterbi_decode(soft: np.ndarray, n_bits: int) -> np.ndarray:
     for step in range(steps):
         gain = signs @ soft[step]  # (state, bit)
         candidates = metric[:, None] + gain
+        if known is not None and step < len(known):
+            candidates[:, 1 - int(known[step])] = -np.inf
         new_metric = np.full(_STATES, -np.inf)
         new_prev = np.zeros(_STATES, np.int64)
         new_bit = np.zeros(_STATES, np.uint8)
         for bit in (0, 1):
-            targets = _NEXT[:, bit]
+            targets = nxt[:, bit]
             values = candidates[:, bit]
             # Each target state is reached from exactly two states per input bit value.
             order = np.argsort(values)  # the larger value written last wins
@@ -104,28 +122,45 @@ def viterbi_decode(soft: np.ndarray, n_bits: int) -> np.ndarray:
     return bits[:n_bits]
 
 
-def encode_payload(payload: int, n_bits: int) -> np.ndarray:
-    """payload bits + CRC-16, convolutionally coded: 2 * (n_bits + 22) bits of 0/1."""
+def encode_payload(
+    payload: int, n_bits: int, generators: tuple[int, ...] = GENERATORS
+) -> np.ndarray:
+    """payload bits + CRC-16, convolutionally coded: r * (n_bits + 22) bits of 0/1."""
     bits = int_to_bits(payload, n_bits)
-    return conv_encode(np.concatenate([bits, crc16(bits)]))
+    return conv_encode(np.concatenate([bits, crc16(bits)]), generators)
 
 
-def coded_length(n_bits: int) -> int:
-    return 2 * (n_bits + 16 + TAIL)
+def coded_length(n_bits: int, generators: tuple[int, ...] = GENERATORS) -> int:
+    return len(generators) * (n_bits + 16 + TAIL)
 
 
-def decode_payload(soft: np.ndarray, n_bits: int) -> tuple[int | None, float]:
+def decode_payload(
+    soft: np.ndarray, n_bits: int, generators: tuple[int, ...] = GENERATORS
+) -> tuple[int | None, float]:
     """(payload or None when the CRC fails, agreement -1..1 of the soft values with the codeword).
 
     ``agreement`` is the normalised correlation between the soft values and the re-encoded best
     codeword: near 0 for noise, near 1 for a clean mark.
     """
-    decoded = viterbi_decode(soft, n_bits + 16)
+    payload, agreement, _ = decode_payload_raw(soft, n_bits, generators=generators)
+    return payload, agreement
+
+
+def decode_payload_raw(
+    soft: np.ndarray,
+    n_bits: int,
+    known: np.ndarray | None = None,
+    generators: tuple[int, ...] = GENERATORS,
+) -> tuple[int | None, float, int]:
+    """As ``decode_payload``, plus the decoded data bits even when the CRC fails (for measuring
+    bit accuracy; never to be reported as a payload). ``known``: see ``viterbi_decode``."""
+    decoded = viterbi_decode(soft, n_bits + 16, known, generators)
     data, check = decoded[:n_bits], decoded[n_bits:]
-    codeword = 2.0 * conv_encode(decoded) - 1.0
+    codeword = 2.0 * conv_encode(decoded, generators) - 1.0
     soft = np.asarray(soft, np.float64)
     norm = np.linalg.norm(soft) * np.linalg.norm(codeword)
     agreement = float(soft @ codeword / norm) if norm > 0 else 0.0
+    raw = bits_to_int(data)
     if not np.array_equal(crc16(data), check):
-        return None, agreement
-    return bits_to_int(data), agreement
+        return None, agreement, raw
+    return raw, agreement, raw

@@ -122,14 +122,22 @@ def test_unmarked_video_yields_no_payload(clips):
         ["-r", "30", "-c:v", "libx264", "-crf", "23"],
         ["-vf", "eq=brightness=0.04:contrast=1.1", "-c:v", "libx264", "-crf", "23"],
         ["-vf", "scale=-2:360", "-c:v", "libx264", "-crf", "23"],
+        ["-vf", "scale=iw/2:ih/2", "-c:v", "libx264", "-crf", "28"],
     ],
-    ids=["crf28", "crf35", "crop10", "fps30", "brightness-contrast", "360p"],
+    ids=["crf28", "crf35", "crop10", "fps30", "brightness-contrast", "360p", "half-crf28"],
 )
 def test_the_payload_survives_an_attack(clips, attack, tmp_path):
     folder, _, _ = clips
     out = tmp_path / "attacked.mp4"
     ffmpeg("-i", str(folder / "marked.mp4"), *attack, "-pix_fmt", "yuv420p", str(out))
     assert read_video_mark(out).payload == PAYLOAD
+
+
+def test_a_wrong_audio_prefix_never_makes_a_wrong_payload(clips):
+    folder, _, _ = clips
+    wrong = (PAYLOAD >> 32) ^ 0x5A5A5A5A
+    assert read_video_mark(folder / "marked.mp4", known_prefix=wrong).payload == PAYLOAD
+    assert read_video_mark(folder / "plain.mp4", known_prefix=wrong).payload is None
 
 
 def test_any_three_seconds_carry_the_payload(clips, tmp_path):
