@@ -53,6 +53,7 @@ class VideoMark:
     scale: float | None  # received cell size / canonical
     bit_agreement: float
     raw_bits: int | None = None  # decoded bits before the CRC check: for benchmarks only
+    used_audio_prefix: bool = False  # the frames alone did not decode; the audio's bits helped
 
     def to_dict(self) -> dict:
         return {
@@ -61,6 +62,7 @@ class VideoMark:
             "confidence": round(self.confidence, 3),
             "sync_score": round(self.sync_score, 2),
             "scale": round(self.scale, 4) if self.scale else None,
+            "helped_by_audio": self.used_audio_prefix,
         }
 
 
@@ -255,14 +257,16 @@ def detect_mean_luma(
     if not np.isfinite(z):
         return VideoMark(None, 0.0, 0.0, None, 0.0)
     payload, agreement, raw = _read_payload(folded, shift, key)
+    frames_alone = raw
+    helped_by_audio = False
     if payload is None and known_prefix is not None:
         helped = _read_payload(folded, shift, key, int_to_bits(known_prefix, 32))
         if helped[0] is not None:
-            payload, agreement, raw = helped
+            (payload, agreement, _), helped_by_audio = helped, True
     if z < SYNC_THRESHOLD:
         payload = None
     confidence = float(np.clip((z - 5.0) / 7.0, 0.0, 1.0)) * (1.0 if payload is not None else 0.5)
-    return VideoMark(payload, confidence, z, scale, agreement, raw)
+    return VideoMark(payload, confidence, z, scale, agreement, frames_alone, helped_by_audio)
 
 
 def _read_payload(
