@@ -173,8 +173,10 @@ def link_revoke(request, grant, token):
 @subject_link
 def link_script_decision(request, grant, token, approval_id: int):
     approval = get_object_or_404(ScriptApproval, grant=grant, pk=approval_id)
+    if grant.status == ConsentGrant.Status.REVOKED:
+        return link_error(request, "You revoked this consent; no script will be made.", 409)
     form = DecisionForm(request.POST)
-    if not form.is_valid() or grant.status == ConsentGrant.Status.REVOKED:
+    if not form.is_valid():
         return link_error(request, "Choose approve or reject for this script.", 400, grant=grant)
     try:
         services.decide_script(

@@ -20,44 +20,14 @@ from engine.tools import require_tool
 MAX_WORD_ERROR_RATE = 0.35  # clear synthetic speech scored 0.08-0.21 here (FINDINGS.md)
 RATE = 16000
 
-# Common, unambiguous words the en-us dictionary knows; 8 words give about 10^9 sentences.
-_ADJECTIVES = [
-    "quiet",
-    "bright",
-    "gentle",
-    "golden",
-    "silver",
-    "happy",
-    "little",
-    "yellow",
-    "purple",
-    "green",
-    "orange",
-    "careful",
-    "sunny",
-    "frozen",
-    "ancient",
-]
-_NOUNS = [
-    "lantern",
-    "river",
-    "garden",
-    "window",
-    "mountain",
-    "rabbit",
-    "harbor",
-    "candle",
-    "forest",
-    "ladder",
-    "pencil",
-    "island",
-    "blanket",
-    "violin",
-    "tractor",
-]
-_VERBS = ["follows", "watches", "carries", "finds", "paints", "reaches", "visits", "climbs"]
-_NUMBERS = ["two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "twelve"]
-_PLACES = ["hills", "boats", "bridges", "towers", "farms", "clouds", "trains", "roads"]
+# Words pocketsphinx's en-us model heard reliably in festival speech here (measured: "eight",
+# "four", "two", "ten" and "six" were misheard as homophones; "ladder" became "letter", "frozen"
+# "friends and", "visits" "it is"). Two clauses of these give about 700,000 sentences of 12 words.
+_ADJECTIVES = ["purple", "yellow", "orange", "green", "silver", "careful"]
+_NOUNS = ["window", "lantern", "blanket", "harbor"]
+_VERBS = ["carries", "follows"]
+_NUMBERS = ["three", "five", "seven", "nine"]
+_PLACES = ["clouds", "farms", "bridges", "trains", "roads"]
 
 
 def challenge_sentence() -> str:
@@ -68,7 +38,8 @@ def challenge_sentence() -> str:
 
     return (
         f"The {pick(_ADJECTIVES)} {pick(_NOUNS)} {pick(_VERBS)} "
-        f"{pick(_NUMBERS)} {pick(_ADJECTIVES)} {pick(_PLACES)}."
+        f"{pick(_NUMBERS)} {pick(_ADJECTIVES)} {pick(_PLACES)} "
+        f"and {pick(_NUMBERS)} {pick(_ADJECTIVES)} {pick(_PLACES)}."
     )
 
 

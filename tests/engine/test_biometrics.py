@@ -106,7 +106,7 @@ def files(tmp_path_factory):
 def test_challenge_sentences_are_random_and_made_of_known_words():
     sentences = {phrase.challenge_sentence() for _ in range(50)}
     assert len(sentences) > 45
-    assert all(len(phrase.words_of(s)) == 7 for s in sentences)
+    assert all(len(phrase.words_of(s)) == 11 for s in sentences)
 
 
 @pytest.mark.parametrize(
