@@ -21,7 +21,7 @@ import numpy as np
 from engine.audio import pad_with_silence, read_wav, write_wav
 from engine.encode import VideoEncoder, synthetic_metadata
 from engine.face import get_face_engine, inspect_portrait
-from engine.label import apply_label, make_badge
+from engine.label import DisclosureCard, apply_card, apply_label, make_badge, make_card
 from engine.spec import RenderResult, RenderSpec
 from engine.voice import get_voice_engine
 from engine.watermark import VideoWatermarker, audio_payload, embed_audio
@@ -103,6 +103,7 @@ def render(
             stage_seconds=stage_seconds,
             label_position=spec.label_position,
             watermark=VideoWatermarker(provenance_id, spec.width, spec.height),
+            card=_card(spec),
         )
         # C2PA: sign with the site's identity, or move the unsigned file into place.
         started = time.perf_counter()
@@ -129,6 +130,13 @@ def render(
 
 def _random_id() -> int:
     return secrets.randbits(64)
+
+
+def _card(spec: RenderSpec) -> DisclosureCard | None:
+    if spec.disclosure_card_seconds <= 0:
+        return None
+    text = spec.disclosure_card_text or ""
+    return make_card(text, spec.width, spec.height, spec.disclosure_card_seconds)
 
 
 def _sign(spec: RenderSpec, unsigned: Path, out_path: Path, provenance_id: int) -> bool:
@@ -169,6 +177,7 @@ def write_talking_head(
     start_fraction: float = VOICE_SHARE,
     label_position: str = "top-right",
     watermark: VideoWatermarker | None = None,
+    card: DisclosureCard | None = None,
 ) -> int:
     """Animate the portrait to the audio, label and watermark every frame, encode; returns the
     frame count.
@@ -210,6 +219,8 @@ def write_talking_head(
             seconds["face"] += tock - tick
             if frame is None:
                 break
+            if card is not None:
+                apply_card(frame, card, count / fps)
             apply_label(frame, badge)
             tick = time.perf_counter()
             seconds["label"] += tick - tock

@@ -14,7 +14,7 @@ import numpy as np
 
 from engine.c2pa import read_manifest
 from engine.errors import EngineError
-from engine.label import DEFAULT_TEXT, detect_label
+from engine.label import detect_label
 from engine.tools import require_tool
 from engine.watermark import read_file
 
@@ -23,7 +23,7 @@ LABEL_SAMPLES = 5
 
 def probe(
     path: str | Path,
-    label_text: str = DEFAULT_TEXT,
+    label_text: str | None = None,
     trust_anchor_pem: bytes | None = None,
     *,
     watermarks: bool = True,
@@ -31,6 +31,7 @@ def probe(
     """A JSON-ready description of the file at ``path``. Raises EngineError if it is unreadable.
 
     ``trust_anchor_pem``: the root certificate(s) whose signatures count as trusted.
+    ``label_text``: the visible label to look for; None tries every language the engine draws.
     """
     path = Path(path)
     if not path.is_file():
@@ -114,7 +115,7 @@ def read_frame(path: Path, seconds: float, width: int, height: int) -> np.ndarra
     return np.frombuffer(proc.stdout, np.uint8).reshape(height, width, 3)
 
 
-def _visible_label(path: Path, video: dict, duration: float, text: str) -> dict[str, Any]:
+def _visible_label(path: Path, video: dict, duration: float, text: str | None) -> dict[str, Any]:
     width, height = video["width"], video["height"]
     duration = video.get("duration") or duration
     times = [(i + 0.5) * duration / LABEL_SAMPLES for i in range(LABEL_SAMPLES)]

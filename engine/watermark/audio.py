@@ -75,10 +75,17 @@ def _patterns(key: int = KEY) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return _band_noise(_rng(1, key)), _band_noise(_rng(2, key)), np.tile(window, CHIPS)
 
 
+@lru_cache(maxsize=4)
+def _interleaver(key: int = KEY) -> np.ndarray:
+    """Chip slot -> coded bit. Shuffled, so a pause in the speech (where the mark is silent too)
+    erases scattered bits, which the code corrects, rather than a burst, which it cannot."""
+    return _rng(4, key).permutation(CHIPS) % coded_length(PAYLOAD_BITS)
+
+
 def _chip_signs(payload: int, key: int) -> np.ndarray:
     coded = 2.0 * encode_payload(payload, PAYLOAD_BITS) - 1.0
     scrambler = _rng(3, key).choice([-1.0, 1.0], size=CHIPS)
-    return np.resize(coded, CHIPS) * scrambler
+    return coded[_interleaver(key)] * scrambler
 
 
 def _envelope(samples: np.ndarray) -> np.ndarray:
@@ -149,7 +156,7 @@ def detect_audio(samples: np.ndarray, rate: int, key: int = KEY) -> AudioMark:
     values *= _rng(3, key).choice([-1.0, 1.0], size=CHIPS)
     n = coded_length(PAYLOAD_BITS)
     soft = np.zeros(n)
-    np.add.at(soft, np.arange(CHIPS) % n, values)
+    np.add.at(soft, _interleaver(key), values)
     soft /= np.abs(soft).mean() + 1e-12
     payload, agreement, raw = decode_payload_raw(soft, PAYLOAD_BITS)
     if z < SYNC_THRESHOLD:
