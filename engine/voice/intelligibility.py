@@ -11,23 +11,23 @@ import numpy as np
 from engine.voice.profile import to_analysis_rate
 
 _lock = threading.Lock()
-_decoder = None
 
 
 def transcribe_samples(samples: np.ndarray, rate: int) -> str:
-    """What pocketsphinx hears in mono float samples (lower case, may be empty)."""
-    global _decoder
+    """What pocketsphinx hears in mono float samples (lower case, may be empty).
+
+    A fresh decoder each time: a reused one carries its cepstral mean over from the previous
+    utterance, so the same audio would be heard differently depending on what came before."""
     from pocketsphinx import Decoder
 
     audio = to_analysis_rate(samples, rate)  # 16 kHz, the model's rate
     pcm = (np.clip(audio, -1.0, 1.0) * 32767).astype("<i2").tobytes()
-    with _lock:  # one decoder, one utterance at a time
-        if _decoder is None:
-            _decoder = Decoder(samprate=16000, loglevel="FATAL")
-        _decoder.start_utt()
-        _decoder.process_raw(pcm, full_utt=True)
-        _decoder.end_utt()
-        hypothesis = _decoder.hyp()
+    with _lock:  # the decoder is large: one at a time
+        decoder = Decoder(samprate=16000, loglevel="FATAL")
+        decoder.start_utt()
+        decoder.process_raw(pcm, full_utt=True)
+        decoder.end_utt()
+        hypothesis = decoder.hyp()
     return hypothesis.hypstr if hypothesis is not None else ""
 
 
