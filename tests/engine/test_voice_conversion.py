@@ -123,3 +123,26 @@ def test_the_profile_is_computed_from_samples_when_none_is_cached(subject, tmp_p
 def test_the_world_engine_needs_the_subjects_voice(tmp_path):
     with pytest.raises(EngineError, match="needs the subject's voice samples"):
         get_voice_engine("world").speak("Hello.", [], str(tmp_path / "x.wav"))
+
+
+def test_the_cli_speaks_in_the_subjects_voice_with_a_lexicon(subject, tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    lexicon = tmp_path / "lexicon.json"
+    lexicon.write_text(json.dumps({"Nguyen": "win"}))
+    out = tmp_path / "cli.wav"
+    command = [sys.executable, "-m", "engine", "speak", "--engine", "world", "--text"]
+    command += ["Nguyen says hello.", "--voice-sample", subject["sample"], "--out", str(out)]
+    command += ["--voice-profile", subject["profile"], "--lexicon", str(lexicon)]
+    proc = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["engine"] == "world" and summary["sample_rate"] == 16000
+    timings = json.loads((tmp_path / "cli.json").read_text())
+    assert [w[0] for w in timings["words"]] == ["win", "says", "hello"]
+    lexicon.write_text("[1, 2]")
+    proc = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == f"error: The lexicon {lexicon} is not a JSON object."
