@@ -125,3 +125,21 @@ def test_concurrent_appends_never_fork_the_chain():
     assert seqs == list(range(1, threads * per_thread + 1))
     assert LedgerEntry.objects.values("prev_hash").distinct().count() == threads * per_thread
     assert ledger.verify().intact
+
+
+@pytest.mark.django_db
+def test_the_admin_shows_the_ledger_read_only(client, django_user_model):
+    from django.urls import reverse
+
+    entry = fill(1)[0]
+    admin = django_user_model.objects.create_superuser("root", "root@example.com", "pw-123456")
+    client.force_login(admin)
+    assert client.get(reverse("admin:consent_ledgerentry_changelist")).status_code == 200
+    assert client.get(reverse("admin:consent_ledgerentry_add")).status_code == 403
+    change = reverse("admin:consent_ledgerentry_change", args=[entry.pk])
+    assert client.get(change).status_code == 200  # a view, without a save button
+    client.post(change, {"event": "forged"})
+    delete = reverse("admin:consent_ledgerentry_delete", args=[entry.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    entry.refresh_from_db()
+    assert entry.event == "invited" and ledger.verify().intact
