@@ -20,7 +20,15 @@ def provenance_for_render(sender, job, **kwargs) -> dict:
 
 @receiver(video_published, dispatch_uid="provenance-publish")
 def link_published_video(sender, video, result, **kwargs) -> None:
-    ProvenanceRecord.objects.filter(job_id=video.job_id).update(
-        video=video,
-        c2pa_signed=bool(getattr(result, "c2pa_signed", False)),
-    )
+    record = ProvenanceRecord.objects.filter(job_id=video.job_id).first()
+    if record is None:
+        return
+    record.video = video
+    record.c2pa_signed = bool(getattr(result, "c2pa_signed", False))
+    # The engines that actually ran (the settings may have named an alias).
+    record.engines = {
+        **record.engines,
+        "voice": getattr(result, "voice_engine", record.engines.get("voice")),
+        "face": getattr(result, "face_engine", record.engines.get("face")),
+    }
+    record.save(update_fields=["video", "c2pa_signed", "engines"])
