@@ -77,9 +77,8 @@ def ffmpeg(*args: str) -> None:
     subprocess.run(["ffmpeg", "-y", "-v", "error", "-nostdin", *args], check=True)
 
 
-def source_images() -> list[tuple[str, np.ndarray]]:
-    folder = Path(tempfile.mkdtemp(prefix="wm-bench-demo-"))
-    demo = np.asarray(Image.open(write_demo_assets(folder).portrait_path).convert("RGB"))
+def source_images(folder: Path) -> list[tuple[str, np.ndarray]]:
+    demo = np.asarray(Image.open(write_demo_assets(folder / "demo").portrait_path).convert("RGB"))
     images = [("demo_presenter", demo)]
     for name in PHOTOS:
         image = getattr(data, name)()
@@ -130,10 +129,9 @@ def speech_track(folder: Path) -> tuple[np.ndarray, int]:
     return samples[: rate * SECONDS], rate
 
 
-def measure(clips: int, unmarked: int) -> dict:
-    folder = Path(tempfile.mkdtemp(prefix="wm-bench-"))
+def measure(clips: int, unmarked: int, folder: Path) -> dict:
     rng = np.random.default_rng(2026)
-    images = source_images()
+    images = source_images(folder)
     speech, rate = speech_track(folder)
     video_results = {name: [] for name in ["clean_crf20", *VIDEO_ATTACKS]}
     joint_results = {name: [] for name in ["clean_crf20", *VIDEO_ATTACKS]}
@@ -282,7 +280,8 @@ def main() -> dict:
     parser.add_argument("--clips", type=int, default=9, help="marked clips (default 9)")
     parser.add_argument("--unmarked", type=int, default=200, help="unmarked clips (default 200)")
     args = parser.parse_args()
-    return measure(args.clips, args.unmarked)
+    with tempfile.TemporaryDirectory(prefix="wm-bench-") as folder:
+        return measure(args.clips, args.unmarked, Path(folder))
 
 
 if __name__ == "__main__":
