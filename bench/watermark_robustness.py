@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -193,6 +194,8 @@ def measure(clips: int, unmarked: int, folder: Path) -> dict:
             audio_results[attack].append((found.payload == truth, found.raw_bits, truth))
         for path in folder.glob(f"a-{index}-*"):
             path.unlink()
+        exact = {a: int(r[-1][0]) for a, r in video_results.items()}
+        print(f"clip {index} ({name}): video exact {exact}", file=sys.stderr, flush=True)
 
     def summarise(results: dict, bits: int) -> dict:
         return {
@@ -251,7 +254,9 @@ def unmarked_trials(folder: Path, count: int, speech: np.ndarray, rate: int):
             base = np.linspace(40, 220, width)[None, :, None] + rng.normal(0, 6, (height, width, 3))
             image = np.clip(base, 0, 255).astype(np.uint8)
         else:
-            photo = getattr(data, names[trial % len(names)])()
+            photo = np.asarray(getattr(data, names[trial % len(names)])())
+            if photo.dtype != np.uint8:  # binary or float images
+                photo = (255 * (photo.astype(np.float64) / max(1e-9, photo.max()))).astype(np.uint8)
             if photo.ndim == 2:
                 photo = np.stack([photo] * 3, axis=-1)
             photo = photo[..., :3]
