@@ -50,7 +50,6 @@ PHOTOS = [
     "rocket",
     "cat",
     "camera",
-    "horse",
     "immunohistochemistry",
 ]
 
