@@ -80,7 +80,10 @@ def main() -> dict:
         big, *small = workspaces
         for _ in range(args.batch):
             _submit(big)
-        # The small workspaces submit now and then while the batch runs.
+        # Workers warm up (models load on a worker's first render) before the timing that matters.
+        while RenderJob.objects.filter(status="succeeded").count() < args.workers:
+            time.sleep(0.2)
+        # The small workspaces submit one video now and then while the batch runs.
         for round_ in range(args.small):
             for workspace in small:
                 _submit(workspace)

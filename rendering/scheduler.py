@@ -2,9 +2,9 @@
 
 A task in the queue is a turn to render, not an order to render one job: when a worker gets a turn
 it takes the next job fairly — plan priority first, then the workspace with the fewest renders
-running, then the one that has waited longest — so one workspace's batch of 500 can't starve
-another's single video. Each running job carries a lease its worker renews; a job whose lease
-expired goes back to the queue with backoff, up to RENDER_MAX_ATTEMPTS.
+running, then round robin (the workspace served longest ago) — so one workspace's batch of 500
+can't starve another's single video. Each running job carries a lease its worker renews; a job
+whose lease expired goes back to the queue with backoff, up to RENDER_MAX_ATTEMPTS.
 """
 
 import logging
@@ -64,7 +64,22 @@ def _fairest_ready_job() -> RenderJob | None:
         .values_list("workspace_id")
         .annotate(n=Count("id"))
     )
-    chosen = min(waiting, key=lambda w: (-w["top"], running.get(w["workspace_id"], 0), w["oldest"]))
+    # Round robin among equals: the workspace whose last render started longest ago goes next.
+    last_started = dict(
+        RenderJob.objects.filter(workspace_id__in=[w["workspace_id"] for w in waiting])
+        .values_list("workspace_id")
+        .annotate(last=Max("started_at"))
+    )
+    never = timezone.now() - timedelta(days=36500)
+    chosen = min(
+        waiting,
+        key=lambda w: (
+            -w["top"],
+            running.get(w["workspace_id"], 0),
+            last_started.get(w["workspace_id"]) or never,
+            w["oldest"],
+        ),
+    )
     return (
         ready.filter(workspace_id=chosen["workspace_id"])
         .order_by("-priority", "created_at", "pk")

@@ -76,6 +76,17 @@ def test_a_single_job_of_a_small_workspace_is_not_starved_by_a_big_batch(studio)
     assert second.pk == single.pk  # the big workspace already has a render running
 
 
+def test_workspaces_with_nothing_running_take_turns(studio):
+    big, small = studio(), studio()
+    for _ in range(5):
+        submit(big)
+    first_big = claim_next_job("worker-1")
+    RenderJob.objects.filter(pk=first_big.pk).update(status=RenderJob.Status.SUCCEEDED)
+    smalls = [submit(small), submit(small)]
+    # Neither workspace has a render running; the big one was served last, so the small one goes.
+    assert claim_next_job("worker-1").pk == smalls[0].pk
+
+
 def test_a_higher_priority_job_goes_first(studio):
     big, small = studio(), studio()
     submit(big)
