@@ -49,7 +49,10 @@ def test_a_new_user_renders_their_first_video(
     page.get_by_role("button", name="Create avatar").click()
     expect(page.get_by_role("heading", name=re.compile("Grace presenter"))).to_be_visible()
     portrait_width = page.locator("img.portrait").evaluate(
-        "img => img.complete && img.naturalWidth"
+        """img => img.complete ? img.naturalWidth : new Promise((ok, fail) => {
+            img.addEventListener('load', () => ok(img.naturalWidth));
+            img.addEventListener('error', fail);
+        })"""
     )
     assert portrait_width == 512
 
