@@ -34,6 +34,12 @@ def main() -> dict:
     parser.add_argument("--batch", type=int, default=280, help="jobs of the big workspace")
     parser.add_argument("--small", type=int, default=10, help="jobs of each small workspace")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--spacing",
+        type=float,
+        default=4.0,
+        help="seconds between a small workspace's submissions (single videos, not a batch)",
+    )
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="likeness-queue-"))
@@ -87,7 +93,7 @@ def main() -> dict:
         for round_ in range(args.small):
             for workspace in small:
                 _submit(workspace)
-            time.sleep(1.5 if round_ < args.small - 1 else 0)
+            time.sleep(args.spacing if round_ < args.small - 1 else 0)
             print(
                 f"submitted {round_ + 1}/{args.small} small rounds; "
                 f"{RenderJob.objects.filter(status='succeeded').count()} done",
