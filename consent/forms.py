@@ -17,7 +17,23 @@ def _normalise_name(name: str) -> str:
     return " ".join(name.casefold().split())
 
 
-class SignedConsentForm(forms.Form):
+class ValidityPeriodMixin:
+    """Forms with valid_from / valid_until: the period must end after it starts, in the future."""
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("valid_from"), cleaned.get("valid_until")
+        if start and end:
+            if end <= start:
+                self.add_error("valid_until", "The consent must end after it starts.")
+            elif end <= timezone.now():
+                self.add_error(
+                    "valid_until", "This date is already past; the consent would never be valid."
+                )
+        return cleaned
+
+
+class SignedConsentForm(ValidityPeriodMixin, forms.Form):
     document = forms.ModelChoiceField(queryset=ConsentDocument.objects.none(), empty_label=None)
     purposes = forms.MultipleChoiceField(
         choices=Purpose.choices, widget=forms.CheckboxSelectMultiple, initial=[Purpose.INTERNAL]
@@ -48,25 +64,13 @@ class SignedConsentForm(forms.Form):
             )
         return typed.strip()
 
-    def clean(self):
-        cleaned = super().clean()
-        start, end = cleaned.get("valid_from"), cleaned.get("valid_until")
-        if start and end:
-            if end <= start:
-                self.add_error("valid_until", "The consent must end after it starts.")
-            elif end <= timezone.now():
-                self.add_error(
-                    "valid_until", "This date is already past; the consent would never be valid."
-                )
-        return cleaned
-
 
 def _lines_or_commas(text: str) -> list[str]:
     parts = [p.strip() for chunk in text.splitlines() for p in chunk.split(",")]
     return [p for p in parts if p]
 
 
-class InviteForm(forms.Form):
+class InviteForm(ValidityPeriodMixin, forms.Form):
     """A grant's scope, and the reference photo and voice its consent clip is checked against."""
 
     document = forms.ModelChoiceField(queryset=ConsentDocument.objects.none(), empty_label=None)
@@ -141,18 +145,6 @@ class InviteForm(forms.Form):
         )
         inspect_upload(upload, inspect_voice_sample, min_seconds=settings.MIN_VOICE_SAMPLE_SECONDS)
         return upload
-
-    def clean(self):
-        cleaned = super().clean()
-        start, end = cleaned.get("valid_from"), cleaned.get("valid_until")
-        if start and end:
-            if end <= start:
-                self.add_error("valid_until", "The consent must end after it starts.")
-            elif end <= timezone.now():
-                self.add_error(
-                    "valid_until", "This date is already past; the consent would never be valid."
-                )
-        return cleaned
 
     def scope(self) -> dict:
         data = self.cleaned_data
