@@ -26,7 +26,7 @@ stop() {
 }
 trap stop INT TERM
 
-echo "==> Likeness is running at http://$HOST:$PORT/  (Ctrl-C stops web and worker)"
-# If either process dies, stop the other too.
+echo "==> Likeness is running at http://$HOST:$PORT/  (Ctrl-C stops web, worker and sweeper)"
+# If any of them dies, stop the others too.
 wait -n "$web" "$worker" "$sweeper" || true
 stop
