@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs the product on the embedded defaults: the web server and one render worker.
-# Ctrl-C stops both.
+# Runs the product on the embedded defaults: the web server, one render worker and the sweeper.
+# Ctrl-C stops them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
