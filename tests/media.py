@@ -37,3 +37,20 @@ def decode_frames(path, width: int, height: int) -> np.ndarray:
         check=True,
     ).stdout
     return np.frombuffer(raw, np.uint8).reshape(-1, height, width)
+
+
+def write_webm(
+    out, *, image=None, audio=None, seconds: float = 4, blank_video: bool = True, bitrate="300k"
+):
+    """A VP8/Opus WebM like Chromium's MediaRecorder writes: a still `image` (else a gray picture,
+    or no video stream when `blank_video` is False) with `audio` (else silence)."""
+    args = ["ffmpeg", "-v", "error", "-y"]
+    if image is not None:
+        args += ["-loop", "1", "-framerate", "10", "-i", str(image)]
+    elif blank_video:
+        args += ["-f", "lavfi", "-i", "color=c=gray:s=320x240:r=10"]
+    args += ["-i", str(audio)] if audio else ["-f", "lavfi", "-i", "anullsrc=r=48000:cl=mono"]
+    args += ["-t", str(seconds), "-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8"]
+    args += ["-b:v", bitrate, "-pix_fmt", "yuv420p", "-c:a", "libopus", str(out)]
+    subprocess.run(args, check=True)
+    return out

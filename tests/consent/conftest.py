@@ -14,6 +14,7 @@ from PIL import Image
 from consent import services
 from consent.models import ConsentDocument, Purpose
 from tests.factories import SubjectFactory
+from tests.media import write_webm
 
 
 def festival_wav(text: str, out: Path, *, pad_seconds: float = 0.5) -> Path:
@@ -47,35 +48,12 @@ def festival_wav(text: str, out: Path, *, pad_seconds: float = 0.5) -> Path:
 
 
 def write_clip(out: Path, face_rgb: np.ndarray | None, audio: Path | None, seconds: float = 4):
-    """A VP8/Opus WebM like Chromium's MediaRecorder writes."""
-    args = ["ffmpeg", "-v", "error", "-y"]
+    """A VP8/Opus WebM like Chromium's MediaRecorder writes; no video stream without a face."""
+    image = None
     if face_rgb is not None:
         image = out.with_suffix(".png")
         Image.fromarray(face_rgb).save(image)
-        args += ["-loop", "1", "-framerate", "10", "-i", str(image)]
-    if audio is not None:
-        args += ["-i", str(audio)]
-    else:
-        args += ["-f", "lavfi", "-i", "anullsrc=r=48000:cl=mono"]
-    args += [
-        "-t",
-        str(seconds),
-        "-c:v",
-        "libvpx",
-        "-deadline",
-        "realtime",
-        "-cpu-used",
-        "8",
-        "-b:v",
-        "300k",
-        "-pix_fmt",
-        "yuv420p",
-        "-c:a",
-        "libopus",
-        str(out),
-    ]
-    subprocess.run(args, check=True)
-    return out
+    return write_webm(out, image=image, audio=audio, seconds=seconds, blank_video=False)
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,7 @@ from engine.biometrics.consent_clip import (
     check_consent_clip,
     screen_clip,
 )
+from tests.media import write_webm
 
 ROOT = Path(__file__).resolve().parents[2]
 CHALLENGE = "The quiet orange lantern follows seven silver hills."
@@ -35,30 +36,7 @@ def festival(text: str, out: Path) -> Path:
 
 
 def webm(out: Path, image: Path | None, audio: Path | None, seconds: float = 4) -> Path:
-    args = ["ffmpeg", "-v", "error", "-y"]
-    args += (
-        ["-loop", "1", "-framerate", "10", "-i", str(image)]
-        if image
-        else ["-f", "lavfi", "-i", "color=c=gray:s=320x240:r=10"]
-    )
-    args += ["-i", str(audio)] if audio else ["-f", "lavfi", "-i", "anullsrc=r=48000:cl=mono"]
-    args += [
-        "-t",
-        str(seconds),
-        "-c:v",
-        "libvpx",
-        "-deadline",
-        "realtime",
-        "-cpu-used",
-        "8",
-        "-pix_fmt",
-        "yuv420p",
-        "-c:a",
-        "libopus",
-        str(out),
-    ]
-    subprocess.run(args, check=True)
-    return out
+    return write_webm(out, image=image, audio=audio, seconds=seconds, bitrate="256k")
 
 
 @pytest.fixture(scope="module")
