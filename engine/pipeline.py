@@ -2,7 +2,8 @@
 
 voice (script -> speech) -> face (portrait + speech -> frames) -> label (visible badge on every
 frame) -> watermark (the provenance id, invisibly, in every frame and in the speech) -> encode
-(H.264/AAC MP4 with synthetic-media tags) -> C2PA (a signed manifest saying what made the file).
+(H.264/AAC MP4 with synthetic-media tags) -> C2PA (a signed manifest saying what made the file)
+-> captions (WebVTT and SRT beside the MP4, opening with a disclosure cue).
 Face, label, watermark and encode run frame by frame, so a long video is never held in memory.
 """
 
@@ -19,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.audio import pad_with_silence, read_wav, write_wav
+from engine.captions import DISCLOSURE_SECONDS, build_captions, language_of_label, write_captions
 from engine.encode import VideoEncoder, synthetic_metadata
 from engine.face import get_face_engine, inspect_portrait
 from engine.label import DisclosureCard, apply_card, apply_label, make_badge, make_card
@@ -39,7 +41,8 @@ def render(
 
     ``progress(stage, fraction)`` is called often with the fraction (0..1) of the whole render;
     if it raises (e.g. RenderCancelled) the render stops, partial output is removed, and the
-    exception propagates. Nothing is written at ``out_path`` until the video is complete.
+    exception propagates. Nothing is written at ``out_path`` until the video is complete; then
+    its captions are written beside it (``engine.captions.caption_paths``).
     """
     spec.validate()
     report = progress or (lambda stage, fraction: None)
@@ -109,6 +112,19 @@ def render(
         started = time.perf_counter()
         signed = _sign(spec, unsigned, out_path, provenance_id)
         stage_seconds["c2pa"] = time.perf_counter() - started
+    # Captions: the script's words when they are spoken (the opening card is drawn over the
+    # video and delays nothing), after a disclosure cue as long as the card, or 3 s.
+    started = time.perf_counter()
+    captions = build_captions(
+        spec.script_text,
+        words,
+        lexicon=spec.pronunciations,
+        language=language_of_label(spec.label_text),
+        video_seconds=frames / spec.fps,
+        disclosure_seconds=spec.disclosure_card_seconds or DISCLOSURE_SECONDS,
+    )
+    write_captions(captions, out_path)
+    stage_seconds["label"] += time.perf_counter() - started
     audio_seconds = len(track) / rate
     return RenderResult(
         video_path=str(out_path),
