@@ -182,9 +182,18 @@ def _video_upload_to(instance, filename: str) -> str:
     return f"videos/{instance.workspace_id}/{uuid.uuid4().hex}.mp4"
 
 
+def _captions_upload_to(instance, filename: str) -> str:
+    suffix = ".srt" if filename.lower().endswith(".srt") else ".vtt"
+    return f"videos/{instance.workspace_id}/{uuid.uuid4().hex}{suffix}"
+
+
 class Video(WorkspaceScoped):
     job = models.OneToOneField(RenderJob, on_delete=models.CASCADE, related_name="video")
     file = models.FileField(upload_to=_video_upload_to)
+    # Captions of the spoken script, opening with a cue that says the video is AI-generated
+    # (videos rendered before captions existed have none).
+    captions_vtt = models.FileField(upload_to=_captions_upload_to, blank=True)
+    captions_srt = models.FileField(upload_to=_captions_upload_to, blank=True)
     seconds = models.FloatField()
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()

@@ -111,27 +111,72 @@ def job_video(request, job_id: int):
     return response
 
 
-def share_page(request, token: str):
-    from consent.models import ConsentGrant
+CAPTION_TYPES = {"vtt": "text/vtt; charset=utf-8", "srt": "application/x-subrip; charset=utf-8"}
 
+
+@member_required()
+def job_captions(request, job_id: int, fmt: str):
+    """The render's captions (WebVTT for players, SRT to download), disclosure cue first."""
+    job = _job(request, job_id)
+    video = getattr(job, "video", None) if job.status == RenderJob.Status.SUCCEEDED else None
+    captions = getattr(video, f"captions_{fmt}", None)
+    if not captions:
+        raise Http404("This render has no captions.")
+    response = serve_file(
+        request,
+        captions,
+        content_type=CAPTION_TYPES[fmt],
+        filename=f"likeness-render-{job.pk}.{fmt}",
+        as_attachment=request.GET.get("download") == "1",
+    )
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def _shared_video(token: str) -> Video:
+    """The video of a share link; 404 for a bad token."""
     video = Video.from_share_token(token)
     if video is None or not video.file:
         raise Http404("This video does not exist.")
-    if video.job.avatar.grant.status == ConsentGrant.Status.REVOKED:
+    return video
+
+
+def _consent_revoked(video: Video) -> bool:
+    from consent.models import ConsentGrant
+
+    return video.job.avatar.grant.status == ConsentGrant.Status.REVOKED
+
+
+def share_page(request, token: str):
+    video = _shared_video(token)
+    if _consent_revoked(video):
         return render(request, "rendering/share_gone.html", status=410)
     return render(request, "rendering/share.html", {"video": video, "token": token})
 
 
 def share_video(request, token: str):
-    from consent.models import ConsentGrant
-
-    video = Video.from_share_token(token)
-    if video is None or not video.file:
-        raise Http404("This video does not exist.")
-    if video.job.avatar.grant.status == ConsentGrant.Status.REVOKED:
+    video = _shared_video(token)
+    if _consent_revoked(video):
         return render(request, "rendering/share_gone.html", status=410)
     response = serve_file(
         request, video.file, content_type="video/mp4", filename=f"likeness-{video.pk}.mp4"
     )
     response["Cache-Control"] = "no-cache"  # a revocation must take effect at once
+    return response
+
+
+def share_captions(request, token: str):
+    """The share page's caption track (WebVTT), public like the page, gone once revoked."""
+    video = _shared_video(token)
+    if _consent_revoked(video):
+        return render(request, "rendering/share_gone.html", status=410)
+    if not video.captions_vtt:
+        raise Http404("This video has no captions.")
+    response = serve_file(
+        request,
+        video.captions_vtt,
+        content_type=CAPTION_TYPES["vtt"],
+        filename=f"likeness-{video.pk}.vtt",
+    )
+    response["Cache-Control"] = "no-cache"
     return response
