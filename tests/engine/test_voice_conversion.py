@@ -7,8 +7,10 @@ from engine.audio import frame_levels_db, read_wav
 from engine.biometrics.speaker import speaker_embedding_of_samples, voice_similarity
 from engine.errors import EngineError
 from engine.voice import get_voice_engine
+from engine.voice.conversion import vocal_tract_factor
 from engine.voice.intelligibility import transcribe_samples, word_error_rate
-from engine.voice.profile import compute_voice_profile
+from engine.voice.profile import VoiceProfile, compute_voice_profile
+from engine.voice.world import festival_profile
 from tests.voice_media import ENROLL_SENTENCES, HELD_OUT_SENTENCES, sentences, wav
 
 TEXT = "Help the woman get back to her feet."
@@ -51,6 +53,19 @@ def test_converted_speech_still_says_its_text(plain_and_converted):
     _, converted = plain_and_converted
     samples, rate = read_wav(converted.wav_path)
     assert word_error_rate(TEXT, transcribe_samples(samples, rate)) <= 0.25
+
+
+def test_plain_tts_is_heard_as_its_text(plain_and_converted):
+    plain, _ = plain_and_converted
+    samples, rate = read_wav(plain.wav_path)
+    assert word_error_rate(TEXT, transcribe_samples(samples, rate)) <= 0.15
+
+
+def test_the_warp_toward_a_male_voice_lowers_the_formants_and_back_raises_them(subject):
+    female, male = festival_profile(), VoiceProfile.load(subject["profile"])
+    assert vocal_tract_factor(female, male) > 1.05
+    assert vocal_tract_factor(male, female) < 0.95
+    assert vocal_tract_factor(female, female) == 1.0
 
 
 def test_converted_speech_is_not_clipped_and_keeps_the_word_timings(plain_and_converted):
