@@ -13,7 +13,7 @@ import numpy as np
 
 from engine.tools import require_tool
 from engine.watermark.audio import AudioMark, detect_audio, embed_audio
-from engine.watermark.video import VideoMark, VideoWatermarker, detect_mean_luma, detect_video
+from engine.watermark.video import VideoMark, VideoWatermarker, detect_mean_chroma, detect_video
 
 __all__ = [
     "AudioMark",
@@ -44,7 +44,7 @@ def read_video_mark(
     known_prefix: int | None = None,
 ) -> VideoMark | None:
     """The video mark of a file (None when it has no video stream). ``known_prefix``: the audio
-    mark's 32 bits, when found, to help decode the frames (see ``detect_mean_luma``)."""
+    mark's 32 bits, when found, to help decode the frames (see ``detect_mean_chroma``)."""
     cmd = [require_tool("ffprobe"), "-v", "error", "-select_streams", "v:0"]
     cmd += ["-show_entries", "stream=width,height", "-of", "csv=p=0", str(path)]
     probe = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
@@ -56,20 +56,23 @@ def read_video_mark(
     if start:
         cmd += ["-ss", f"{start:.3f}"]
     cmd += ["-t", f"{seconds:.3f}", "-i", str(path), "-map", "0:v:0"]
-    cmd += ["-f", "rawvideo", "-pix_fmt", "gray", "pipe:1"]
-    frame_bytes = width * height
-    total = np.zeros((height, width), np.float64)
+    cmd += ["-f", "rawvideo", "-pix_fmt", "yuv420p", "pipe:1"]
+    # The mark lives in Cr, the last plane of each yuv420p frame, at half resolution.
+    chroma_w, chroma_h = (width + 1) // 2, (height + 1) // 2
+    frame_bytes = width * height + 2 * chroma_w * chroma_h
+    total = np.zeros((chroma_h, chroma_w), np.float64)
     count = 0
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as proc:
         while True:
             raw = proc.stdout.read(frame_bytes)
             if len(raw) < frame_bytes:
                 break
-            total += np.frombuffer(raw, np.uint8).reshape(height, width)
+            cr = np.frombuffer(raw, np.uint8, offset=frame_bytes - chroma_w * chroma_h)
+            total += cr.reshape(chroma_h, chroma_w)
             count += 1
     if count == 0:
         return None
-    return detect_mean_luma((total / count).astype(np.float32), known_prefix=known_prefix)
+    return detect_mean_chroma((total / count).astype(np.float32), known_prefix=known_prefix)
 
 
 def read_audio_mark(
