@@ -9,6 +9,7 @@ sizes, so a scaled (or lightly cropped) copy of a video still shows its label.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -226,7 +227,8 @@ def with_disclosure_cue(
     a WebVTT file also gets a NOTE block; SRT cues are renumbered after the new first one.
     """
     label = LABEL_TEXTS.get(language, DEFAULT_TEXT)
-    text = f"[{label}] {CARD_TEXTS.get(language, CARD_TEXTS['en'])}"
+    # Broken into caption-width lines (42 characters, the usual broadcast limit).
+    text = "\n".join(textwrap.wrap(f"[{label}] {CARD_TEXTS.get(language, CARD_TEXTS['en'])}", 42))
     if fmt == "vtt":
         body = captions.lstrip("\ufeff")
         header, _, rest = (

@@ -14,6 +14,4 @@ urlpatterns = [
     path("<int:job_id>/video.mp4", views.job_video, name="job_video"),
     path("<int:job_id>/captions.vtt", views.job_captions, {"fmt": "vtt"}, name="job_captions_vtt"),
     path("<int:job_id>/captions.srt", views.job_captions, {"fmt": "srt"}, name="job_captions_srt"),
-    # The share page's caption track; public like the page (/v/<token>/), 410 once revoked.
-    path("shared/<str:token>/captions.vtt", views.share_captions, name="share_captions"),
 ]

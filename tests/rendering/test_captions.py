@@ -104,7 +104,7 @@ def test_members_download_the_captions_and_other_workspaces_get_404(rendered, cl
 def test_the_share_page_plays_the_captions_to_anyone_with_the_link(rendered, client):
     _, job = rendered
     token = job.video.share_token
-    track = reverse("rendering:share_captions", args=[token])
+    track = reverse("share_captions", args=[token])
     page = client.get(reverse("share_page", args=[token]))
     assert page.status_code == 200
     assert (
@@ -114,4 +114,4 @@ def test_the_share_page_plays_the_captions_to_anyone_with_the_link(rendered, cli
     assert response.status_code == 200 and response["Content-Type"].startswith("text/vtt")
     cues = parse_vtt(b"".join(response.streaming_content).decode("utf-8"))
     assert cues[0].text.startswith(f"[{LABEL_TEXTS['de']}]")
-    assert client.get(reverse("rendering:share_captions", args=["forged"])).status_code == 404
+    assert client.get(reverse("share_captions", args=["forged"])).status_code == 404
