@@ -46,7 +46,12 @@ STRENGTH = 2.4  # RMS of the mark over R, G and B in 8-bit levels (PSNR about 40
 SYNC_WEIGHT = 0.8  # the sync layer's amplitude relative to the data layer's
 # RGB change for one unit of Cr (BT.601), scaled to unit RMS over the three channels.
 CARRIER_RGB = np.array([1.402, -0.714, 0.0]) / np.sqrt((1.402**2 + 0.714**2) / 3)
+# Cr of 8-bit RGB (BT.601, full range); the detector does not care about the offset or the scale.
+RGB_TO_CR = np.array([0.5, -0.418688, -0.081312], np.float32)
+CR_PER_UNIT = float(CARRIER_RGB @ RGB_TO_CR)  # Cr levels per unit of the carrier
 MAX_PLANE = 640  # the detector halves larger Cr planes first (4K and up)
+CANCEL = 0.5  # share of the picture's own cell values the informed marker cancels
+REFRESH_FRAMES = 25  # the informed marker re-reads the picture this often
 KEY = 0x4C494B454E455353  # "LIKENESS": the keyed patterns; a deployment may change it
 SYNC_THRESHOLD = 7.0  # z-score of the sync peak; noise peaks stay below ~5.5 over all scales
 MIN_SCALE, MAX_SCALE = 0.3, 3.2  # detector's search range, received cell / canonical cell
@@ -120,9 +125,14 @@ def _sync_tile(key: int = KEY) -> np.ndarray:
     return _cells_to_tile(_keys(key)[0])
 
 
+def _mark_cells(payload: int, key: int = KEY) -> np.ndarray:
+    """GRID x GRID amplitudes of the mark's cells: the sync and the data layers added."""
+    return SYNC_WEIGHT * _keys(key)[0] + _data_chips(payload, key)
+
+
 def canonical_tile(payload: int, key: int = KEY) -> np.ndarray:
     """The mark's tile at the canonical cell size, unit RMS."""
-    tile = SYNC_WEIGHT * _sync_tile(key) + _cells_to_tile(_data_chips(payload, key))
+    tile = _cells_to_tile(_mark_cells(payload, key))
     return tile / tile.std()
 
 
@@ -130,42 +140,115 @@ def cell_size(width: int, height: int) -> int:
     return max(4, round(min(width, height) / CELLS_PER_SIDE))
 
 
-@lru_cache(maxsize=8)
-def mark_pattern(
-    payload: int, width: int, height: int, strength: float = STRENGTH, key: int = KEY
-) -> tuple[np.ndarray, np.ndarray]:
-    """(add, subtract) uint8 RGB arrays for frames of ``width`` x ``height``: the Cr pattern
-    spread over R and G (B is untouched), luma unchanged.
-
-    The float pattern is rounded with a fixed dither so its small amplitude keeps its shape.
-    """
+def _frame_field(tile: np.ndarray, width: int, height: int) -> np.ndarray:
+    """A canonical tile resized to the frame's cell size and repeated over the frame."""
     tile_px = GRID * cell_size(width, height)
-    tile = cv2.resize(
-        canonical_tile(payload, key) * strength, (tile_px, tile_px), interpolation=cv2.INTER_CUBIC
-    )
+    resized = cv2.resize(tile, (tile_px, tile_px), interpolation=cv2.INTER_CUBIC)
     reps = (-(-height // tile_px), -(-width // tile_px))
-    pattern = np.tile(tile, reps)[:height, :width]
+    return np.tile(resized, reps)[:height, :width]
+
+
+def _levels(field: np.ndarray, key: int = KEY) -> tuple[np.ndarray, np.ndarray]:
+    """(add, subtract) uint8 RGB arrays for a Cr field in RGB-RMS units: spread over R and G (B
+    is untouched), luma unchanged. Rounded with a fixed dither so the small amplitude keeps its
+    shape."""
+    height, width = field.shape
     dither = _rng(4, key).uniform(-0.5, 0.5, (height, width, 1))
-    levels = np.round(pattern[:, :, None] * CARRIER_RGB + dither).astype(np.int16)
+    levels = np.round(field[:, :, None] * CARRIER_RGB + dither).astype(np.int16)
     add = np.ascontiguousarray(np.clip(levels, 0, 255).astype(np.uint8))
     sub = np.ascontiguousarray(np.clip(-levels, 0, 255).astype(np.uint8))
     add.flags.writeable = sub.flags.writeable = False
     return add, sub
 
 
-class VideoWatermarker:
-    """Marks RGB uint8 frames of one size in place: ``marker.apply(frame)``."""
+@lru_cache(maxsize=8)
+def mark_pattern(
+    payload: int, width: int, height: int, strength: float = STRENGTH, key: int = KEY
+) -> tuple[np.ndarray, np.ndarray]:
+    """(add, subtract) uint8 RGB arrays of the plain mark for frames of ``width`` x ``height``."""
+    return _levels(_frame_field(canonical_tile(payload, key) * strength, width, height), key)
 
-    def __init__(self, payload: int, width: int, height: int, strength: float = STRENGTH):
+
+def _half_cr(frame: np.ndarray) -> np.ndarray:
+    """The Cr plane of an RGB uint8 frame at half resolution, as a codec keeps it."""
+    cr = cv2.cvtColor(frame, cv2.COLOR_RGB2YCrCb)[:, :, 1]
+    size = ((frame.shape[1] + 1) // 2, (frame.shape[0] + 1) // 2)
+    return cv2.resize(cr, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+
+
+def _cell_values(folded: np.ndarray) -> np.ndarray:
+    """Matched filter for one bump over an aligned folded tile, sampled at the cell centres."""
+    filtered = np.real(np.fft.ifft2(np.fft.fft2(folded) * np.conj(_bump_spectrum())))
+    centre = CANON_CELL // 2
+    return filtered[centre::CANON_CELL, centre::CANON_CELL]
+
+
+def _cell_readout(plane: np.ndarray, scale: float) -> np.ndarray:
+    """What the detector reads from each cell of ``plane`` when the tile starts at its origin and
+    the cells are ``scale`` times the canonical size."""
+    kernel = max(1, round(CANON_CELL * scale))
+    whitened = _whiten(plane, kernel / CANON_CELL)
+    if scale != 1.0:
+        size = (max(1, round(plane.shape[1] / scale)), max(1, round(plane.shape[0] / scale)))
+        method = cv2.INTER_AREA if scale > 1 else cv2.INTER_LINEAR
+        whitened = cv2.resize(whitened, size, interpolation=method)
+    return _cell_values(_fold(whitened))
+
+
+class VideoWatermarker:
+    """Marks RGB uint8 frames of one size in place: ``marker.apply(frame)``.
+
+    Informed embedding: the marker knows the picture it marks, so every REFRESH_FRAMES frames it
+    reads the picture's own cell values the way the detector will and cancels part of them
+    (improved spread spectrum). The picture's texture then drowns the mark much less, at the same
+    strength, for the cost of one detector pass per second of video.
+    """
+
+    def __init__(
+        self,
+        payload: int,
+        width: int,
+        height: int,
+        strength: float = STRENGTH,
+        *,
+        informed: bool = True,
+        key: int = KEY,
+    ):
         if not 0 <= payload < 1 << PAYLOAD_BITS:
             raise ValueError("the video watermark payload is a 64-bit unsigned integer")
         self.payload, self.width, self.height = payload, width, height
-        self._add, self._sub = mark_pattern(payload, width, height, strength)
+        self.strength, self.informed, self.key = strength, informed, key
+        self._cells = _mark_cells(payload, key)
+        self._tile = canonical_tile(payload, key)
+        self._add, self._sub = mark_pattern(payload, width, height, strength, key)
+        self._frames = 0
 
     def apply(self, frame: np.ndarray) -> np.ndarray:
+        if self.informed and self._frames % REFRESH_FRAMES == 0:
+            self._add, self._sub = self._informed_levels(frame)
+        self._frames += 1
         cv2.add(frame, self._add, dst=frame)  # saturating: no wrap-around at 0 or 255
         cv2.subtract(frame, self._sub, dst=frame)
         return frame
+
+    def _informed_levels(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        scale = cell_size(self.width, self.height) / 2 / CANON_CELL  # in the half-size Cr plane
+        plane = _half_cr(frame)
+        host = _cell_readout(plane, scale)
+        field = _frame_field(self._tile * self.strength, self.width, self.height)
+        mark = cv2.resize(
+            (field * CR_PER_UNIT).astype(np.float32),
+            (plane.shape[1], plane.shape[0]),
+            interpolation=cv2.INTER_AREA,
+        )
+        response = _cell_readout(plane + mark, scale) - host
+        gain = float((response * self._cells).sum() / (self._cells**2).sum())
+        if gain <= 0:
+            return mark_pattern(self.payload, self.width, self.height, self.strength, self.key)
+        cells = self._cells - CANCEL * host / gain
+        tile = _cells_to_tile(cells)
+        tile *= self.strength / tile.std()  # the same energy as the plain mark
+        return _levels(_frame_field(tile, self.width, self.height), self.key)
 
 
 def _scales() -> np.ndarray:
@@ -239,10 +322,6 @@ def _sync_search(
     return best
 
 
-# Cr of 8-bit RGB (BT.601, full range); the detector does not care about the offset or the scale.
-RGB_TO_CR = np.array([0.5, -0.418688, -0.081312], np.float32)
-
-
 def detect_video(frames: np.ndarray, key: int = KEY, known_prefix: int | None = None) -> VideoMark:
     """Look for the mark in RGB ``frames``: (n, h, w, 3) or one (h, w, 3), uint8 or float."""
     frames = np.asarray(frames, np.float32)
@@ -290,11 +369,7 @@ def detect_mean_chroma(
 def _read_payload(
     folded: np.ndarray, shift: tuple[int, int], key: int, known: np.ndarray | None = None
 ) -> tuple[int | None, float, int]:
-    aligned = np.roll(folded, (-shift[0], -shift[1]), axis=(0, 1))
-    # Matched filter for one bump, sampled at the cell centres.
-    filtered = np.real(np.fft.ifft2(np.fft.fft2(aligned) * np.conj(_bump_spectrum())))
-    centre = CANON_CELL // 2
-    values = filtered[centre::CANON_CELL, centre::CANON_CELL]
+    values = _cell_values(np.roll(folded, (-shift[0], -shift[1]), axis=(0, 1)))
     sync, scrambler, order = _keys(key)
     # Remove the known sync layer at its estimated gain.
     gain = float((values * sync).mean())
