@@ -57,22 +57,23 @@ def read_video_mark(
         cmd += ["-ss", f"{start:.3f}"]
     cmd += ["-t", f"{seconds:.3f}", "-i", str(path), "-map", "0:v:0"]
     cmd += ["-f", "rawvideo", "-pix_fmt", "yuv420p", "pipe:1"]
-    # The mark lives in Cr, the last plane of each yuv420p frame, at half resolution.
+    # The mark lives on Cb + Cr: the last two planes of each yuv420p frame, at half resolution.
     chroma_w, chroma_h = (width + 1) // 2, (height + 1) // 2
     frame_bytes = width * height + 2 * chroma_w * chroma_h
-    total = np.zeros((chroma_h, chroma_w), np.float64)
+    total = np.zeros((2, chroma_h, chroma_w), np.float64)
     count = 0
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as proc:
         while True:
             raw = proc.stdout.read(frame_bytes)
             if len(raw) < frame_bytes:
                 break
-            cr = np.frombuffer(raw, np.uint8, offset=frame_bytes - chroma_w * chroma_h)
-            total += cr.reshape(chroma_h, chroma_w)
+            chroma = np.frombuffer(raw, np.uint8, offset=width * height)
+            total += chroma.reshape(2, chroma_h, chroma_w)
             count += 1
     if count == 0:
         return None
-    return detect_mean_chroma((total / count).astype(np.float32), known_prefix=known_prefix)
+    mean_chroma = (total.sum(axis=0) / (2 * count)).astype(np.float32)  # (Cb + Cr) / 2
+    return detect_mean_chroma(mean_chroma, known_prefix=known_prefix)
 
 
 def read_audio_mark(
