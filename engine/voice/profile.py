@@ -4,10 +4,15 @@ Statistics of the WORLD vocoder analysis (pyworld, MIT) of the speech in the sam
 - pitch: mean and standard deviation of log F0 over voiced frames;
 - timbre: the mel-cepstral spectral envelopes of the speech frames (a subsampled bank, used for
   nearest-neighbour matching) with their per-coefficient mean and standard deviation;
+- long-term spectrum: the mean log power spectrum (dB per FFT bin) of the voiced speech frames,
+  measured on the waveform as a listener hears it;
+- breathiness: the mean aperiodicity (dB, per frequency bin) of the voiced speech frames;
 - speaking rate: syllable nuclei (peaks of the loudness envelope) per second of speech;
 - a resemblyzer speaker embedding (for verification and reports, never as a tuning objective).
 
-Saved as a compressed ``.npz`` so a render reads it in milliseconds.
+Saved as a compressed ``.npz`` so a render reads it in milliseconds. Version 1 profiles (before
+breathiness and the long-term spectrum were measured) still load; the conversion then keeps the
+TTS's breathiness and spectral balance.
 """
 
 from __future__ import annotations
@@ -23,11 +28,14 @@ from scipy.signal import find_peaks, resample_poly
 from engine.audio import read_wav
 from engine.errors import SilentAudio
 
-PROFILE_VERSION = 1
+PROFILE_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 RATE = 16000  # analysis and conversion rate
 FRAME_MS = 5.0
 CEPSTRUM_DIMS = 40
 MAX_FRAMES = 16000  # 80 s of speech frames is plenty for matching; keeps a profile < 3 MB
+SPECTRUM_BINS = 513  # long-term spectrum resolution: 1024-sample windows at RATE
+SPECTRUM_STEP = 2  # every 2nd voiced frame (10 ms apart) is plenty for a mean spectrum
 SILENCE_BELOW_PEAK = 9.0  # frames this far (coded log energy) below the loudest are not speech
 
 
@@ -40,6 +48,12 @@ class VoiceProfile:
     cepstra: np.ndarray  # (frames, CEPSTRUM_DIMS) coded spectral envelopes of speech frames
     voiced: np.ndarray  # (frames,) bool
     embedding: np.ndarray  # (256,) resemblyzer, unit length; zeros when not computed
+    # (bins,) mean aperiodicity in dB (20 log10, 0 = all noise) of voiced speech frames per
+    # WORLD frequency bin; None in a version 1 profile
+    aperiodicity_db: np.ndarray | None = None
+    # (SPECTRUM_BINS,) mean power spectrum in dB of the voiced speech frames
+    # (``frame_spectra_db``); None in a version 1 profile
+    spectrum_db: np.ndarray | None = None
     version: int = PROFILE_VERSION
 
     @property
@@ -66,6 +80,14 @@ class VoiceProfile:
 
     def to_bytes(self) -> bytes:
         buffer = io.BytesIO()
+        extra = {
+            name: values.astype(np.float32)
+            for name, values in (
+                ("aperiodicity_db", self.aperiodicity_db),
+                ("spectrum_db", self.spectrum_db),
+            )
+            if values is not None
+        }
         np.savez_compressed(
             buffer,
             version=self.version,
@@ -75,6 +97,7 @@ class VoiceProfile:
             cepstra=self.cepstra.astype(np.float32),
             voiced=self.voiced.astype(bool),
             embedding=self.embedding.astype(np.float32),
+            **extra,
         )
         return buffer.getvalue()
 
@@ -84,7 +107,8 @@ class VoiceProfile:
     @classmethod
     def from_bytes(cls, data: bytes) -> VoiceProfile:
         with np.load(io.BytesIO(data)) as npz:
-            if int(npz["version"]) != PROFILE_VERSION:
+            version = int(npz["version"])
+            if version not in READABLE_VERSIONS:
                 raise ValueError("The voice profile was made by another engine version.")
             f0_mean, f0_std, rate, seconds = (float(v) for v in npz["scalars"])
             return cls(
@@ -95,11 +119,18 @@ class VoiceProfile:
                 cepstra=npz["cepstra"].astype(np.float64),
                 voiced=npz["voiced"].astype(bool),
                 embedding=npz["embedding"].astype(np.float32),
+                aperiodicity_db=_optional(npz, "aperiodicity_db"),
+                spectrum_db=_optional(npz, "spectrum_db"),
+                version=version,
             )
 
     @classmethod
     def load(cls, path: str | Path) -> VoiceProfile:
         return cls.from_bytes(Path(path).read_bytes())
+
+
+def _optional(npz, name: str) -> np.ndarray | None:
+    return npz[name].astype(np.float64) if name in npz else None
 
 
 @dataclass
@@ -144,6 +175,26 @@ def decode_envelope(cepstra: np.ndarray) -> np.ndarray:
     return pyworld.decode_spectral_envelope(np.ascontiguousarray(cepstra), RATE, size)
 
 
+def aperiodicity_db(aperiodicity: np.ndarray) -> np.ndarray:
+    """WORLD aperiodicity (0..1) in dB, floored at -60 dB (a perfectly periodic band)."""
+    return 20.0 * np.log10(np.maximum(aperiodicity, 1e-3))
+
+
+def frame_spectra_db(samples: np.ndarray, frames: np.ndarray) -> np.ndarray:
+    """Power spectra in dB (rows, SPECTRUM_BINS) of the analysis frames where ``frames`` (a bool
+    per FRAME_MS frame, as WORLD numbers them) is set: Hann windows of 2 * SPECTRUM_BINS - 2
+    samples centred on the frames, every SPECTRUM_STEP-th chosen frame."""
+    size = 2 * SPECTRUM_BINS - 2
+    hop = round(RATE * FRAME_MS / 1000)
+    centres = np.flatnonzero(frames)[::SPECTRUM_STEP] * hop
+    if len(centres) == 0:
+        return np.zeros((0, SPECTRUM_BINS))
+    padded = np.pad(samples, (size // 2, size // 2))
+    windows = padded[centres[:, None] + np.arange(size)[None, :]] * np.hanning(size)
+    power = np.abs(np.fft.rfft(windows, axis=1)) ** 2
+    return 10.0 * np.log10(power + 1e-10)
+
+
 def speaking_rate(samples: np.ndarray, rate: int, speech_seconds: float) -> float:
     """Syllable nuclei per second of speech: peaks of the 4-16 Hz smoothed loudness envelope."""
     hop = 0.01
@@ -167,7 +218,7 @@ def compute_voice_profile(
 def voice_profile_of_samples(
     recordings: Sequence[tuple[np.ndarray, int]], *, with_embedding: bool = True
 ) -> VoiceProfile:
-    log_f0s, cepstra, voiced = [], [], []
+    log_f0s, cepstra, voiced, aperiodicity, spectra = [], [], [], [], []
     speech_seconds, nuclei = 0.0, 0.0
     for samples, rate in recordings:
         audio = to_analysis_rate(samples, rate)
@@ -183,6 +234,9 @@ def voice_profile_of_samples(
         cepstra.append(coded[speech])
         voiced.append(frames.f0[speech] > 0)
         log_f0s.append(np.log(frames.f0[frames.f0 > 0]))
+        voiced_speech = speech & (frames.f0 > 0)
+        aperiodicity.append(aperiodicity_db(frames.aperiodicity[voiced_speech]))
+        spectra.append(frame_spectra_db(audio, voiced_speech))
     if not cepstra or speech_seconds < 0.5 or sum(len(f) for f in log_f0s) < 20:
         raise SilentAudio("The voice samples hold too little voiced speech to build a profile.")
     bank = np.concatenate(cepstra)
@@ -205,4 +259,10 @@ def voice_profile_of_samples(
         cepstra=bank,
         voiced=is_voiced,
         embedding=np.asarray(embedding, dtype=np.float32),
+        aperiodicity_db=_mean_rows(np.concatenate(aperiodicity)),
+        spectrum_db=_mean_rows(np.concatenate(spectra)),
     )
+
+
+def _mean_rows(rows: np.ndarray) -> np.ndarray | None:
+    return rows.mean(axis=0) if len(rows) else None

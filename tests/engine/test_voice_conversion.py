@@ -9,7 +9,7 @@ from engine.errors import EngineError
 from engine.voice import get_voice_engine
 from engine.voice.conversion import vocal_tract_factor
 from engine.voice.intelligibility import transcribe_samples, word_error_rate
-from engine.voice.profile import VoiceProfile, compute_voice_profile
+from engine.voice.profile import VoiceProfile, compute_voice_profile, voice_profile_of_samples
 from engine.voice.world import festival_profile
 from tests.voice_media import ENROLL_SENTENCES, HELD_OUT_SENTENCES, sentences, wav
 
@@ -59,6 +59,27 @@ def test_plain_tts_is_heard_as_its_text(plain_and_converted):
     plain, _ = plain_and_converted
     samples, rate = read_wav(plain.wav_path)
     assert word_error_rate(TEXT, transcribe_samples(samples, rate)) <= 0.15
+
+
+def long_term_spectrum_and_breathiness(path):
+    """Mean power spectrum (dB, level removed) and mean aperiodicity (dB) of the voiced frames."""
+    samples, rate = read_wav(path)
+    profile = voice_profile_of_samples([(samples, rate)], with_embedding=False)
+    return profile.spectrum_db - profile.spectrum_db.mean(), profile.aperiodicity_db
+
+
+def test_converted_speech_has_the_subjects_spectrum_and_breathiness(subject, plain_and_converted):
+    plain, converted = plain_and_converted
+    target = VoiceProfile.load(subject["profile"])
+    target_spectrum = target.spectrum_db - target.spectrum_db.mean()
+    plain_spectrum, plain_noise = long_term_spectrum_and_breathiness(plain.wav_path)
+    spectrum, noise = long_term_spectrum_and_breathiness(converted.wav_path)
+
+    def rms(a):
+        return float(np.sqrt(np.mean(a**2)))
+
+    assert rms(spectrum - target_spectrum) < rms(plain_spectrum - target_spectrum) / 2
+    assert rms(noise - target.aperiodicity_db) < rms(plain_noise - target.aperiodicity_db) / 2
 
 
 def test_the_warp_toward_a_male_voice_lowers_the_formants_and_back_raises_them(subject):

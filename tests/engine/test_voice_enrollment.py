@@ -85,3 +85,15 @@ def test_a_profile_measures_pitch_and_survives_saving(slt, awb, tmp_path):
     assert loaded.summary() == female.summary()
     assert np.allclose(loaded.cepstra, female.cepstra, atol=1e-4)
     assert (loaded.voiced == female.voiced).all()
+    assert np.allclose(loaded.aperiodicity_db, female.aperiodicity_db, atol=1e-3)
+    assert np.allclose(loaded.spectrum_db, female.spectrum_db, atol=1e-3)
+
+
+def test_a_profile_saved_before_breathiness_was_measured_still_loads(slt, tmp_path):
+    profile = compute_voice_profile([slt[1]], with_embedding=False)
+    profile.aperiodicity_db = profile.spectrum_db = None
+    profile.version = 1
+    profile.save(tmp_path / "old.npz")
+    loaded = VoiceProfile.load(tmp_path / "old.npz")
+    assert loaded.aperiodicity_db is None and loaded.spectrum_db is None
+    assert loaded.summary() == profile.summary()
