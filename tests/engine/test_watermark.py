@@ -101,6 +101,15 @@ def test_marking_keeps_frames_within_40_db_psnr(clips):
     assert 10 * np.log10(255**2 / mse) >= 40.0
 
 
+def test_the_mark_changes_colour_only_not_brightness(clips):
+    _, plain, marked = clips
+    weights = np.array([0.299, 0.587, 0.114])
+    luma_change = (marked.astype(np.float64) - plain) @ weights
+    colour_change = marked[..., 2].astype(np.float64) - plain[..., 2]  # blue carries the mark
+    assert np.sqrt(np.mean(luma_change**2)) < 0.6  # the rounding dither only
+    assert np.sqrt(np.mean(colour_change**2)) > 2.0
+
+
 def test_the_payload_is_read_from_an_h264_encode(clips):
     folder, _, _ = clips
     mark = read_video_mark(folder / "marked.mp4")
@@ -191,3 +200,53 @@ def test_the_audio_payload_survives_noise_at_20_db(marked_speech):
 def test_unmarked_audio_yields_no_payload(marked_speech):
     mark = read_audio_mark(marked_speech / "plain.wav")
     assert mark.payload is None and mark.confidence < 0.3
+
+
+@pytest.fixture(scope="module")
+def busy_photo_clip(tmp_path_factory):
+    """A detailed colour photo (scikit-image's astronaut) with a moving mouth-sized region,
+    marked by the informed marker and by the plain one at the same strength."""
+    from skimage import data
+
+    photo = np.asarray(Image.fromarray(data.astronaut()).resize((SIZE, SIZE)))
+    frames = np.repeat(photo[None], SECONDS * FPS, axis=0).copy()
+    for i, frame in enumerate(frames):
+        top = 300 + int(6 * np.sin(i / 2))
+        frame[top : top + 20, 200:270] = (frame[top : top + 20, 200:270] * 0.7).astype(np.uint8)
+    folder = tmp_path_factory.mktemp("busy")
+    for informed in (True, False):
+        marked = frames.copy()
+        marker = VideoWatermarker(PAYLOAD, SIZE, SIZE, informed=informed)
+        for frame in marked:
+            marker.apply(frame)
+        encode(marked, folder / f"{'informed' if informed else 'plain'}.mp4")
+    return folder, frames
+
+
+def test_a_busy_photo_keeps_its_payload_after_half_size_and_crf_28(busy_photo_clip, tmp_path):
+    folder, _ = busy_photo_clip
+    out = tmp_path / "half.mp4"
+    ffmpeg(
+        "-i",
+        str(folder / "informed.mp4"),
+        "-vf",
+        "scale=iw/2:ih/2",
+        "-c:v",
+        "libx264",
+        "-crf",
+        "28",
+        "-pix_fmt",
+        "yuv420p",
+        str(out),
+    )
+    assert read_video_mark(out).payload == PAYLOAD
+
+
+def test_informed_marking_reads_cleaner_than_plain_marking_at_the_same_strength(busy_photo_clip):
+    """The informed marker cancels part of the picture's own cell values, so the decoder's soft
+    bits agree better with the codeword after the same encode."""
+    folder, _ = busy_photo_clip
+    informed = read_video_mark(folder / "informed.mp4")
+    plain = read_video_mark(folder / "plain.mp4")
+    assert informed.payload == PAYLOAD
+    assert informed.bit_agreement > plain.bit_agreement
