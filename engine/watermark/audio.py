@@ -4,7 +4,8 @@ Design: time-domain spread spectrum at 16 kHz in 700-3500 Hz (kept by AAC 64k, M
 16 kHz resample). A block of CHIPS chips repeats for the whole track; each chip is a keyed noise
 burst whose sign carries one coded bit (32 bits + CRC-16, K=7 rate-1/2 code: 108 chips), and a
 keyed sync noise runs under it. The mark follows the speech envelope, so it hides under the voice
-and is silent in silence. The detector whitens the band, folds the signal modulo the block length,
+and is silent in silence. The detector whitens the band, weights each frame by its speech share over
+the background noise (the mark is weak where the noise dominates), folds modulo the block length,
 finds the block start from the sync noise (works after trims and codec delays), reads the chips
 and decodes; a payload is reported only with a strong sync peak *and* a valid CRC.
 """
@@ -27,6 +28,7 @@ BLOCK = CHIP * CHIPS
 BAND = (700.0, 3500.0)
 STRENGTH = 0.1  # mark RMS relative to the speech's in-band RMS envelope (about -20 dB)
 KEY = 0x4C494B454E455353
+NOISE_PERCENTILE = 20  # the detector's noise-floor estimate: this percentile of frame levels
 SYNC_THRESHOLD = 6.5  # z-score of the sync peak over all block offsets; noise stays below ~5
 
 
@@ -131,7 +133,14 @@ def _whiten(samples: np.ndarray) -> np.ndarray:
     kernel = np.ones(9) / 9.0
     smooth = np.apply_along_axis(lambda m: np.convolve(m, kernel, mode="same"), 0, magnitude)
     floor = np.median(smooth) * 0.05 + 1e-9
-    _, flat = signal.istft(spec / (smooth + floor), fs=RATE, nperseg=512, noverlap=384)
+    flat_spec = spec / (smooth + floor)
+    # Weight each frame by its share of speech over the background noise: the mark follows the
+    # speech, so in frames the noise dominates it is weak and the frame mostly adds noise. The
+    # noise floor is the quietest frames' level (minimum statistics); in clean audio it is ~0.
+    level = np.sqrt(np.mean(magnitude**2, axis=0)) + 1e-12
+    noise = np.percentile(level, NOISE_PERCENTILE)
+    flat_spec *= np.clip(1.0 - (noise / level) ** 2, 0.0, 1.0)  # a Wiener gain per frame
+    _, flat = signal.istft(flat_spec, fs=RATE, nperseg=512, noverlap=384)
     flat = flat[: len(samples)]
     return np.pad(flat, (0, len(samples) - len(flat)))
 
