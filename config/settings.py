@@ -8,6 +8,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from config.env import envbool, envint, envlist, envstr
 
@@ -271,3 +272,21 @@ VERIFY_MAX_BYTES = envint("VERIFY_MAX_BYTES", 200 * 1024 * 1024)
 VERIFY_MAX_SECONDS = envint("VERIFY_MAX_SECONDS", 3600)
 VERIFY_RATE_PER_MINUTE = envint("VERIFY_RATE_PER_MINUTE", 10)
 VERIFY_TRUST_FORWARDED_FOR = envbool("BEHIND_PROXY", False)
+
+# The cache holds the verify rate limit's counters, so every web process must see the same one:
+# CACHE_URL=redis://host:6379/1 when web processes run on several machines (compose does this),
+# else a folder on this machine that all its processes share.
+CACHE_URL = envstr("CACHE_URL", "")
+if CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    }
+elif CACHE_URL:
+    raise ImproperlyConfigured(f"CACHE_URL must be a redis:// URL, not {CACHE_URL!r}")
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }

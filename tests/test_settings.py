@@ -72,3 +72,36 @@ def test_the_generated_secret_key_is_kept_outside_git(tmp_path):
     assert len(first) >= 50
     assert (tmp_path / "secret_key").read_text().strip() == first
     assert "var/" in (ROOT / ".gitignore").read_text()
+
+
+def _in_a_fresh_process(code, tmp_path, **extra_env):
+    env = {**os.environ, "LIKENESS_VAR_DIR": str(tmp_path), **extra_env}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    setup = "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings'; "
+    setup += "django.setup(); "
+    return subprocess.run(
+        [sys.executable, "-c", setup + code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+
+
+def test_two_web_processes_share_the_verify_rate_limit(tmp_path):
+    """Each gunicorn worker is its own process: a per-process counter would let a client make
+    VERIFY_RATE_PER_MINUTE checks per worker. The default cache is a folder they all share."""
+    code = (
+        "import time; time.time = lambda: 1_700_000_000.0; "
+        "from django.test import RequestFactory; from provenance.ratelimit import allow; "
+        "request = RequestFactory().post('/verify', REMOTE_ADDR='203.0.113.9'); "
+        "print([allow(request, 'verify', 3) for _ in range(2)])"
+    )
+    first = _in_a_fresh_process(code, tmp_path)
+    second = _in_a_fresh_process(code, tmp_path)
+    assert first.stdout.strip() == "[True, True]", first.stderr
+    assert second.stdout.strip() == "[True, False]", second.stderr
+
+
+def test_cache_url_takes_redis_and_refuses_anything_else(tmp_path):
+    show = "from django.conf import settings; print(settings.CACHES['default']['BACKEND'])"
+    redis = _in_a_fresh_process(show, tmp_path, CACHE_URL="redis://127.0.0.1:6379/1")
+    assert redis.stdout.strip() == "django.core.cache.backends.redis.RedisCache", redis.stderr
+    wrong = _in_a_fresh_process(show, tmp_path, CACHE_URL="memcached://127.0.0.1:11211")
+    assert wrong.returncode != 0 and "CACHE_URL" in wrong.stderr
