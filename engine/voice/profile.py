@@ -8,11 +8,14 @@ Statistics of the WORLD vocoder analysis (pyworld, MIT) of the speech in the sam
   measured on the waveform as a listener hears it;
 - breathiness: the mean aperiodicity (dB, per frequency bin) of the voiced speech frames;
 - speaking rate: syllable nuclei (peaks of the loudness envelope) per second of speech;
+- phones: the phone (``engine.voice.phones``) each frame of the bank belongs to, found by
+  recognising and force-aligning the samples once, so the conversion matches like with like;
 - a resemblyzer speaker embedding (for verification and reports, never as a tuning objective).
 
-Saved as a compressed ``.npz`` so a render reads it in milliseconds. Version 1 profiles (before
-breathiness and the long-term spectrum were measured) still load; the conversion then keeps the
-TTS's breathiness and spectral balance.
+Saved as a compressed ``.npz`` so a render reads it in milliseconds. Older profiles still load:
+version 1 (before breathiness and the long-term spectrum were measured; the conversion then
+keeps the TTS's breathiness and spectral balance) and version 2 (before phone labels; the
+conversion then matches frames by their spectra alone).
 """
 
 from __future__ import annotations
@@ -28,8 +31,8 @@ from scipy.signal import find_peaks, resample_poly
 from engine.audio import read_wav
 from engine.errors import SilentAudio
 
-PROFILE_VERSION = 2
-READABLE_VERSIONS = (1, 2)
+PROFILE_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
 RATE = 16000  # analysis and conversion rate
 FRAME_MS = 5.0
 CEPSTRUM_DIMS = 40
@@ -54,6 +57,9 @@ class VoiceProfile:
     # (SPECTRUM_BINS,) mean power spectrum in dB of the voiced speech frames
     # (``frame_spectra_db``); None in a version 1 profile
     spectrum_db: np.ndarray | None = None
+    # (frames,) int8 index in ``phones.PHONES`` of each bank frame's phone, ``phones.UNLABELLED``
+    # where none was aligned; None in profiles before version 3 or made without alignment
+    phones: np.ndarray | None = None
     version: int = PROFILE_VERSION
 
     @property
@@ -88,6 +94,8 @@ class VoiceProfile:
             )
             if values is not None
         }
+        if self.phones is not None:
+            extra["phones"] = self.phones.astype(np.int8)
         np.savez_compressed(
             buffer,
             version=self.version,
@@ -121,6 +129,7 @@ class VoiceProfile:
                 embedding=npz["embedding"].astype(np.float32),
                 aperiodicity_db=_optional(npz, "aperiodicity_db"),
                 spectrum_db=_optional(npz, "spectrum_db"),
+                phones=npz["phones"].astype(np.int8) if "phones" in npz else None,
                 version=version,
             )
 
@@ -208,17 +217,25 @@ def speaking_rate(samples: np.ndarray, rate: int, speech_seconds: float) -> floa
 
 
 def compute_voice_profile(
-    sample_paths: Sequence[str | Path], *, with_embedding: bool = True
+    sample_paths: Sequence[str | Path], *, with_embedding: bool = True, with_phones: bool = True
 ) -> VoiceProfile:
     """The profile of the voice in the samples (WAV or anything ffmpeg reads)."""
     recordings = [read_wav(path) for path in sample_paths]
-    return voice_profile_of_samples(recordings, with_embedding=with_embedding)
+    return voice_profile_of_samples(
+        recordings, with_embedding=with_embedding, with_phones=with_phones
+    )
 
 
 def voice_profile_of_samples(
-    recordings: Sequence[tuple[np.ndarray, int]], *, with_embedding: bool = True
+    recordings: Sequence[tuple[np.ndarray, int]],
+    *,
+    with_embedding: bool = True,
+    with_phones: bool = True,
 ) -> VoiceProfile:
-    log_f0s, cepstra, voiced, aperiodicity, spectra = [], [], [], [], []
+    """The profile of the voice in the recordings (mono samples, rate). ``with_phones``:
+    label the frames' phones (speech recognition and forced alignment: about a third of a
+    CPU second per second of speech, once per voice)."""
+    log_f0s, cepstra, voiced, aperiodicity, spectra, labels = [], [], [], [], [], []
     speech_seconds, nuclei = 0.0, 0.0
     for samples, rate in recordings:
         audio = to_analysis_rate(samples, rate)
@@ -233,6 +250,11 @@ def voice_profile_of_samples(
         nuclei += speaking_rate(audio, RATE, seconds) * seconds
         cepstra.append(coded[speech])
         voiced.append(frames.f0[speech] > 0)
+        if with_phones:
+            from engine.voice.phones import align_phones, frame_phones
+
+            timings = align_phones(audio, RATE)
+            labels.append(frame_phones(timings, len(coded), FRAME_MS / 1000.0)[speech])
         log_f0s.append(np.log(frames.f0[frames.f0 > 0]))
         voiced_speech = speech & (frames.f0 > 0)
         aperiodicity.append(aperiodicity_db(frames.aperiodicity[voiced_speech]))
@@ -241,9 +263,11 @@ def voice_profile_of_samples(
         raise SilentAudio("The voice samples hold too little voiced speech to build a profile.")
     bank = np.concatenate(cepstra)
     is_voiced = np.concatenate(voiced)
+    phones = np.concatenate(labels) if with_phones else None
     if len(bank) > MAX_FRAMES:
         keep = np.linspace(0, len(bank) - 1, MAX_FRAMES).round().astype(int)
         bank, is_voiced = bank[keep], is_voiced[keep]
+        phones = phones[keep] if phones is not None else None
     log_f0 = np.concatenate(log_f0s)
     embedding = np.zeros(256, dtype=np.float32)
     if with_embedding:
@@ -261,6 +285,7 @@ def voice_profile_of_samples(
         embedding=np.asarray(embedding, dtype=np.float32),
         aperiodicity_db=_mean_rows(np.concatenate(aperiodicity)),
         spectrum_db=_mean_rows(np.concatenate(spectra)),
+        phones=phones,
     )
 
 

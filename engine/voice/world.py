@@ -2,7 +2,8 @@
 
 festival (cmu_us_slt_arctic_hts) speaks the script at the subject's speaking rate; WORLD
 re-synthesises it with the subject's pitch and timbre (``engine.voice.conversion``). Word and
-phoneme timings are festival's: the conversion keeps every frame where it was.
+phoneme timings are festival's: the conversion keeps every frame where it was, and festival's
+phones tell it which of the subject's sounds each frame should take its timbre from.
 """
 
 from __future__ import annotations
@@ -63,7 +64,12 @@ class WorldVoice:
             speech = synthesize(chunks, f"{tmp}/festival.wav")
             samples, rate = read_wav(speech.wav_path)
         converted = convert_voice(
-            samples, rate, source=source, target=target, emphasis=speech.emphasis
+            samples,
+            rate,
+            source=source,
+            target=target,
+            emphasis=speech.emphasis,
+            phonemes=speech.phonemes,
         )
         if speech.emphasis:
             converted = emphasise(converted, RATE, speech.emphasis)
@@ -113,7 +119,9 @@ def festival_profile() -> VoiceProfile:
             cache.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory(prefix="likeness-reference-") as tmp:
         speech = synthesize(script_chunks(REFERENCE_TEXT), f"{tmp}/reference.wav")
-        profile = voice_profile_of_samples([read_wav(speech.wav_path)], with_embedding=False)
+        profile = voice_profile_of_samples(
+            [read_wav(speech.wav_path)], with_embedding=False, with_phones=False
+        )
     partial = cache.with_name(f"{cache.name}.{os.getpid()}.partial")
     profile.save(partial)
     os.replace(partial, cache)

@@ -13,6 +13,7 @@ from engine.voice.enrollment import (
     TooLittleSpeech,
     check_enrollment_sample,
 )
+from engine.voice.phones import UNLABELLED
 from engine.voice.profile import VoiceProfile, compute_voice_profile
 from tests.voice_media import ENROLL_SENTENCES, RATE, sentences, wav
 
@@ -87,13 +88,30 @@ def test_a_profile_measures_pitch_and_survives_saving(slt, awb, tmp_path):
     assert (loaded.voiced == female.voiced).all()
     assert np.allclose(loaded.aperiodicity_db, female.aperiodicity_db, atol=1e-3)
     assert np.allclose(loaded.spectrum_db, female.spectrum_db, atol=1e-3)
+    assert (loaded.phones == female.phones).all()
+
+
+def test_a_profile_labels_most_voiced_frames_with_their_phone(awb):
+    profile = compute_voice_profile([awb[1]], with_embedding=False)
+    assert len(profile.phones) == len(profile.cepstra)
+    assert (profile.phones[profile.voiced] != UNLABELLED).mean() > 0.8
+    assert len(set(profile.phones[profile.voiced]) - {UNLABELLED}) > 20  # many sounds, not one
 
 
 def test_a_profile_saved_before_breathiness_was_measured_still_loads(slt, tmp_path):
-    profile = compute_voice_profile([slt[1]], with_embedding=False)
+    profile = compute_voice_profile([slt[1]], with_embedding=False, with_phones=False)
     profile.aperiodicity_db = profile.spectrum_db = None
     profile.version = 1
     profile.save(tmp_path / "old.npz")
     loaded = VoiceProfile.load(tmp_path / "old.npz")
     assert loaded.aperiodicity_db is None and loaded.spectrum_db is None
     assert loaded.summary() == profile.summary()
+
+
+def test_a_profile_saved_before_phones_were_aligned_still_loads(slt, tmp_path):
+    profile = compute_voice_profile([slt[1]], with_embedding=False, with_phones=False)
+    profile.version = 2
+    profile.save(tmp_path / "v2.npz")
+    loaded = VoiceProfile.load(tmp_path / "v2.npz")
+    assert loaded.phones is None and loaded.version == 2
+    assert np.allclose(loaded.spectrum_db, profile.spectrum_db, atol=1e-3)
