@@ -200,3 +200,42 @@ def test_the_cli_speaks_in_the_subjects_voice_with_a_lexicon(subject, tmp_path):
     proc = subprocess.run(command, capture_output=True, text=True, check=False)
     assert proc.returncode == 2
     assert proc.stderr.strip() == f"error: The lexicon {lexicon} is not a JSON object."
+
+
+def test_unvoiced_sounds_move_toward_the_subjects_and_pauses_stay_silent(
+    subject, plain_and_converted
+):
+    from scipy.spatial import cKDTree
+
+    from engine.voice.conversion import convert_voice
+    from engine.voice.phones import UNLABELLED, frame_phones
+    from engine.voice.profile import FRAME_MS, RATE, analyze, encode_envelope
+
+    plain, _ = plain_and_converted
+    samples, rate = read_wav(plain.wav_path)
+    target, source = VoiceProfile.load(subject["profile"]), festival_profile()
+    subject_unvoiced = target.cepstra[~target.voiced & (target.phones != UNLABELLED)]
+
+    def unvoiced_distance(pull):
+        out = convert_voice(
+            samples,
+            rate,
+            source=source,
+            target=target,
+            phonemes=plain.phonemes,
+            unvoiced_pull=pull,
+        )
+        frames = analyze(out.astype(np.float64))
+        labels = frame_phones(plain.phonemes, len(frames.f0), FRAME_MS / 1000.0)
+        cepstra = encode_envelope(frames.envelope)
+        rows = (frames.f0 == 0) & (labels != UNLABELLED)
+        distance, _ = cKDTree(subject_unvoiced[:, 1:20]).query(cepstra[rows, 1:20], k=8)
+        levels = frame_levels_db(out, RATE, FRAME_MS / 1000.0)
+        count = min(len(levels), len(labels))
+        pauses = levels[:count][labels[:count] == UNLABELLED]
+        return float(distance.mean()), pauses
+
+    without, pauses_without = unvoiced_distance(0.0)
+    pulled, pauses_pulled = unvoiced_distance(0.4)
+    assert pulled < 0.95 * without  # nearer the subject's own noise spectra (1.22 -> 1.03)
+    assert np.median(pauses_pulled) <= np.median(pauses_without) + 3.0
