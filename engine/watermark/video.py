@@ -177,12 +177,15 @@ def mark_pattern(
     return _levels(_frame_field(canonical_tile(payload, key) * strength, width, height), key)
 
 
-def _half_chroma(frame: np.ndarray) -> np.ndarray:
-    """The (Cb + Cr) / 2 plane of an RGB uint8 frame at half resolution, as a codec keeps chroma."""
-    size = ((frame.shape[1] + 1) // 2, (frame.shape[0] + 1) // 2)
-    half = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
-    ycrcb = cv2.cvtColor(half, cv2.COLOR_RGB2YCrCb)
-    return (ycrcb[:, :, 1].astype(np.float32) + ycrcb[:, :, 2]) / 2
+def _half_size(image: np.ndarray) -> np.ndarray:
+    """``image`` at half resolution (rounded up), as a codec keeps chroma."""
+    size = ((image.shape[1] + 1) // 2, (image.shape[0] + 1) // 2)
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+
+def _chroma_plane(rgb: np.ndarray) -> np.ndarray:
+    """The (Cb + Cr) / 2 plane the detector reads, of RGB frames (..., 3)."""
+    return np.asarray(rgb, np.float32) @ RGB_TO_CHROMA + 128.0
 
 
 def _cell_values(folded: np.ndarray) -> np.ndarray:
@@ -231,6 +234,11 @@ class VideoWatermarker:
         self._tile = canonical_tile(payload, key)
         self._add, self._sub = mark_pattern(payload, width, height, strength, key)
         self._frames = 0
+        if informed:
+            # What the plain mark adds to the half-size chroma plane: the same for every frame.
+            field = _frame_field(self._tile * strength, width, height) * CHROMA_PER_UNIT
+            self._mark_plane = _half_size(field.astype(np.float32))
+            self._scale = cell_size(width, height) / 2 / CANON_CELL  # in the half-size plane
 
     def apply(self, frame: np.ndarray) -> np.ndarray:
         if self.informed and self._frames % REFRESH_FRAMES == 0:
@@ -241,16 +249,9 @@ class VideoWatermarker:
         return frame
 
     def _informed_levels(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        scale = cell_size(self.width, self.height) / 2 / CANON_CELL  # in the half-size plane
-        plane = _half_chroma(frame)
-        host = _cell_readout(plane, scale)
-        field = _frame_field(self._tile * self.strength, self.width, self.height)
-        mark = cv2.resize(
-            (field * CHROMA_PER_UNIT).astype(np.float32),
-            (plane.shape[1], plane.shape[0]),
-            interpolation=cv2.INTER_AREA,
-        )
-        response = _cell_readout(plane + mark, scale) - host
+        plane = _chroma_plane(_half_size(frame))
+        host = _cell_readout(plane, self._scale)
+        response = _cell_readout(plane + self._mark_plane, self._scale) - host
         gain = float((response * self._cells).sum() / (self._cells**2).sum())
         if gain <= 0:
             return mark_pattern(self.payload, self.width, self.height, self.strength, self.key)
@@ -336,8 +337,7 @@ def detect_video(frames: np.ndarray, key: int = KEY, known_prefix: int | None = 
     frames = np.asarray(frames, np.float32)
     if frames.ndim == 3:
         frames = frames[None]
-    mean_chroma = (frames @ RGB_TO_CHROMA).mean(axis=0, dtype=np.float32) + 128.0
-    return detect_mean_chroma(mean_chroma, key, known_prefix)
+    return detect_mean_chroma(_chroma_plane(frames).mean(axis=0), key, known_prefix)
 
 
 def detect_mean_chroma(
