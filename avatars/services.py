@@ -1,7 +1,6 @@
 from django.db import transaction
 
 from avatars.models import Avatar
-from avatars.voice import store_voice_profile
 
 
 @transaction.atomic
@@ -17,8 +16,8 @@ def enroll_avatar(
     created_by,
     voice_enrollment=None,
 ):
-    """Create an avatar from checked uploads, caching what the renders need (landmarks, and the
-    voice profile computed once from the voice sample)."""
+    """Create an avatar from checked uploads, caching what the renders need: the landmarks now,
+    the voice profile in a task (a render that starts before it finishes computes it itself)."""
     if grant.workspace_id != workspace.pk:
         raise ValueError("The consent belongs to another workspace.")
     avatar = Avatar.objects.create(
@@ -34,5 +33,11 @@ def enroll_avatar(
         voice_checks={"enrollment": voice_enrollment.to_dict()} if voice_enrollment else {},
         created_by=created_by,
     )
-    store_voice_profile(avatar)
+    transaction.on_commit(lambda: enqueue_voice_profile(avatar.pk))
     return avatar
+
+
+def enqueue_voice_profile(avatar_id: int) -> None:
+    from avatars.tasks import compute_voice_profile
+
+    compute_voice_profile.enqueue(avatar_id)

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from avatars.models import Avatar
 from engine.voice.profile import VoiceProfile
+from rendering.workers import drain_queue
 from tests.factories import GrantFactory, SubjectFactory
 from tests.voice_media import ENROLL_SENTENCES, sentences
 
@@ -44,11 +45,19 @@ def post_avatar(client, grant, portrait, voice: bytes):
     )
 
 
+@pytest.mark.django_db(transaction=True)
 def test_enrollment_caches_a_voice_profile_and_its_measurements(member_client, grant, portrait_png):
+    """The upload's request checks the sample; a worker learns the profile after it."""
     voice = wav_bytes(sentences("slt", ENROLL_SENTENCES[:4]))
     response = post_avatar(member_client, grant, portrait_png, voice)
     assert response.status_code == 302, response.content.decode()[:2000]
     avatar = Avatar.objects.get()
+    assert not avatar.voice_profile and "profile" not in avatar.voice_checks
+    page = member_client.get(response.url).content.decode()
+    assert "s of speech, 16000 Hz" in page and "one speaker" in page
+    assert "being learned from the sample by a worker" in page
+    drain_queue()
+    avatar.refresh_from_db()
     checks = avatar.voice_checks
     assert checks["enrollment"]["speech_seconds"] > 5
     assert checks["enrollment"]["sample_rate"] == 16000
@@ -56,6 +65,10 @@ def test_enrollment_caches_a_voice_profile_and_its_measurements(member_client, g
     with avatar.voice_profile.open("rb") as handle:
         profile = VoiceProfile.from_bytes(handle.read())
     assert profile.summary() == checks["profile"]
+    page = member_client.get(response.url).content.decode()
+    assert "being learned" not in page
+    assert f"pitch {checks['profile']['f0_hz']:.0f} Hz" in page
+    assert "cached for every render" in page
 
 
 def test_an_avatar_without_a_profile_gets_one_once(make_avatar):
@@ -94,12 +107,3 @@ def test_a_voice_sample_unfit_for_cloning_gets_a_specific_message(
     assert response.status_code == 400
     assert message in html.unescape(response.content.decode())
     assert not Avatar.objects.exists()
-
-
-def test_the_avatar_page_shows_the_voice_checks_and_profile(member_client, grant, portrait_png):
-    voice = wav_bytes(sentences("slt", ENROLL_SENTENCES[:4]))
-    post_avatar(member_client, grant, portrait_png, voice)
-    avatar = Avatar.objects.get()
-    page = member_client.get(reverse("avatars:avatar_detail", args=[avatar.pk])).content.decode()
-    assert "s of speech, 16000 Hz" in page and "one speaker" in page
-    assert f"pitch {avatar.voice_checks['profile']['f0_hz']:.0f} Hz" in page
