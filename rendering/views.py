@@ -1,3 +1,5 @@
+from functools import wraps
+
 from django.contrib import messages
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
@@ -133,31 +135,35 @@ def job_captions(request, job_id: int, fmt: str):
     return response
 
 
-def _shared_video(token: str) -> Video:
-    """The video of a share link; 404 for a bad token."""
-    video = Video.from_share_token(token)
-    if video is None or not video.file:
-        raise Http404("This video does not exist.")
-    return video
-
-
 def _consent_revoked(video: Video) -> bool:
     from consent.models import ConsentGrant
 
     return video.job.avatar.grant.status == ConsentGrant.Status.REVOKED
 
 
-def share_page(request, token: str):
-    video = _shared_video(token)
-    if _consent_revoked(video):
-        return render(request, "rendering/share_gone.html", status=410)
+def shared_video_view(view):
+    """A public share view: the token's video is passed on, a bad token is 404, and once the
+    subject revokes their consent every share URL answers 410 Gone."""
+
+    @wraps(view)
+    def wrapper(request, token: str):
+        video = Video.from_share_token(token)
+        if video is None or not video.file:
+            raise Http404("This video does not exist.")
+        if _consent_revoked(video):
+            return render(request, "rendering/share_gone.html", status=410)
+        return view(request, video, token)
+
+    return wrapper
+
+
+@shared_video_view
+def share_page(request, video: Video, token: str):
     return render(request, "rendering/share.html", {"video": video, "token": token})
 
 
-def share_video(request, token: str):
-    video = _shared_video(token)
-    if _consent_revoked(video):
-        return render(request, "rendering/share_gone.html", status=410)
+@shared_video_view
+def share_video(request, video: Video, token: str):
     response = serve_file(
         request, video.file, content_type="video/mp4", filename=f"likeness-{video.pk}.mp4"
     )
@@ -165,11 +171,9 @@ def share_video(request, token: str):
     return response
 
 
-def share_captions(request, token: str):
+@shared_video_view
+def share_captions(request, video: Video, token: str):
     """The share page's caption track (WebVTT), public like the page, gone once revoked."""
-    video = _shared_video(token)
-    if _consent_revoked(video):
-        return render(request, "rendering/share_gone.html", status=410)
     if not video.captions_vtt:
         raise Http404("This video has no captions.")
     response = serve_file(

@@ -1,8 +1,10 @@
 """Every URL that takes an id answers 404 for another workspace's ids, whatever the method."""
 
 import pytest
+from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from rendering.models import RenderJob, Video
 from studio.models import PronunciationEntry
 from tests.factories import MembershipFactory, RenderJobFactory, SubjectFactory
 
@@ -34,11 +36,32 @@ def test_every_id_taking_url_is_covered():
     assert {"consent:grant_detail", "avatars:avatar_portrait", "rendering:job_video"} <= names
 
 
+def finished_job(avatar):
+    """A succeeded render with its video and caption files, so that every URL under a finished
+    video exists for its own workspace."""
+    job = RenderJobFactory(avatar=avatar, status=RenderJob.Status.SUCCEEDED, progress=1.0)
+    video = Video(
+        job=job,
+        workspace=job.workspace,
+        seconds=2.0,
+        width=64,
+        height=64,
+        fps=25,
+        frames=50,
+        size_bytes=4,
+    )
+    video.file.save("v.mp4", ContentFile(b"\x00\x00\x00\x18ftypmp42"), save=False)
+    video.captions_vtt.save("v.vtt", ContentFile(b"WEBVTT\n"), save=False)
+    video.captions_srt.save("v.srt", ContentFile(b"1\n"), save=False)
+    video.save()
+    return job
+
+
 def test_every_url_with_another_workspaces_id_is_404(client, make_avatar):
     me = MembershipFactory()
     theirs = MembershipFactory()
     their_avatar = make_avatar(grant__subject=SubjectFactory(workspace=theirs.workspace))
-    their_job = RenderJobFactory(avatar=their_avatar)
+    their_job = finished_job(their_avatar)
     foreign_ids = {
         "subject_id": their_avatar.grant.subject_id,
         "grant_id": their_avatar.grant_id,
@@ -50,12 +73,18 @@ def test_every_url_with_another_workspaces_id_is_404(client, make_avatar):
             workspace=theirs.workspace, word="SQL", respelling="sequel"
         ).pk,
     }
-    client.force_login(me.user)
-    checked = 0
+    urls = []
     for name, kwargs in id_taking_urls():
         missing = set(kwargs) - set(foreign_ids)
         assert not missing, f"{name} takes {missing}: add a foreign object for it to this test"
-        url = reverse(name, kwargs={k: foreign_ids[k] for k in kwargs})
+        urls.append(reverse(name, kwargs={k: foreign_ids[k] for k in kwargs}))
+    # Their own workspace finds every one, so a 404 below is the workspace boundary's doing.
+    client.force_login(theirs.user)
+    for url in urls:
+        assert client.get(url).status_code != 404, f"GET {url} is 404 even for its owner"
+    client.force_login(me.user)
+    checked = 0
+    for url in urls:
         for method in (client.get, client.post):
             response = method(url)
             assert response.status_code in (404, 405), (
