@@ -15,7 +15,7 @@ from consent.models import (
     Subject,
     sha256_hex,
 )
-from rendering.models import RenderJob
+from rendering.models import RenderJob, Video
 from studio.models import Script
 
 PASSWORD = "correct horse battery staple"
@@ -125,6 +125,28 @@ class RenderJobFactory(factory.django.DjangoModelFactory):
     width = 256
     height = 256
     fps = 25
+
+
+def finished_video(avatar, *, captions: bool = False) -> Video:
+    """A succeeded render of ``avatar`` with a stored video file (a bare MP4 header, not a
+    playable video) and, with ``captions``, caption files, for tests of the URLs under it."""
+    job = RenderJobFactory(avatar=avatar, status=RenderJob.Status.SUCCEEDED, progress=1.0)
+    video = Video(
+        workspace=avatar.workspace,
+        job=job,
+        seconds=2.0,
+        width=256,
+        height=256,
+        fps=25,
+        frames=50,
+        size_bytes=4,
+    )
+    video.file.save("video.mp4", ContentFile(b"\x00\x00\x00\x18ftypmp42"), save=False)
+    if captions:
+        video.captions_vtt.save("video.vtt", ContentFile(b"WEBVTT\n"), save=False)
+        video.captions_srt.save("video.srt", ContentFile(b"1\n"), save=False)
+    video.save()
+    return video
 
 
 class ScriptApprovalFactory(factory.django.DjangoModelFactory):

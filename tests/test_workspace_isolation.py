@@ -1,12 +1,10 @@
 """Every URL that takes an id answers 404 for another workspace's ids, whatever the method."""
 
 import pytest
-from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from rendering.models import RenderJob, Video
 from studio.models import PronunciationEntry
-from tests.factories import MembershipFactory, RenderJobFactory, SubjectFactory
+from tests.factories import MembershipFactory, SubjectFactory, finished_video
 
 pytestmark = pytest.mark.django_db
 
@@ -36,32 +34,11 @@ def test_every_id_taking_url_is_covered():
     assert {"consent:grant_detail", "avatars:avatar_portrait", "rendering:job_video"} <= names
 
 
-def finished_job(avatar):
-    """A succeeded render with its video and caption files, so that every URL under a finished
-    video exists for its own workspace."""
-    job = RenderJobFactory(avatar=avatar, status=RenderJob.Status.SUCCEEDED, progress=1.0)
-    video = Video(
-        job=job,
-        workspace=job.workspace,
-        seconds=2.0,
-        width=64,
-        height=64,
-        fps=25,
-        frames=50,
-        size_bytes=4,
-    )
-    video.file.save("v.mp4", ContentFile(b"\x00\x00\x00\x18ftypmp42"), save=False)
-    video.captions_vtt.save("v.vtt", ContentFile(b"WEBVTT\n"), save=False)
-    video.captions_srt.save("v.srt", ContentFile(b"1\n"), save=False)
-    video.save()
-    return job
-
-
 def test_every_url_with_another_workspaces_id_is_404(client, make_avatar):
     me = MembershipFactory()
     theirs = MembershipFactory()
     their_avatar = make_avatar(grant__subject=SubjectFactory(workspace=theirs.workspace))
-    their_job = finished_job(their_avatar)
+    their_job = finished_video(their_avatar, captions=True).job
     foreign_ids = {
         "subject_id": their_avatar.grant.subject_id,
         "grant_id": their_avatar.grant_id,

@@ -15,7 +15,7 @@ from consent import services
 from consent.models import ConsentGrant, LedgerEntry
 from rendering import services as rendering_services
 from rendering.models import RenderJob, Video
-from tests.factories import RenderJobFactory, ScriptFactory
+from tests.factories import RenderJobFactory, ScriptFactory, finished_video
 
 pytestmark = pytest.mark.django_db
 
@@ -123,26 +123,9 @@ def test_revoked_through_the_link_before_the_worker_starts_renders_nothing(
     assert not Video.objects.filter(job=job).exists()
 
 
-def make_video(avatar):
-    job = RenderJobFactory(avatar=avatar, status=RenderJob.Status.SUCCEEDED)
-    video = Video(
-        workspace=avatar.workspace,
-        job=job,
-        seconds=2.0,
-        width=256,
-        height=256,
-        fps=25,
-        frames=50,
-        size_bytes=4,
-    )
-    video.file.save("video.mp4", ContentFile(b"\x00\x00\x00\x18ftypmp42"), save=False)
-    video.save()
-    return video
-
-
 def test_share_pages_answer_410_once_revoked(client, active_invited, make_avatar):
     grant, token = active_invited
-    video = make_video(make_avatar(grant=grant))
+    video = finished_video(make_avatar(grant=grant))
     page = reverse("share_page", args=[video.share_token])
     media = reverse("share_video", args=[video.share_token])
     assert client.get(page).status_code == 200
@@ -156,7 +139,7 @@ def test_share_pages_answer_410_once_revoked(client, active_invited, make_avatar
 
 def test_the_portal_lists_the_videos_made_with_the_likeness(client, active_invited, make_avatar):
     grant, token = active_invited
-    video = make_video(make_avatar(grant=grant))
+    video = finished_video(make_avatar(grant=grant))
     page = client.get(reverse("consent:link_home", args=[token])).content.decode()
     assert video.job.script.title in page and "Revoke my consent" in page
 
