@@ -3,6 +3,7 @@ from functools import wraps
 from django.contrib import messages
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import get_in_workspace, member_required
@@ -135,23 +136,31 @@ def job_captions(request, job_id: int, fmt: str):
     return response
 
 
-def _consent_revoked(video: Video) -> bool:
+def _withdrawal_reason(video: Video) -> str | None:
+    """Why a shared video may no longer be shown, or None: consent revoked, or its period over
+    (the grant's valid-until covers every use of the likeness, showing a made video included)."""
     from consent.models import ConsentGrant
 
-    return video.job.avatar.grant.status == ConsentGrant.Status.REVOKED
+    grant = video.job.avatar.grant
+    if grant.status == ConsentGrant.Status.REVOKED:
+        return "revoked"
+    if grant.valid_until <= timezone.now():
+        return "expired"
+    return None
 
 
 def shared_video_view(view):
     """A public share view: the token's video is passed on, a bad token is 404, and once the
-    subject revokes their consent every share URL answers 410 Gone."""
+    subject's consent is revoked or has run out every share URL answers 410 Gone."""
 
     @wraps(view)
     def wrapper(request, token: str):
         video = Video.from_share_token(token)
         if video is None or not video.file:
             raise Http404("This video does not exist.")
-        if _consent_revoked(video):
-            return render(request, "rendering/share_gone.html", status=410)
+        reason = _withdrawal_reason(video)
+        if reason:
+            return render(request, "rendering/share_gone.html", {"reason": reason}, status=410)
         return view(request, video, token)
 
     return wrapper

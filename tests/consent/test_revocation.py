@@ -137,6 +137,22 @@ def test_share_pages_answer_410_once_revoked(client, active_invited, make_avatar
     assert client.get(reverse("share_page", args=["1:forged"])).status_code == 404
 
 
+def test_share_pages_answer_410_once_the_consent_period_ends(client, active_invited, make_avatar):
+    grant, _ = active_invited
+    video = finished_video(make_avatar(grant=grant))
+    urls = [
+        reverse(name, args=[video.share_token])
+        for name in ("share_page", "share_video", "share_captions")
+    ]
+    assert client.get(urls[0]).status_code == 200
+    ConsentGrant.objects.filter(pk=grant.pk).update(valid_until=timezone.now())
+    gone = client.get(urls[0])
+    assert gone.status_code == 410 and "consent of the person it depicts has ended" in (
+        gone.content.decode()
+    )
+    assert [client.get(url).status_code for url in urls[1:]] == [410, 410]
+
+
 def test_the_portal_lists_the_videos_made_with_the_likeness(client, active_invited, make_avatar):
     grant, token = active_invited
     video = finished_video(make_avatar(grant=grant))
