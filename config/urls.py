@@ -12,7 +12,7 @@ urlpatterns = [
     path("avatars/", include("avatars.urls")),
     path("scripts/", include("studio.urls")),
     path("renders/", include("rendering.urls")),
-    # Public share pages of videos: 410 once the subject revokes their consent.
+    # Public share pages of videos: 410 once the consent is revoked or its period is over.
     path("v/<str:token>/", rendering_views.share_page, name="share_page"),
     path("v/<str:token>/video.mp4", rendering_views.share_video, name="share_video"),
     path("v/<str:token>/captions.vtt", rendering_views.share_captions, name="share_captions"),
