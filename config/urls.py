@@ -15,6 +15,7 @@ urlpatterns = [
     # Public share pages of videos: 410 once the consent is revoked or its period is over.
     path("v/<str:token>/", rendering_views.share_page, name="share_page"),
     path("v/<str:token>/video.mp4", rendering_views.share_video, name="share_video"),
+    path("v/<str:token>/poster.jpg", rendering_views.share_poster, name="share_poster"),
     path("v/<str:token>/captions.vtt", rendering_views.share_captions, name="share_captions"),
     path("", include("provenance.urls")),
     path("admin/", admin.site.urls),

@@ -201,12 +201,16 @@ def link_certificate(request, grant, token):
 
 @subject_link
 def link_thumbnail(request, grant, token, video_id: int):
-    """The first frame of one of the subject's videos, as a JPEG (decoded by ffmpeg)."""
+    """One of the subject's videos as a picture: its poster, or for videos rendered before posters
+    existed, the first frame (decoded by ffmpeg)."""
     import subprocess
 
     video = get_object_or_404(_videos_of(grant), pk=video_id)
     if not video.file:
         raise Http404("This video is gone.")
+    if video.poster:
+        with video.poster.open("rb") as handle:
+            return HttpResponse(handle.read(), content_type="image/jpeg")
     with video.file.open("rb") as handle:
         result = subprocess.run(
             [

@@ -3,7 +3,8 @@
 voice (script -> speech) -> face (portrait + speech -> frames) -> label (visible badge on every
 frame) -> watermark (the provenance id, invisibly, in every frame and in the speech) -> encode
 (H.264/AAC MP4 with synthetic-media tags) -> C2PA (a signed manifest saying what made the file)
--> captions (WebVTT and SRT beside the MP4, opening with a disclosure cue).
+-> captions (WebVTT and SRT beside the MP4, opening with a disclosure cue) -> poster (a JPEG of
+one frame of the finished file, beside it).
 Face, label, watermark and encode run frame by frame, so a long video is never held in memory.
 """
 
@@ -24,6 +25,7 @@ from engine.captions import DISCLOSURE_SECONDS, build_captions, language_of_labe
 from engine.encode import VideoEncoder, synthetic_metadata
 from engine.face import get_face_engine, inspect_portrait
 from engine.label import DisclosureCard, apply_card, apply_label, make_badge, make_card
+from engine.poster import poster_seconds, write_poster
 from engine.spec import RenderResult, RenderSpec
 from engine.voice import get_voice_engine
 from engine.watermark import VideoWatermarker, audio_payload, embed_audio
@@ -42,7 +44,7 @@ def render(
     ``progress(stage, fraction)`` is called often with the fraction (0..1) of the whole render;
     if it raises (e.g. RenderCancelled) the render stops, partial output is removed, and the
     exception propagates. Nothing is written at ``out_path`` until the video is complete; then
-    its captions are written beside it (``engine.captions.caption_paths``).
+    its captions and poster are written beside it (``caption_paths``, ``poster_path``).
     """
     spec.validate()
     report = progress or (lambda stage, fraction: None)
@@ -125,6 +127,11 @@ def render(
     )
     write_captions(captions, out_path)
     stage_seconds["label"] += time.perf_counter() - started
+    started = time.perf_counter()
+    speech_starts = words[0][1] if words else spec.lead_in_seconds
+    at = poster_seconds(frames / spec.fps, speech_starts, spec.disclosure_card_seconds)
+    write_poster(out_path, at, spec.width, spec.height)
+    stage_seconds["encode"] += time.perf_counter() - started
     audio_seconds = len(track) / rate
     return RenderResult(
         video_path=str(out_path),

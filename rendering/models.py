@@ -187,6 +187,10 @@ def _captions_upload_to(instance, filename: str) -> str:
     return f"videos/{instance.workspace_id}/{uuid.uuid4().hex}{suffix}"
 
 
+def _poster_upload_to(instance, filename: str) -> str:
+    return f"videos/{instance.workspace_id}/{uuid.uuid4().hex}.jpg"
+
+
 class Video(WorkspaceScoped):
     job = models.OneToOneField(RenderJob, on_delete=models.CASCADE, related_name="video")
     file = models.FileField(upload_to=_video_upload_to)
@@ -194,6 +198,8 @@ class Video(WorkspaceScoped):
     # (videos rendered before captions existed have none).
     captions_vtt = models.FileField(upload_to=_captions_upload_to, blank=True)
     captions_srt = models.FileField(upload_to=_captions_upload_to, blank=True)
+    # One frame just into the speech (JPEG): the player's poster and the share page's preview.
+    poster = models.FileField(upload_to=_poster_upload_to, blank=True)
     seconds = models.FloatField()
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()

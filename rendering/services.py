@@ -15,6 +15,7 @@ from consent import services as consent_services
 from engine.captions import caption_paths
 from engine.errors import EngineError, RenderCancelled
 from engine.pipeline import render
+from engine.poster import poster_path
 from engine.spec import RenderSpec
 from rendering.models import RenderJob, Video
 from rendering.scheduler import (
@@ -248,10 +249,11 @@ def _publish(job: RenderJob, result) -> None:
     with open(path, "rb") as handle:
         video.file.save(f"render-{job.pk}.mp4", File(handle), save=False)
     vtt, srt = caption_paths(path)
-    for field, captions in ((video.captions_vtt, vtt), (video.captions_srt, srt)):
-        if captions.is_file():
-            with open(captions, "rb") as handle:
-                field.save(f"render-{job.pk}{captions.suffix}", File(handle), save=False)
+    beside = [(video.captions_vtt, vtt), (video.captions_srt, srt)]
+    for field, extra in [*beside, (video.poster, poster_path(path))]:
+        if extra.is_file():
+            with open(extra, "rb") as handle:
+                field.save(f"render-{job.pk}{extra.suffix}", File(handle), save=False)
     video.save()
     video_published.send(sender=Video, video=video, result=result)
     job.succeed()

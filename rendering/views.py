@@ -45,9 +45,8 @@ def _job(request, job_id: int) -> RenderJob:
 
 @member_required()
 def job_list(request):
-    jobs = RenderJob.objects.filter(workspace=request.workspace).select_related("avatar", "script")[
-        :100
-    ]
+    jobs = RenderJob.objects.filter(workspace=request.workspace)
+    jobs = jobs.select_related("avatar", "script", "video")[:100]
     return render(request, "rendering/job_list.html", {"jobs": jobs})
 
 
@@ -98,16 +97,21 @@ def job_retry(request, job_id: int):
     return redirect("rendering:job_detail", job_id=job.pk)
 
 
+def _finished_video(request, job_id: int) -> Video:
+    job = _job(request, job_id)
+    video = getattr(job, "video", None) if job.status == RenderJob.Status.SUCCEEDED else None
+    if video is None:
+        raise Http404("This render has no video.")
+    return video
+
+
 @member_required()
 def job_video(request, job_id: int):
-    job = _job(request, job_id)
-    if job.status != RenderJob.Status.SUCCEEDED:
-        raise Http404("This render has no video.")
     response = serve_file(
         request,
-        job.video.file,
+        _finished_video(request, job_id).file,
         content_type="video/mp4",
-        filename=f"likeness-render-{job.pk}.mp4",
+        filename=f"likeness-render-{job_id}.mp4",
         as_attachment=request.GET.get("download") == "1",
     )
     response["Cache-Control"] = "private, max-age=3600"
@@ -120,17 +124,28 @@ CAPTION_TYPES = {"vtt": "text/vtt; charset=utf-8", "srt": "application/x-subrip;
 @member_required()
 def job_captions(request, job_id: int, fmt: str):
     """The render's captions (WebVTT for players, SRT to download), disclosure cue first."""
-    job = _job(request, job_id)
-    video = getattr(job, "video", None) if job.status == RenderJob.Status.SUCCEEDED else None
-    captions = getattr(video, f"captions_{fmt}", None)
+    captions = getattr(_finished_video(request, job_id), f"captions_{fmt}")
     if not captions:
         raise Http404("This render has no captions.")
     response = serve_file(
         request,
         captions,
         content_type=CAPTION_TYPES[fmt],
-        filename=f"likeness-render-{job.pk}.{fmt}",
+        filename=f"likeness-render-{job_id}.{fmt}",
         as_attachment=request.GET.get("download") == "1",
+    )
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@member_required()
+def job_poster(request, job_id: int):
+    """The render's poster frame (JPEG), for the player and the list of renders."""
+    video = _finished_video(request, job_id)
+    if not video.poster:
+        raise Http404("This render has no poster.")
+    response = serve_file(
+        request, video.poster, content_type="image/jpeg", filename=f"likeness-render-{job_id}.jpg"
     )
     response["Cache-Control"] = "private, max-age=3600"
     return response
@@ -177,6 +192,18 @@ def share_video(request, video: Video, token: str):
         request, video.file, content_type="video/mp4", filename=f"likeness-{video.pk}.mp4"
     )
     response["Cache-Control"] = "no-cache"  # a revocation must take effect at once
+    return response
+
+
+@shared_video_view
+def share_poster(request, video: Video, token: str):
+    """The share page's preview image, for email and chat apps; gone with the consent."""
+    if not video.poster:
+        raise Http404("This video has no poster.")
+    response = serve_file(
+        request, video.poster, content_type="image/jpeg", filename=f"likeness-{video.pk}.jpg"
+    )
+    response["Cache-Control"] = "no-cache"
     return response
 
 

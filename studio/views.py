@@ -52,7 +52,9 @@ def script_detail(request, script_id: int):
                 workspace=request.workspace, status=Avatar.Status.ACTIVE
             ),
             "purposes": Purpose.choices,
-            "jobs": script.render_jobs.select_related("avatar").order_by("-created_at")[:20],
+            "jobs": script.render_jobs.select_related("avatar", "video").order_by("-created_at")[
+                :20
+            ],
         },
         status=400 if form.errors else 200,
     )

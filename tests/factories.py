@@ -127,9 +127,10 @@ class RenderJobFactory(factory.django.DjangoModelFactory):
     fps = 25
 
 
-def finished_video(avatar, *, captions: bool = False) -> Video:
+def finished_video(avatar, *, extras: bool = False) -> Video:
     """A succeeded render of ``avatar`` with a stored video file (a bare MP4 header, not a
-    playable video) and, with ``captions``, caption files, for tests of the URLs under it."""
+    playable video) and, with ``extras``, caption files and a poster, for tests of the URLs
+    under it."""
     job = RenderJobFactory(avatar=avatar, status=RenderJob.Status.SUCCEEDED, progress=1.0)
     video = Video(
         workspace=avatar.workspace,
@@ -142,9 +143,10 @@ def finished_video(avatar, *, captions: bool = False) -> Video:
         size_bytes=4,
     )
     video.file.save("video.mp4", ContentFile(b"\x00\x00\x00\x18ftypmp42"), save=False)
-    if captions:
+    if extras:
         video.captions_vtt.save("video.vtt", ContentFile(b"WEBVTT\n"), save=False)
         video.captions_srt.save("video.srt", ContentFile(b"1\n"), save=False)
+        video.poster.save("video.jpg", ContentFile(b"\xff\xd8\xff\xe0"), save=False)
     video.save()
     return video
 

@@ -38,7 +38,7 @@ def test_every_url_with_another_workspaces_id_is_404(client, make_avatar):
     me = MembershipFactory()
     theirs = MembershipFactory()
     their_avatar = make_avatar(grant__subject=SubjectFactory(workspace=theirs.workspace))
-    their_job = finished_video(their_avatar, captions=True).job
+    their_job = finished_video(their_avatar, extras=True).job
     foreign_ids = {
         "subject_id": their_avatar.grant.subject_id,
         "grant_id": their_avatar.grant_id,

@@ -139,10 +139,10 @@ def test_share_pages_answer_410_once_revoked(client, active_invited, make_avatar
 
 def test_share_pages_answer_410_once_the_consent_period_ends(client, active_invited, make_avatar):
     grant, _ = active_invited
-    video = finished_video(make_avatar(grant=grant))
+    video = finished_video(make_avatar(grant=grant), extras=True)
     urls = [
         reverse(name, args=[video.share_token])
-        for name in ("share_page", "share_video", "share_captions")
+        for name in ("share_page", "share_video", "share_captions", "share_poster")
     ]
     assert client.get(urls[0]).status_code == 200
     ConsentGrant.objects.filter(pk=grant.pk).update(valid_until=timezone.now())
@@ -150,7 +150,7 @@ def test_share_pages_answer_410_once_the_consent_period_ends(client, active_invi
     assert gone.status_code == 410 and "consent of the person it depicts has ended" in (
         gone.content.decode()
     )
-    assert [client.get(url).status_code for url in urls[1:]] == [410, 410]
+    assert [client.get(url).status_code for url in urls[1:]] == [410, 410, 410]
 
 
 def test_the_portal_lists_the_videos_made_with_the_likeness(client, active_invited, make_avatar):

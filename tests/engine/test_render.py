@@ -178,3 +178,23 @@ def test_odd_sizes_are_refused_before_any_work(tmp_path):
     spec = RenderSpec(script_text="Hi", portrait_path="/nowhere.png", width=511)
     with pytest.raises(ValueError, match="even"):
         render(spec, tmp_path / "x.mp4")
+
+
+def test_the_poster_is_a_frame_of_the_finished_video_with_its_label(rendered):
+    """The poster is taken just into the speech from the encoded file: the same picture as the
+    frame a viewer sees there, the visible label included."""
+    from PIL import Image
+
+    from engine.label import detect_label
+    from engine.poster import poster_path, poster_seconds
+    from engine.probe import read_frame
+
+    _, result, out, _ = rendered
+    poster = np.asarray(Image.open(poster_path(out)).convert("RGB"))
+    assert poster.shape == (SIZE, SIZE, 3)
+    at = poster_seconds(result.video_seconds, result.words[0][1])
+    assert LEAD_IN < at < result.video_seconds - TAIL  # while the presenter speaks
+    frame = read_frame(out, at, SIZE, SIZE).astype(np.float64)
+    psnr = 10 * np.log10(255**2 / np.mean((poster - frame) ** 2))
+    assert psnr > 30
+    assert detect_label(poster)[0]

@@ -6,47 +6,13 @@ import itertools
 import pytest
 from django.urls import reverse
 
-from consent.models import Purpose
 from engine.label import CARD_TEXTS, LABEL_TEXTS
 from provenance.models import LabelSettings
-from rendering.models import RenderJob
-from rendering.services import submit_render
-from rendering.workers import drain_queue
-from studio.models import PronunciationEntry
 from tests.caption_files import caption_words, parse_srt, parse_vtt, script_words
-from tests.factories import GrantFactory, MembershipFactory, ScriptFactory, SubjectFactory
+from tests.factories import MembershipFactory
 from tests.media import ffprobe
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-SCRIPT = (
-    "Willkommen bei Likeness. [pause 1s] Each video costs $25, and [slow]every one is "
-    "labeled[/slow] as synthetic. Ask [say nee-SHAH]Nisha[/say] anything!"
-)
-
-
-@pytest.fixture
-def rendered(make_avatar, settings):
-    """A finished render of a German-labelled workspace that opens with the disclosure card."""
-    settings.RENDER_WIDTH = settings.RENDER_HEIGHT = 128
-    owner = MembershipFactory()
-    LabelSettings.objects.create(workspace=owner.workspace, language="de", opening_card=True)
-    PronunciationEntry.objects.create(
-        workspace=owner.workspace, word="Likeness", respelling="LYKE-ness"
-    )
-    avatar = make_avatar(grant=GrantFactory(subject=SubjectFactory(workspace=owner.workspace)))
-    script = ScriptFactory(workspace=owner.workspace, body=SCRIPT)
-    job = submit_render(
-        workspace=owner.workspace,
-        user=owner.user,
-        avatar=avatar,
-        script=script,
-        purpose=Purpose.INTERNAL,
-    )
-    drain_queue()
-    job.refresh_from_db()
-    assert job.status == RenderJob.Status.SUCCEEDED, job.error
-    return owner, job
 
 
 def read(field_file) -> str:
@@ -69,7 +35,7 @@ def test_stored_captions_show_the_script_words_in_order_within_the_video(rendere
     srt = parse_srt(read(job.video.captions_srt))
     duration = float(ffprobe(job.video.file.path)["format"]["duration"])
     speech = vtt[1:]
-    assert caption_words(speech) == script_words(SCRIPT)
+    assert caption_words(speech) == script_words(job.script_text)
     assert all(0 < cue.start < cue.end <= duration + 0.01 for cue in speech)
     assert all(a.end <= b.start for a, b in itertools.pairwise(speech))
     assert all(len(cue.lines) <= 2 and max(map(len, cue.lines)) <= 42 for cue in speech)

@@ -1,0 +1,72 @@
+"""Every published render has a poster: a frame of the finished file just into the speech, after
+the opening card. Members see it in lists and the player; the share page offers it to email and
+chat apps, for as long as the consent lasts."""
+
+import io
+
+import numpy as np
+import pytest
+from django.urls import reverse
+from PIL import Image
+
+from consent.models import ConsentGrant
+from engine.probe import read_frame
+from provenance.models import LabelSettings
+from tests.factories import MembershipFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def jpeg(response) -> np.ndarray:
+    assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    return np.asarray(Image.open(io.BytesIO(body)).convert("RGB"), np.float64)
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    return float(10 * np.log10(255**2 / max(np.mean((a - b) ** 2), 1e-9)))
+
+
+def test_the_poster_shows_the_presenter_after_the_opening_card(rendered, client):
+    owner, job = rendered
+    client.force_login(owner.user)
+    poster = jpeg(client.get(reverse("rendering:job_poster", args=[job.pk])))
+    video = job.video
+    assert poster.shape == (video.height, video.width, 3)
+    path = video.file.path
+    card = read_frame(path, LabelSettings.CARD_SECONDS / 2, video.width, video.height)
+    later = [
+        read_frame(path, t, video.width, video.height)
+        for t in np.arange(LabelSettings.CARD_SECONDS, video.seconds - 0.1, 0.04)
+    ]
+    best = max(psnr(poster, frame.astype(np.float64)) for frame in later)
+    assert best > 30  # one of the frames after the card, as encoded
+    assert psnr(poster, card.astype(np.float64)) < best - 10
+
+
+def test_members_see_posters_and_get_an_email_snippet_others_get_404(rendered, client):
+    owner, job = rendered
+    client.force_login(owner.user)
+    poster = reverse("rendering:job_poster", args=[job.pk])
+    share_poster = reverse("share_poster", args=[job.video.share_token])
+    page = client.get(reverse("rendering:job_detail", args=[job.pk])).content.decode()
+    assert f'poster="{poster}"' in page
+    share_page = reverse("share_page", args=[job.video.share_token])
+    link = f'&lt;a href="http://testserver{share_page}"&gt;'
+    assert f'{link}&lt;img src="http://testserver{share_poster}"' in page
+    listing = client.get(reverse("rendering:job_list")).content.decode()
+    assert f'<img class="thumb" src="{poster}"' in listing
+    client.force_login(MembershipFactory().user)
+    assert client.get(poster).status_code == 404
+
+
+def test_the_share_page_offers_its_poster_until_the_consent_is_revoked(rendered, client):
+    _, job = rendered
+    token = job.video.share_token
+    share_poster = reverse("share_poster", args=[token])
+    page = client.get(reverse("share_page", args=[token])).content.decode()
+    assert f'<meta property="og:image" content="http://testserver{share_poster}">' in page
+    assert f'poster="{share_poster}"' in page
+    assert jpeg(client.get(share_poster)).shape[:2] == (job.video.height, job.video.width)
+    ConsentGrant.objects.filter(pk=job.avatar.grant_id).update(status=ConsentGrant.Status.REVOKED)
+    assert client.get(share_poster).status_code == 410
