@@ -89,7 +89,7 @@ def test_uploads_and_renders_live_in_the_bucket_and_are_served_by_expiring_signe
     drain_queue()
     job.refresh_from_db()
     assert job.status == RenderJob.Status.SUCCEEDED, job.error
-    assert job.video.file.name in bucket_keys(s3_storage)
+    assert {job.video.file.name, job.video.poster.name} <= bucket_keys(s3_storage)
 
     client.force_login(owner.user)
     response = client.get(reverse("rendering:job_video", args=[job.pk]) + "?download=1")
@@ -101,6 +101,12 @@ def test_uploads_and_renders_live_in_the_bucket_and_are_served_by_expiring_signe
     body, headers = fetch(response["Location"])
     assert body[4:8] == b"ftyp" and len(body) == job.video.size_bytes
     assert headers["Content-Disposition"].startswith("attachment;")
+
+    client.logout()  # the share page's poster is public, for email and chat previews
+    poster = client.get(reverse("share_poster", args=[job.video.share_token]))
+    assert poster.status_code == 302
+    assert fetch(poster["Location"])[0][:3] == b"\xff\xd8\xff"  # a JPEG
+    client.force_login(owner.user)
 
     portrait = client.get(reverse("avatars:avatar_portrait", args=[avatar.pk]))
     assert portrait.status_code == 302
