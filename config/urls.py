@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config import views
-from rendering import views as rendering_views
+from rendering.views import share_file, share_page
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -13,10 +13,10 @@ urlpatterns = [
     path("scripts/", include("studio.urls")),
     path("renders/", include("rendering.urls")),
     # Public share pages of videos: 410 once the consent is revoked or its period is over.
-    path("v/<str:token>/", rendering_views.share_page, name="share_page"),
-    path("v/<str:token>/video.mp4", rendering_views.share_video, name="share_video"),
-    path("v/<str:token>/poster.jpg", rendering_views.share_poster, name="share_poster"),
-    path("v/<str:token>/captions.vtt", rendering_views.share_captions, name="share_captions"),
+    path("v/<str:token>/", share_page, name="share_page"),
+    path("v/<str:token>/video.mp4", share_file, {"kind": "mp4"}, name="share_video"),
+    path("v/<str:token>/poster.jpg", share_file, {"kind": "jpg"}, name="share_poster"),
+    path("v/<str:token>/captions.vtt", share_file, {"kind": "vtt"}, name="share_captions"),
     path("", include("provenance.urls")),
     path("admin/", admin.site.urls),
 ]

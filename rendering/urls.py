@@ -11,8 +11,8 @@ urlpatterns = [
     path("<int:job_id>/status.json", views.job_status_json, name="job_status_json"),
     path("<int:job_id>/cancel/", views.job_cancel, name="job_cancel"),
     path("<int:job_id>/retry/", views.job_retry, name="job_retry"),
-    path("<int:job_id>/video.mp4", views.job_video, name="job_video"),
-    path("<int:job_id>/poster.jpg", views.job_poster, name="job_poster"),
-    path("<int:job_id>/captions.vtt", views.job_captions, {"fmt": "vtt"}, name="job_captions_vtt"),
-    path("<int:job_id>/captions.srt", views.job_captions, {"fmt": "srt"}, name="job_captions_srt"),
+    path("<int:job_id>/video.mp4", views.job_file, {"kind": "mp4"}, name="job_video"),
+    path("<int:job_id>/poster.jpg", views.job_file, {"kind": "jpg"}, name="job_poster"),
+    path("<int:job_id>/captions.vtt", views.job_file, {"kind": "vtt"}, name="job_captions_vtt"),
+    path("<int:job_id>/captions.srt", views.job_file, {"kind": "srt"}, name="job_captions_srt"),
 ]

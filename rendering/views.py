@@ -105,50 +105,38 @@ def _finished_video(request, job_id: int) -> Video:
     return video
 
 
-@member_required()
-def job_video(request, job_id: int):
+# What a finished render serves besides its page: the Video field and its content type.
+VIDEO_FILES = {
+    "mp4": ("file", "video/mp4"),
+    "vtt": ("captions_vtt", "text/vtt; charset=utf-8"),  # for players
+    "srt": ("captions_srt", "application/x-subrip; charset=utf-8"),  # to download
+    "jpg": ("poster", "image/jpeg"),
+}
+
+
+def _serve_video_file(request, video: Video, kind: str, stem: str, cache_control: str):
+    field, content_type = VIDEO_FILES[kind]
+    stored = getattr(video, field)
+    if not stored:  # captions and posters of videos rendered before they existed
+        raise Http404(f"This video has no .{kind} file.")
     response = serve_file(
         request,
-        _finished_video(request, job_id).file,
-        content_type="video/mp4",
-        filename=f"likeness-render-{job_id}.mp4",
+        stored,
+        content_type=content_type,
+        filename=f"{stem}.{kind}",
         as_attachment=request.GET.get("download") == "1",
     )
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
-
-
-CAPTION_TYPES = {"vtt": "text/vtt; charset=utf-8", "srt": "application/x-subrip; charset=utf-8"}
-
-
-@member_required()
-def job_captions(request, job_id: int, fmt: str):
-    """The render's captions (WebVTT for players, SRT to download), disclosure cue first."""
-    captions = getattr(_finished_video(request, job_id), f"captions_{fmt}")
-    if not captions:
-        raise Http404("This render has no captions.")
-    response = serve_file(
-        request,
-        captions,
-        content_type=CAPTION_TYPES[fmt],
-        filename=f"likeness-render-{job_id}.{fmt}",
-        as_attachment=request.GET.get("download") == "1",
-    )
-    response["Cache-Control"] = "private, max-age=3600"
+    response["Cache-Control"] = cache_control
     return response
 
 
 @member_required()
-def job_poster(request, job_id: int):
-    """The render's poster frame (JPEG), for the player and the list of renders."""
+def job_file(request, job_id: int, kind: str):
+    """A finished render's video, captions (disclosure cue first) or poster, for its members."""
     video = _finished_video(request, job_id)
-    if not video.poster:
-        raise Http404("This render has no poster.")
-    response = serve_file(
-        request, video.poster, content_type="image/jpeg", filename=f"likeness-render-{job_id}.jpg"
+    return _serve_video_file(
+        request, video, kind, f"likeness-render-{job_id}", "private, max-age=3600"
     )
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
 
 
 def _withdrawal_reason(video: Video) -> str | None:
@@ -169,14 +157,14 @@ def shared_video_view(view):
     subject's consent is revoked or has run out every share URL answers 410 Gone."""
 
     @wraps(view)
-    def wrapper(request, token: str):
+    def wrapper(request, token: str, **kwargs):
         video = Video.from_share_token(token)
         if video is None or not video.file:
             raise Http404("This video does not exist.")
         reason = _withdrawal_reason(video)
         if reason:
             return render(request, "rendering/share_gone.html", {"reason": reason}, status=410)
-        return view(request, video, token)
+        return view(request, video, token, **kwargs)
 
     return wrapper
 
@@ -187,36 +175,7 @@ def share_page(request, video: Video, token: str):
 
 
 @shared_video_view
-def share_video(request, video: Video, token: str):
-    response = serve_file(
-        request, video.file, content_type="video/mp4", filename=f"likeness-{video.pk}.mp4"
-    )
-    response["Cache-Control"] = "no-cache"  # a revocation must take effect at once
-    return response
-
-
-@shared_video_view
-def share_poster(request, video: Video, token: str):
-    """The share page's preview image, for email and chat apps; gone with the consent."""
-    if not video.poster:
-        raise Http404("This video has no poster.")
-    response = serve_file(
-        request, video.poster, content_type="image/jpeg", filename=f"likeness-{video.pk}.jpg"
-    )
-    response["Cache-Control"] = "no-cache"
-    return response
-
-
-@shared_video_view
-def share_captions(request, video: Video, token: str):
-    """The share page's caption track (WebVTT), public like the page, gone once revoked."""
-    if not video.captions_vtt:
-        raise Http404("This video has no captions.")
-    response = serve_file(
-        request,
-        video.captions_vtt,
-        content_type=CAPTION_TYPES["vtt"],
-        filename=f"likeness-{video.pk}.vtt",
-    )
-    response["Cache-Control"] = "no-cache"
-    return response
+def share_file(request, video: Video, token: str, kind: str):
+    """The share page's video, caption track or preview image (for email and chat apps), public
+    like the page and gone with the consent: never cached, so a revocation takes effect at once."""
+    return _serve_video_file(request, video, kind, f"likeness-{video.pk}", "no-cache")
