@@ -38,6 +38,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.sentences import HARVARD_1
 from engine.audio import read_wav, write_wav
 from engine.biometrics.speaker import speaker_embedding_of_samples, voice_similarity
 from engine.voice import get_voice_engine
@@ -47,18 +48,7 @@ from engine.voice.world import festival_profile
 
 TARGETS = ["awb", "rms", "kal16"]
 # Harvard sentences (IEEE 1969), public domain.
-ENROLL = [
-    "The birch canoe slid on the smooth planks.",
-    "Glue the sheet to the dark blue background.",
-    "It's easy to tell the depth of a well.",
-    "These days a chicken leg is a rare dish.",
-    "Rice is often served in round bowls.",
-    "The juice of lemons makes fine punch.",
-    "The box was thrown beside the parked truck.",
-    "The hogs were fed chopped corn and garbage.",
-    "Four hours of steady work faced us.",
-    "A large size in stockings is hard to sell.",
-]
+ENROLL = HARVARD_1
 HELD_OUT = [
     "The boy was there when the sun rose.",
     "A rod is used to catch pink salmon.",

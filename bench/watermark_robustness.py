@@ -34,6 +34,7 @@ import numpy as np
 from PIL import Image
 from skimage import data
 
+from bench.sentences import HARVARD_1
 from engine.audio import pad_with_silence, read_wav, write_wav
 from engine.demo import write_demo_assets
 from engine.voice import get_voice_engine
@@ -47,17 +48,7 @@ from engine.watermark import (
 )
 
 SIZE, FPS, SECONDS = 512, 25, 4
-# Harvard sentences (IEEE 1969), public domain.
-HARVARD = [
-    "The birch canoe slid on the smooth planks.",
-    "Glue the sheet to the dark blue background.",
-    "It's easy to tell the depth of a well.",
-    "These days a chicken leg is a rare dish.",
-    "Rice is often served in round bowls.",
-    "The juice of lemons makes fine punch.",
-    "The box was thrown beside the parked truck.",
-    "The hogs were fed chopped corn and garbage.",
-]
+HARVARD = HARVARD_1[:8]
 PHOTOS = [
     "astronaut",
     "chelsea",
