@@ -30,13 +30,15 @@ def stream(info: dict, kind: str) -> dict:
     return next(s for s in info["streams"] if s["codec_type"] == kind)
 
 
-def decode_frames(path, width: int, height: int) -> np.ndarray:
+def decode_frames(path, width: int, height: int, pix_fmt: str = "gray") -> np.ndarray:
+    """Every frame of a video, gray (frames, height, width) or rgb24 (..., 3)."""
     raw = subprocess.run(
-        ["ffmpeg", "-v", "error", "-i", str(path), "-f", "rawvideo", "-pix_fmt", "gray", "-"],
+        ["ffmpeg", "-v", "error", "-i", str(path), "-f", "rawvideo", "-pix_fmt", pix_fmt, "-"],
         capture_output=True,
         check=True,
     ).stdout
-    return np.frombuffer(raw, np.uint8).reshape(-1, height, width)
+    frames = np.frombuffer(raw, np.uint8)
+    return frames.reshape(-1, height, width, *((3,) if pix_fmt == "rgb24" else ()))
 
 
 def write_webm(

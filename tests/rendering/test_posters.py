@@ -3,7 +3,6 @@ the opening card. Members see it in lists and the player; the share page offers 
 chat apps, for as long as the consent lasts."""
 
 import io
-import subprocess
 
 import numpy as np
 import pytest
@@ -13,6 +12,7 @@ from PIL import Image
 from consent.models import ConsentGrant
 from provenance.models import LabelSettings
 from tests.factories import MembershipFactory
+from tests.media import decode_frames
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -21,15 +21,6 @@ def jpeg(response) -> np.ndarray:
     assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
     body = b"".join(response.streaming_content) if response.streaming else response.content
     return np.asarray(Image.open(io.BytesIO(body)).convert("RGB"), np.float64)
-
-
-def decoded_frames(path, width: int, height: int) -> np.ndarray:
-    raw = subprocess.run(
-        ["ffmpeg", "-v", "error", "-i", str(path), "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
-        capture_output=True,
-        check=True,
-    ).stdout
-    return np.frombuffer(raw, np.uint8).reshape(-1, height, width, 3).astype(np.float64)
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -42,7 +33,7 @@ def test_the_poster_shows_the_presenter_after_the_opening_card(rendered, client)
     poster = jpeg(client.get(reverse("rendering:job_poster", args=[job.pk])))
     video = job.video
     assert poster.shape == (video.height, video.width, 3)
-    frames = decoded_frames(video.file.path, video.width, video.height)
+    frames = decode_frames(video.file.path, video.width, video.height, "rgb24").astype(float)
     card_frames = round(LabelSettings.CARD_SECONDS * video.fps)
     match = [psnr(poster, frame) for frame in frames]
     best = int(np.argmax(match))
