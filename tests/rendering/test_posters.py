@@ -2,7 +2,9 @@
 the opening card. Members see it in lists and the player; the share page offers it to email and
 chat apps, for as long as the consent lasts."""
 
+import html
 import io
+import re
 
 import numpy as np
 import pytest
@@ -45,12 +47,19 @@ def test_members_see_posters_and_get_an_email_snippet_others_get_404(rendered, c
     owner, job = rendered
     client.force_login(owner.user)
     poster = reverse("rendering:job_poster", args=[job.pk])
-    share_poster = reverse("share_poster", args=[job.video.share_token])
     page = client.get(reverse("rendering:job_detail", args=[job.pk])).content.decode()
     assert f'poster="{poster}"' in page
-    share_page = reverse("share_page", args=[job.video.share_token])
-    link = f'&lt;a href="http://testserver{share_page}"&gt;'
-    assert f'{link}&lt;img src="http://testserver{share_poster}"' in page
+    # The email snippet: the poster, linked to the public page; both work for anyone.
+    snippet = html.unescape(
+        re.search(r'<textarea[^>]*aria-label="Email HTML">(.*?)</textarea>', page, re.S)[1]
+    )
+    link, image = re.fullmatch(
+        r'<a href="([^"]+)"><img src="([^"]+)" width="\d+" alt="[^"]+"></a>', snippet
+    ).groups()
+    client.logout()
+    assert client.get(link).status_code == 200
+    assert jpeg(client.get(image)).shape[:2] == (job.video.height, job.video.width)
+    client.force_login(owner.user)
     listing = client.get(reverse("rendering:job_list")).content.decode()
     assert f'<img class="thumb" src="{poster}"' in listing
     client.force_login(MembershipFactory().user)
