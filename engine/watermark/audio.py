@@ -30,6 +30,7 @@ STRENGTH = 0.1  # mark RMS relative to the speech's in-band RMS envelope (about 
 KEY = 0x4C494B454E455353
 SYNC_SHARE = 0.25  # the sync noise's share of the mark's power: enough for z > 10 on 4 s clips
 NOISE_PERCENTILE = 20  # the detector's noise-floor estimate: this percentile of frame levels
+SILENCE_LEVEL = 1e-5  # frames this far below the loudest are digital silence, not the noise floor
 CANCEL = 0.5  # informed embedding: the share of the host's own chip values the mark cancels
 MAX_AMPLITUDE = 2.0  # no chip louder than twice the plain mark's (6 dB): it must stay inaudible
 SYNC_THRESHOLD = 6.5  # z-score of the sync peak over all block offsets; noise stays below ~5
@@ -146,7 +147,7 @@ def _informed_amplitudes(
     host: np.ndarray, sync_mark: np.ndarray, chips: np.ndarray, signs: np.ndarray, key: int
 ) -> np.ndarray:
     """Per chip slot, the amplitude that cancels CANCEL of what the host (and the sync noise)
-    adds to that slot's detector value against its sign, renormalised to the plain mark's energy.
+    adds to that slot's detector value against its sign, scaled to the plain mark's energy.
 
     The detector is linear in a mark this small once the host fixes the whitening, so the
     chips' response is the whitened chips, read with the data pattern like the host.
@@ -158,7 +159,9 @@ def _informed_amplitudes(
     amplitudes = np.ones(CHIPS)
     amplitudes[usable] = 1.0 - CANCEL * interference[usable] / gain[usable]
     amplitudes = np.clip(amplitudes, 0.0, MAX_AMPLITUDE)
-    return amplitudes / (np.sqrt(np.mean(amplitudes**2)) + 1e-12)
+    # The same energy as the plain mark: each slot weighted by the energy its chips carry.
+    energy = _fold(chips**2).reshape(CHIPS, CHIP).sum(axis=1)
+    return amplitudes * np.sqrt(energy.sum() / ((amplitudes**2 * energy).sum() + 1e-30))
 
 
 def _fold(flat: np.ndarray) -> np.ndarray:
@@ -186,7 +189,8 @@ def _whitening_scale(samples: np.ndarray) -> np.ndarray:
     # speech, so in frames the noise dominates it is weak and the frame mostly adds noise. The
     # noise floor is the quietest frames' level (minimum statistics); in clean audio it is ~0.
     level = np.sqrt(np.mean(magnitude**2, axis=0)) + 1e-12
-    noise = np.percentile(level, NOISE_PERCENTILE)
+    audible = level[level > level.max() * SILENCE_LEVEL]
+    noise = np.percentile(audible if len(audible) else level, NOISE_PERCENTILE)
     return np.clip(1.0 - (noise / level) ** 2, 0.0, 1.0) / (smooth + floor)  # a Wiener gain
 
 

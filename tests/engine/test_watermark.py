@@ -204,14 +204,14 @@ def test_unmarked_audio_yields_no_payload(marked_speech):
 
 @pytest.fixture(scope="module")
 def short_render_track(tmp_path_factory):
-    """What a render of a one-line script speaks: about 2 s of speech in 0.4 s and 0.6 s of
+    """What a render of a one-line script speaks: under 2 s of speech in 0.4 s and 0.6 s of
     silence, so the 1.6 s mark block repeats only twice, over speech half the time."""
     from engine.audio import pad_with_silence
     from engine.voice import get_voice_engine
 
     folder = tmp_path_factory.mktemp("short")
     speech = get_voice_engine("festival").speak(
-        "Hello. This video is synthetic.", [], str(folder / "speech.wav")
+        "Hi Sam. Welcome aboard.", [], str(folder / "speech.wav")
     )
     samples, rate = read_wav(speech.wav_path)
     return folder, pad_with_silence(samples, rate, 0.4, 0.6), rate
@@ -231,12 +231,11 @@ def test_a_one_line_render_keeps_its_audio_payload_through_aac(short_render_trac
     assert [mark.payload for mark in read] == [int(p) for p in payloads]
 
 
-def test_informed_audio_marking_is_what_keeps_a_one_line_render_readable(short_render_track):
+def test_informed_audio_marking_reads_more_one_line_renders_than_plain(short_render_track):
     """At the same mark energy, the informed marker (each chip shaped against the speech's own
-    correlation with it) reads more payloads after AAC 64k than the plain marker (the benchmark
-    measured 0.89 of 45 informed)."""
+    correlation with it) reads more payloads after AAC 64k than the plain marker."""
     folder, samples, rate = short_render_track
-    payloads = [int(p) for p in np.random.default_rng(11).integers(0, 2**32, size=8)]
+    payloads = [int(p) for p in np.random.default_rng(11).integers(0, 2**32, size=12)]
     exact = {True: 0, False: 0}
     for payload in payloads:
         energy = {}
@@ -244,8 +243,8 @@ def test_informed_audio_marking_is_what_keeps_a_one_line_render_readable(short_r
             marked = embed_audio(samples, rate, payload, informed=informed)
             energy[informed] = np.sum((marked - samples) ** 2)
             exact[informed] += aac_round_trip(marked, rate, folder, "64k").payload == payload
-        assert energy[True] == pytest.approx(energy[False], rel=0.15)
-    assert exact[True] >= len(payloads) - 1 and exact[False] < exact[True]
+        assert energy[True] == pytest.approx(energy[False], rel=0.03)
+    assert exact[True] >= 0.75 * len(payloads) and exact[True] > exact[False], exact
 
 
 @pytest.fixture(scope="module")
