@@ -29,8 +29,9 @@ fi
 wanted=$(sha256sum requirements.txt | cut -d' ' -f1)
 if [ "$(cat .venv/.requirements.sha256 2>/dev/null)" != "$wanted" ]; then
   echo "==> Installing Python requirements"
-  .venv/bin/pip install -q --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
-  .venv/bin/pip install -q -r requirements.txt 2>&1 | grep -v "^WARNING: Location" || true
+  # A failed install stops here (pipefail); grep alone finding nothing to print is no failure.
+  .venv/bin/pip install -q --upgrade pip 2>&1 | { grep -v "^WARNING: Location" || true; }
+  .venv/bin/pip install -q -r requirements.txt 2>&1 | { grep -v "^WARNING: Location" || true; }
   .venv/bin/pip check >/dev/null
   echo "$wanted" > .venv/.requirements.sha256
 fi
