@@ -126,7 +126,8 @@ def _serve_video_file(request, video: Video, kind: str, stem: str, cache_control
         filename=f"{stem}.{kind}",
         as_attachment=request.GET.get("download") == "1",
     )
-    response["Cache-Control"] = cache_control
+    if response.status_code in (200, 206):  # a redirect to a signed URL keeps its no-store
+        response["Cache-Control"] = cache_control
     return response
 
 

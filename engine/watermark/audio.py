@@ -135,7 +135,7 @@ def embed_audio(
     sync_mark = np.resize(sync, len(host)) * envelope * np.sqrt(SYNC_SHARE)
     chips = np.resize(data * window, len(host)) * envelope * np.sqrt(1.0 - SYNC_SHARE)
     amplitudes = np.ones(CHIPS)
-    if informed and len(host) >= CHIP:
+    if informed and len(host) >= BLOCK:  # shorter: the detector reads nothing anyway
         amplitudes = _informed_amplitudes(host, sync_mark, chips, signs, key)
     mark = sync_mark + chips * np.resize(np.repeat(signs * amplitudes, CHIP), len(host))
     mark = _to_rate(mark, RATE, rate)[: len(samples)]

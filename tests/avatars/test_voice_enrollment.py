@@ -81,6 +81,35 @@ def test_an_avatar_without_a_profile_gets_one_once(make_avatar):
     assert avatar.voice_profile.name == name
 
 
+def test_a_process_that_finishes_second_keeps_the_first_profile(make_avatar):
+    """The enrollment task and a render may both find no profile; the second to finish (here an
+    old copy of the avatar) keeps what the first stored, without computing it again."""
+    avatar = make_avatar()
+    stale = Avatar.objects.get(pk=avatar.pk)
+    avatar.ensure_voice_profile()
+    stored = Avatar.objects.get(pk=avatar.pk).voice_profile.name
+    stale.ensure_voice_profile()
+    assert stale.voice_profile.name == stored
+    assert Avatar.objects.get(pk=avatar.pk).voice_profile.name == stored
+
+
+def test_a_profile_that_cannot_be_learned_says_why_on_the_avatar_page(
+    make_avatar, member, member_client
+):
+    from django.core.files.base import ContentFile
+
+    from avatars.voice import build_voice_profile
+
+    avatar = make_avatar(grant=GrantFactory(subject=SubjectFactory(workspace=member.workspace)))
+    avatar.voice_sample.save("voice.wav", ContentFile(b"RIFF....WAVEnot really a recording"))
+    with pytest.raises(Exception):  # noqa: B017 (whatever the decoder raises)
+        build_voice_profile(avatar.pk)
+    avatar.refresh_from_db()
+    assert not avatar.voice_profile and avatar.voice_checks["error"]
+    page = member_client.get(reverse("avatars:avatar_detail", args=[avatar.pk])).content.decode()
+    assert "could not be learned" in page
+
+
 @pytest.mark.parametrize(
     ("kind", "message"),
     [

@@ -45,6 +45,8 @@ def test_the_poster_shows_the_presenter_after_the_opening_card(rendered, client)
 
 def test_members_see_posters_and_get_an_email_snippet_others_get_404(rendered, client):
     owner, job = rendered
+    job.script.title = 'Meet "Sam" & <co>'  # quotes must not break the snippet's HTML
+    job.script.save()
     client.force_login(owner.user)
     poster = reverse("rendering:job_poster", args=[job.pk])
     page = client.get(reverse("rendering:job_detail", args=[job.pk])).content.decode()
@@ -56,6 +58,9 @@ def test_members_see_posters_and_get_an_email_snippet_others_get_404(rendered, c
     link, image = re.fullmatch(
         r'<a href="([^"]+)"><img src="([^"]+)" width="\d+" alt="[^"]+"></a>', snippet
     ).groups()
+    alt = re.search(r'alt="([^"]+)"', snippet)[1]
+    assert html.unescape(alt) == 'Play the video: Meet "Sam" & <co> (AI-generated)'
+
     client.logout()
     assert client.get(link).status_code == 200
     assert jpeg(client.get(image)).shape[:2] == (job.video.height, job.video.width)
