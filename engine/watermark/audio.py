@@ -152,7 +152,7 @@ def _informed_amplitudes(
     The detector is linear in a mark this small once the host fixes the whitening, so the
     chips' response is the whitened chips, read with the data pattern like the host.
     """
-    scale = _whitening_scale(host)
+    scale = _whitening_scale(_band_spectrum(host))
     interference = _slot_values(_fold(_apply_whitening(host + sync_mark, scale)), key) * signs
     gain = _slot_values(_fold(_apply_whitening(chips, scale)), key)
     usable = gain > 1e-6 * (np.abs(gain).max() + 1e-12)
@@ -176,10 +176,19 @@ def _slot_values(folded: np.ndarray, key: int) -> np.ndarray:
     return (folded * data * window).reshape(CHIPS, CHIP).sum(axis=1)
 
 
-def _whitening_scale(samples: np.ndarray) -> np.ndarray:
-    """Per STFT cell, the factor that flattens the band in frequency and weights each frame."""
+def _band_spectrum(samples: np.ndarray) -> np.ndarray:
+    """STFT of the mark's band of ``samples`` (the whitening works on it)."""
     band = signal.sosfiltfilt(_bandpass(), samples)
-    _, _, spec = signal.stft(band, fs=RATE, nperseg=512, noverlap=384)
+    return signal.stft(band, fs=RATE, nperseg=512, noverlap=384)[2]
+
+
+def _from_spectrum(spec: np.ndarray, length: int) -> np.ndarray:
+    flat = signal.istft(spec, fs=RATE, nperseg=512, noverlap=384)[1][:length]
+    return np.pad(flat, (0, length - len(flat)))
+
+
+def _whitening_scale(spec: np.ndarray) -> np.ndarray:
+    """Per STFT cell, the factor that flattens the band in frequency and weights each frame."""
     magnitude = np.abs(spec)
     # Smooth the magnitude across frequency: the harmonics of the voice are flattened away.
     kernel = np.ones(9) / 9.0
@@ -195,16 +204,13 @@ def _whitening_scale(samples: np.ndarray) -> np.ndarray:
 
 
 def _apply_whitening(samples: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    band = signal.sosfiltfilt(_bandpass(), samples)
-    _, _, spec = signal.stft(band, fs=RATE, nperseg=512, noverlap=384)
-    _, flat = signal.istft(spec * scale, fs=RATE, nperseg=512, noverlap=384)
-    flat = flat[: len(samples)]
-    return np.pad(flat, (0, len(samples) - len(flat)))
+    return _from_spectrum(_band_spectrum(samples) * scale, len(samples))
 
 
 def _whiten(samples: np.ndarray) -> np.ndarray:
     """The band flattened in frequency per short frame, each frame weighted by its speech share."""
-    return _apply_whitening(samples, _whitening_scale(samples))
+    spec = _band_spectrum(samples)
+    return _from_spectrum(spec * _whitening_scale(spec), len(samples))
 
 
 def detect_audio(samples: np.ndarray, rate: int, key: int = KEY) -> AudioMark:
