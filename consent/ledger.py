@@ -37,6 +37,10 @@ class Event:
     DATA_DELETED = "data_deleted"
     RENDER_AUTHORIZED = "render_authorized"
     RENDER_REFUSED = "render_refused"
+    LINK_ISSUED = "link_issued"  # a (new) subject link for the grant; the old one stops working
+    REVERIFICATION_REQUESTED = "reverification_requested"
+    AVATAR_IDENTITY_CHECKED = "avatar_identity_checked"  # enrollment vs the grant's references
+    AVATAR_REVIEWED = "avatar_reviewed"  # an auditor's decision on a held avatar
 
 
 def canonical(fields: dict) -> bytes:

@@ -122,6 +122,15 @@ class ConsentDocument(models.Model):
         return cls.objects.filter(models.Q(workspace=workspace) | models.Q(workspace__isnull=True))
 
 
+class ConsentMethod(models.TextChoices):
+    """How the subject gave consent; each way but the legacy one keeps evidence."""
+
+    REMOTE = "remote", "Ceremony on the subject's own link"
+    IN_PERSON = "in_person", "Ceremony on a member's device, in person"
+    SIGNED_DOCUMENT = "signed_document", "Signed document, uploaded with a witness"
+    TYPED = "typed", "Typed in by a member, without evidence (before evidence was required)"
+
+
 class ConsentGrant(WorkspaceScoped):
     """A subject's consent, specific in scope and time, to one workspace's use of their likeness."""
 
@@ -148,6 +157,9 @@ class ConsentGrant(WorkspaceScoped):
     requires_script_approval = models.BooleanField(default=False)
     compensation = models.TextField(blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    method = models.CharField(
+        max_length=16, choices=ConsentMethod.choices, default=ConsentMethod.REMOTE
+    )
 
     # The subject's link: only a hash of the token is stored; the token is shown once.
     invite_token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
@@ -156,6 +168,9 @@ class ConsentGrant(WorkspaceScoped):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     challenge_text = models.CharField(max_length=200, blank=True)
+    # The active liveness challenge of the current clip attempt ({"kind": "blink", "at_seconds":
+    # 2.4}): shown by the ceremony page at that moment of the recording, checked in the clip.
+    liveness_challenge = models.JSONField(default=dict, blank=True)
     # What verification compares the clip with, uploaded by the inviting member (biometric data).
     reference_portrait = models.FileField(upload_to=evidence_upload_to, blank=True)
     reference_voice = models.FileField(upload_to=evidence_upload_to, blank=True)
@@ -168,6 +183,10 @@ class ConsentGrant(WorkspaceScoped):
     signature_kind = models.CharField(max_length=8, blank=True)  # "drawn" or "typed"
     signature_image = models.FileField(upload_to=evidence_upload_to, blank=True)
     signature_sha256 = models.CharField(max_length=64, blank=True)
+    # A consent signed on paper: the scanned document and who witnessed the signature.
+    signed_document = models.FileField(upload_to=evidence_upload_to, blank=True)
+    signed_document_sha256 = models.CharField(max_length=64, blank=True)
+    witness_name = models.CharField(max_length=200, blank=True)
 
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -186,6 +205,11 @@ class ConsentGrant(WorkspaceScoped):
     )
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoke_reason = models.TextField(blank=True)
+    # Revoked by a member on the subject's written request (empty when the subject used the link).
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revocation_request = models.FileField(upload_to=evidence_upload_to, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -319,6 +343,8 @@ class ConsentVerification(models.Model):
     clip_seconds = models.FloatField(null=True, blank=True)
     thresholds = models.JSONField(default=dict)
     reasons = models.JSONField(default=list)
+    # Liveness: lip-sync correlation of mouth and voice, the active challenge and what was seen.
+    liveness = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -339,6 +365,10 @@ class ScriptApproval(WorkspaceScoped):
     title = models.CharField(max_length=200)
     script_text = models.TextField()
     script_sha256 = models.CharField(max_length=64)
+    # Exactly the words the voice will say (markup, lexicon and numbers applied) and their hash:
+    # what the subject approves, so a later lexicon change no longer matches the approval.
+    spoken_text = models.TextField(blank=True)
+    spoken_sha256 = models.CharField(max_length=64, blank=True, db_index=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
