@@ -21,9 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.label import LABEL_TEXTS, with_disclosure_cue
-from engine.voice.festival import sanitize_script
-from engine.voice.markup import apply_lexicon
-from engine.voice.normalize import normalize_text
+from engine.voice.spoken import speakable
 
 MAX_LINE_CHARS = 42
 MAX_LINES = 2
@@ -108,9 +106,8 @@ def script_words(script_text: str) -> list[ScriptWord]:
 
 
 def spoken_forms(text: str, lexicon: Mapping[str, str] | None = None) -> list[str]:
-    """The words a voice engine says for ``text``: lexicon, numbers, the festival character set."""
-    cleaned = sanitize_script(normalize_text(apply_lexicon(text, lexicon)))
-    return _SPOKEN_WORD.findall(cleaned)
+    """The words a voice engine says for ``text``: the engines' own path (``speakable``)."""
+    return _SPOKEN_WORD.findall(speakable(text, lexicon))
 
 
 def align(

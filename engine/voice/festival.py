@@ -5,7 +5,8 @@ or backslash survives, so hostile text cannot end the string literal and inject 
 Long scripts are cut at sentence boundaries and synthesised as one utterance per chunk in one
 festival process; word and phoneme end times come from ``utt.save.words`` / ``utt.save.segs``.
 Markup (pauses, rate, emphasis, respellings), the pronunciation lexicon and numbers are handled
-before festival sees the text (``engine.voice.markup``, ``engine.voice.normalize``).
+before festival sees the text, by the one path the consent check also reads
+(``engine.voice.spoken``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import re
 import subprocess
 import tempfile
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +24,9 @@ from engine.audio import read_wav, write_wav
 from engine.errors import EmptyScript, EngineError, ToolMissing
 from engine.tools import require_tool
 from engine.voice import Speech, Timing
-from engine.voice.markup import Pause, apply_lexicon, parse_script
-from engine.voice.normalize import normalize_text
+from engine.voice.markup import Pause
+from engine.voice.spoken import SpokenPiece, spoken_pieces
+from engine.voice.spoken import sanitize_script as sanitize_script  # its home before spoken.py
 
 VOICE = "voice_cmu_us_slt_arctic_hts"
 MAX_CHUNK_CHARS = 240
@@ -34,33 +35,6 @@ EMPHASIS_GAIN = 1.4  # about +3 dB on emphasised words
 # every start, most of a sentence's synthesis time; 2 million holds the voice, the lexicon and
 # scripts of many chunks (the output is byte for byte the same).
 HEAP_CELLS = 2_000_000
-_SAFE = re.compile(r"[^A-Za-z0-9 .,!?'\-:]")
-_REPLACEMENTS = {
-    "&": " and ",
-    "%": " percent ",
-    "+": " plus ",
-    "@": " at ",
-    "=": " equals ",
-    "\u2018": "'",
-    "\u2019": "'",
-    "\u201c": " ",
-    "\u201d": " ",
-    "\u2013": ", ",
-    "\u2014": ", ",
-    "(": ", ",
-    ")": ", ",
-    ";": ", ",
-}
-
-
-def sanitize_script(text: str) -> str:
-    """The script reduced to letters, digits, spaces and . , ! ? ' - : (safe in a Scheme string)."""
-    for old, new in _REPLACEMENTS.items():
-        text = text.replace(old, new)
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    text = _SAFE.sub(" ", text)
-    text = re.sub(r"\s*,[\s,]*", ", ", text)
-    return " ".join(text.split()).strip(" ,")
 
 
 def split_sentences(text: str, max_chars: int = MAX_CHUNK_CHARS) -> list[str]:
@@ -94,18 +68,17 @@ class Chunk:
 def script_chunks(
     text: str, lexicon: Mapping[str, str] | None = None, *, speed: float = 1.0
 ) -> list[Chunk]:
-    """The script as festival utterances and pauses: markup parsed (MarkupError), lexicon
-    respellings and numbers written out, each piece cleaned and cut at sentence boundaries."""
+    """The script as festival utterances and pauses: the pieces of ``spoken_pieces`` (markup
+    parsed, MarkupError; lexicon, numbers, safe alphabet) cut at sentence boundaries. Every
+    engine speaks these, so they say exactly ``engine.voice.spoken.spoken_text``."""
     chunks: list[Chunk] = []
-    for segment in parse_script(text):
-        if isinstance(segment, Pause):
-            chunks.append(Chunk(pause=segment.seconds))
+    for piece in spoken_pieces(text, lexicon):
+        if isinstance(piece, Pause):
+            chunks.append(Chunk(pause=piece.seconds))
             continue
-        spoken = sanitize_script(normalize_text(apply_lexicon(segment.text, lexicon)))
-        for sentence in split_sentences(spoken):
-            chunks.append(
-                Chunk(sentence, round(speed * segment.rate, 3), emphasis=segment.emphasis)
-            )
+        assert isinstance(piece, SpokenPiece)
+        for sentence in split_sentences(piece.text):
+            chunks.append(Chunk(sentence, round(speed * piece.rate, 3), emphasis=piece.emphasis))
     return chunks
 
 
