@@ -151,7 +151,7 @@ def _make_workspaces(count: int):
 
     from accounts.services import create_workspace
     from consent.models import ConsentDocument, Purpose, Subject
-    from consent.services import record_signed_consent
+    from consent.services import Evidence, record_illustration_consent
     from rendering.demo import _create_demo_avatar
     from studio.models import Script
 
@@ -164,16 +164,14 @@ def _make_workspaces(count: int):
             full_name=f"Bench Presenter {index}",
             email=f"b{index}@likeness.invalid",
         )
-        grant = record_signed_consent(
+        grant = record_illustration_consent(  # the engine's drawn presenter: no person
             subject=subject,
             document=ConsentDocument.standard(),
             purposes=[p.value for p in Purpose],
             valid_from=timezone.now() - timezone.timedelta(minutes=1),
             valid_until=timezone.now() + timezone.timedelta(days=1),
-            signature_name=subject.full_name,
-            ip=None,
-            user_agent="bench",
             recorded_by=user,
+            evidence=Evidence(user_agent="bench"),
         )
         avatar = _create_demo_avatar(workspace, grant, user)
         script = Script.objects.create(workspace=workspace, title="Short", body="Hello there.")

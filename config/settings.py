@@ -246,6 +246,8 @@ LOGGING = {
 CONSENT_INVITE_DAYS = envint("CONSENT_INVITE_DAYS", 14)
 CONSENT_MAX_CLIP_BYTES = envint("CONSENT_MAX_CLIP_BYTES", 25 * 1024 * 1024)
 CONSENT_BIOMETRIC_RETENTION_DAYS = envint("CONSENT_BIOMETRIC_RETENTION_DAYS", 30)
+# Scans of consents signed on paper, and subjects' written requests to revoke (PDF, image, email).
+CONSENT_MAX_DOCUMENT_BYTES = envint("CONSENT_MAX_DOCUMENT_BYTES", 20 * 1024 * 1024)
 
 # Face (issue 6): FACE_ENGINE above picks the engine by name (`warp`: CPU, the default; `neural`:
 # MuseTalk-style lip sync, GPU). The neural engine loads unet/, vae/ and whisper/ (as written by

@@ -4,7 +4,14 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 
-from consent.models import Channel, ConsentDocument, Language, Purpose, Subject
+from consent.models import Channel, ConsentDocument, ConsentMethod, Language, Purpose, Subject
+from consent.uploads import (
+    SIGNED_DOCUMENT_TYPES,
+    WRITTEN_REQUEST_TYPES,
+    EvidenceFileError,
+    check_evidence_file,
+    describe_types,
+)
 
 
 class SubjectForm(forms.ModelForm):
@@ -31,38 +38,6 @@ class ValidityPeriodMixin:
                     "valid_until", "This date is already past; the consent would never be valid."
                 )
         return cleaned
-
-
-class SignedConsentForm(ValidityPeriodMixin, forms.Form):
-    document = forms.ModelChoiceField(queryset=ConsentDocument.objects.none(), empty_label=None)
-    purposes = forms.MultipleChoiceField(
-        choices=Purpose.choices, widget=forms.CheckboxSelectMultiple, initial=[Purpose.INTERNAL]
-    )
-    valid_from = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    valid_until = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    signature_name = forms.CharField(
-        max_length=200, label="Typed signature", help_text="The subject types their full name."
-    )
-    subject_read_document = forms.BooleanField(
-        label="The subject read this exact document and typed their signature themselves."
-    )
-
-    def __init__(self, *args, subject: Subject, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.subject = subject
-        self.fields["document"].queryset = ConsentDocument.available_to(subject.workspace)
-        now = timezone.now().replace(second=0, microsecond=0)
-        self.fields["valid_from"].initial = now
-        self.fields["valid_until"].initial = now + timedelta(days=365)
-
-    def clean_signature_name(self):
-        typed = self.cleaned_data["signature_name"]
-        if _normalise_name(typed) != _normalise_name(self.subject.full_name):
-            raise forms.ValidationError(
-                "The signature must be the subject's full name as recorded: "
-                f"{self.subject.full_name}."
-            )
-        return typed.strip()
 
 
 def _lines_or_commas(text: str) -> list[str]:
@@ -164,6 +139,136 @@ class InviteForm(ValidityPeriodMixin, forms.Form):
         }
 
 
+def _evidence_file(upload, *, types: dict[str, str], what: str):
+    try:
+        check_evidence_file(
+            upload, types=types, max_bytes=settings.CONSENT_MAX_DOCUMENT_BYTES, what=what
+        )
+    except EvidenceFileError as error:
+        raise forms.ValidationError(str(error)) from error
+    return upload
+
+
+def _types_help(types: dict[str, str]) -> str:
+    from django.template.defaultfilters import filesizeformat
+
+    return f"{describe_types(types)}, at most {filesizeformat(settings.CONSENT_MAX_DOCUMENT_BYTES)}"
+
+
+class SignedPaperForm(forms.Form):
+    """The scan of a consent the subject signed on paper, who witnessed it, and when."""
+
+    signed_document = forms.FileField(
+        label="Scan of the signed consent",
+        help_text=(
+            "Every page of the printed document with the subject's handwritten signature: "
+            f"{_types_help(SIGNED_DOCUMENT_TYPES)}."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
+    )
+    witness_name = forms.CharField(
+        max_length=200,
+        label="Witness's full name",
+        help_text="The person who saw the subject sign; not the subject.",
+    )
+    signed_on = forms.DateField(
+        label="Date signed",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="The date beside the subject's signature.",
+    )
+
+    # Set by the subclass or the caller: whose signature the paper holds.
+    subject: Subject
+
+    def clean_signed_document(self):
+        return _evidence_file(
+            self.cleaned_data["signed_document"],
+            types=SIGNED_DOCUMENT_TYPES,
+            what="signed consent",
+        )
+
+    def clean_witness_name(self):
+        witness = " ".join(self.cleaned_data["witness_name"].split())
+        if len(witness) < 2:
+            raise forms.ValidationError("Write the witness's full name.")
+        if _normalise_name(witness) == _normalise_name(self.subject.full_name):
+            raise forms.ValidationError(
+                "The witness is someone else who saw the subject sign, not the subject."
+            )
+        return witness
+
+    def clean_signed_on(self):
+        signed_on = self.cleaned_data["signed_on"]
+        if signed_on > timezone.localdate():
+            raise forms.ValidationError("The date signed cannot be in the future.")
+        return signed_on
+
+
+class SignedDocumentForm(InviteForm, SignedPaperForm):
+    """A new consent signed on paper: its scope, the references for avatars, and the scan."""
+
+    field_order = ["signed_document", "witness_name", "signed_on", "document"]
+
+    def clean(self):
+        cleaned = super().clean()
+        document, signed_on = cleaned.get("document"), cleaned.get("signed_on")
+        if document and signed_on and signed_on < timezone.localdate(document.created_at):
+            self.add_error(
+                "signed_on",
+                f"“{document}” was published on {document.created_at:%Y-%m-%d}; a paper signed "
+                "before that is another document. Choose the version the subject signed.",
+            )
+        return cleaned
+
+
+class AddSignedPaperForm(SignedPaperForm):
+    """The signed paper for a consent that was recorded without evidence, or awaits signing."""
+
+    def __init__(self, *args, grant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.grant, self.subject = grant, grant.subject
+
+    def clean_signed_on(self):
+        signed_on = super().clean_signed_on()
+        published = self.grant.document.created_at
+        if signed_on < timezone.localdate(published):
+            raise forms.ValidationError(
+                f"“{self.grant.document}” was published on {published:%Y-%m-%d}; a paper signed "
+                "before that is another document."
+            )
+        return signed_on
+
+
+class WrittenRevocationForm(forms.Form):
+    """An owner revokes a consent because the subject asked so in writing."""
+
+    written_request = forms.FileField(
+        label="The subject's written request",
+        help_text=(
+            "A scan of their letter, the email they sent (saved as .eml) or its text: "
+            f"{_types_help(WRITTEN_REQUEST_TYPES)}."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ",".join(WRITTEN_REQUEST_TYPES)}),
+    )
+    reason = forms.CharField(
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What the subject asked for, when, and how you know the request is theirs.",
+    )
+    confirm = forms.BooleanField(
+        label="Revoke this consent now: renders waiting are cancelled, its avatars disabled and "
+        "its share pages taken offline. This cannot be undone.",
+        error_messages={"required": "Tick the box to confirm the revocation."},
+    )
+
+    def clean_written_request(self):
+        return _evidence_file(
+            self.cleaned_data["written_request"],
+            types=WRITTEN_REQUEST_TYPES,
+            what="written request",
+        )
+
+
 MAX_SIGNATURE_BYTES = 512 * 1024
 
 
@@ -241,6 +346,14 @@ class ReviewForm(DecisionForm):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Required: say what you checked in the clip and why you decided so.",
     )
+
+    def __init__(self, *args, grant=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if grant is not None and grant.method == ConsentMethod.SIGNED_DOCUMENT:
+            self.fields["reason"].help_text = (
+                "Required: say what you checked on the scan (the document version and scope "
+                "printed on it, the signature and date, the witness) and why you decided so."
+            )
 
 
 class ScriptRequestForm(forms.Form):

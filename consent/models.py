@@ -129,6 +129,8 @@ class ConsentMethod(models.TextChoices):
     IN_PERSON = "in_person", "Ceremony on a member's device, in person"
     SIGNED_DOCUMENT = "signed_document", "Signed document, uploaded with a witness"
     TYPED = "typed", "Typed in by a member, without evidence (before evidence was required)"
+    # No person is depicted: the demo's presenter is drawn by the software (rendering/demo.py).
+    ILLUSTRATION = "illustration", "No person: a presenter drawn by the software (demo)"
 
 
 class ConsentGrant(WorkspaceScoped):
@@ -250,11 +252,23 @@ class ConsentGrant(WorkspaceScoped):
         self.recorded_by = recorded_by
         self.save()
 
-    def revoke(self, *, reason: str, at: datetime) -> None:
+    def revoke(self, *, reason: str, at: datetime, by=None, written_request: str = "") -> None:
+        """Revoke now. `by` and `written_request` (a stored file's name): a member acting on the
+        subject's written request; neither when the subject used their link."""
         if self.status == self.Status.REVOKED:
             raise ConsentError("This consent is already revoked.")
         self.status, self.revoked_at, self.revoke_reason = self.Status.REVOKED, at, reason
-        self.save(update_fields=["status", "revoked_at", "revoke_reason"])
+        self.revoked_by = by
+        self.revocation_request.name = written_request
+        self.save(
+            update_fields=[
+                "status",
+                "revoked_at",
+                "revoke_reason",
+                "revoked_by",
+                "revocation_request",
+            ]
+        )
 
     def purpose_labels(self) -> list[str]:
         return [Purpose(p).label for p in self.purposes if p in Purpose.values]
@@ -270,6 +284,47 @@ class ConsentGrant(WorkspaceScoped):
     @property
     def awaits_ceremony(self) -> bool:
         return self.status == self.Status.PENDING
+
+    @property
+    def lacks_evidence(self) -> bool:
+        """Typed in by a member before evidence was required (no clip, no signed paper, no
+        review): not live until the subject consents on their link or the signed paper is
+        uploaded and reviewed."""
+        return self.method == ConsentMethod.TYPED
+
+    @property
+    def recorded_in_person(self) -> bool:
+        """A member was with the subject (their device, or the paper they uploaded): another
+        owner or auditor reviews it."""
+        return self.method in (ConsentMethod.IN_PERSON, ConsentMethod.SIGNED_DOCUMENT)
+
+    def issue_link(self, *, token_hash: str, expires_at: datetime | None) -> None:
+        """A new subject link: the hash replaces the old one, which stops working at once."""
+        self.invite_token_hash = token_hash
+        if self.awaits_ceremony:
+            self.invite_expires_at = expires_at
+        self.save(update_fields=["invite_token_hash", "invite_expires_at"])
+
+    def await_review_of_signed_document(
+        self, *, stored_name: str, sha256: str, witness: str, signed_at: datetime, recorded_by
+    ) -> None:
+        """The subject signed this consent on paper; the scan (already in storage) is the
+        evidence, and the consent waits for a reviewer other than `recorded_by`."""
+        if not (self.awaits_ceremony or self.lacks_evidence):
+            raise ConsentError(
+                "A signed document can be added only to a consent awaiting its signature or "
+                "one recorded without evidence."
+            )
+        if sha256_hex(self.document_text) != self.document_sha256:
+            raise ConsentError(
+                "The stored consent text does not match its hash; it cannot be signed."
+            )
+        self.method, self.status = ConsentMethod.SIGNED_DOCUMENT, self.Status.NEEDS_REVIEW
+        self.signed_document.name, self.signed_document_sha256 = stored_name, sha256
+        self.witness_name, self.signed_at, self.recorded_by = witness, signed_at, recorded_by
+        self.signature_name, self.signature_kind = self.subject.full_name, "paper"
+        self.signer_ip, self.signer_user_agent = None, ""
+        self.save()
 
     def invite_expired(self, at: datetime) -> bool:
         return self.invite_expires_at is not None and at >= self.invite_expires_at
@@ -320,6 +375,12 @@ class ConsentGrant(WorkspaceScoped):
     def review(self, *, approve: bool, reason: str, by, at: datetime) -> None:
         if self.status != self.Status.NEEDS_REVIEW:
             raise ConsentError("Only a consent that needs review can be approved or rejected.")
+        if self.recorded_in_person and by.pk in (self.recorded_by_id, self.invited_by_id):
+            # Four eyes: the member who was with the subject cannot also vouch for the record.
+            raise ConsentError(
+                "You recorded this consent with the subject, so another owner or an auditor "
+                "must review it."
+            )
         self.status = self.Status.ACTIVE if approve else self.Status.REJECTED
         self.reviewed_by, self.reviewed_at, self.review_reason = by, at, reason
         self.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_reason"])

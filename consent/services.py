@@ -9,7 +9,7 @@ import secrets
 import shutil
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path, PurePath
 
 from django.conf import settings
@@ -22,6 +22,7 @@ from consent.models import (
     ConsentDocument,
     ConsentError,
     ConsentGrant,
+    ConsentMethod,
     ConsentVerification,
     ScriptApproval,
     Subject,
@@ -68,42 +69,86 @@ def sha256_file(field_file) -> str:
 
 
 @transaction.atomic
-def record_signed_consent(
+def record_illustration_consent(
     *,
     subject: Subject,
     document: ConsentDocument,
     purposes: list[str],
     valid_from: datetime,
     valid_until: datetime,
-    signature_name: str,
-    ip: str | None,
-    user_agent: str,
     recorded_by,
+    evidence: Evidence,
 ) -> ConsentGrant:
-    """A consent signed in person and typed in by a member (no clip, no automatic checks)."""
+    """The demo's consent: its "subject" is a presenter drawn by the software, not a person, so
+    there is no one to give evidence. Never offered in the site; for `seed_demo` and benchmarks."""
     grant = ConsentGrant.draft(
         subject=subject,
         document=document,
         purposes=purposes,
         valid_from=valid_from,
         valid_until=valid_until,
+        method=ConsentMethod.ILLUSTRATION,
     )
     grant.save()
     grant.sign(
-        name=signature_name,
+        name=subject.full_name,
         at=timezone.now(),
-        ip=ip,
-        user_agent=user_agent,
+        ip=evidence.ip,
+        user_agent=evidence.user_agent,
         recorded_by=recorded_by,
     )
     ledger.append(
         Event.SIGNED,
         grant=grant,
-        method="in person, recorded by a member",
+        method="illustration: no person is depicted",
         document_sha256=grant.document_sha256,
-        **Evidence(ip, user_agent, getattr(recorded_by, "username", None)).as_payload(),
+        **evidence.as_payload(),
     )
     return grant
+
+
+def _store_upload(grant: ConsentGrant, field_name: str, name: str, upload) -> str:
+    """Write an upload to the storage of the grant's file field; the stored file's name."""
+    field = ConsentGrant._meta.get_field(field_name)
+    upload.seek(0)
+    return field.storage.save(
+        field.generate_filename(grant, name), upload, max_length=field.max_length
+    )
+
+
+class _StoredFiles:
+    """Files written before the transaction that records them (no storage write may happen
+    while it can still roll back): if it fails, they are deleted again."""
+
+    def __init__(self, grant: ConsentGrant):
+        self.grant, self.stored = grant, []
+
+    def store(self, field_name: str, name: str, upload) -> str:
+        stored = _store_upload(self.grant, field_name, name, upload)
+        self.stored.append((field_name, stored))
+        return stored
+
+    def __enter__(self) -> _StoredFiles:
+        return self
+
+    def __exit__(self, kind, error, trace) -> None:
+        if kind is not None:
+            for field_name, name in self.stored:
+                ConsentGrant._meta.get_field(field_name).storage.delete(name)
+
+
+def _sha256_upload(upload) -> str:
+    digest = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
+
+
+def _new_link_token() -> tuple[str, str]:
+    token = secrets.token_urlsafe(32)
+    return token, token_hash(token)
 
 
 def scope_of(grant: ConsentGrant) -> dict:
@@ -120,7 +165,6 @@ def scope_of(grant: ConsentGrant) -> dict:
     }
 
 
-@transaction.atomic
 def invite_subject(
     *,
     subject: Subject,
@@ -130,35 +174,181 @@ def invite_subject(
     reference_voice,
     invited_by,
     evidence: Evidence,
+    method: str = ConsentMethod.REMOTE,
 ) -> tuple[ConsentGrant, str]:
-    """A grant awaiting the subject's ceremony, and the token of their link (shown only once)."""
+    """A grant awaiting the subject's ceremony, and the token of their link (shown only once).
+
+    `method`: REMOTE, the subject opens the link on their own device; IN_PERSON, the member hands
+    their device to the subject, who goes through the same ceremony and checks there and then."""
     from engine.biometrics.phrase import challenge_sentence
 
-    token = secrets.token_urlsafe(32)
-    grant = ConsentGrant.draft(subject=subject, document=document, **scope)
-    grant.invite_token_hash = token_hash(token)
+    if method not in (ConsentMethod.REMOTE, ConsentMethod.IN_PERSON):
+        raise ValueError(f"An invitation is remote or in person, not {method!r}.")
+    token, hashed = _new_link_token()
+    grant = ConsentGrant.draft(subject=subject, document=document, method=method, **scope)
+    grant.invite_token_hash = hashed
     grant.invite_expires_at = timezone.now() + timedelta(days=settings.CONSENT_INVITE_DAYS)
     grant.invited_by = invited_by
     grant.challenge_text = challenge_sentence()
-    grant.reference_portrait.save(
-        f"portrait{PurePath(reference_portrait.name).suffix.lower()}",
-        reference_portrait,
-        save=False,
+    with _StoredFiles(grant) as stored:
+        grant.reference_portrait.name = stored.store(
+            "reference_portrait",
+            f"portrait{PurePath(reference_portrait.name).suffix.lower()}",
+            reference_portrait,
+        )
+        grant.reference_voice.name = stored.store("reference_voice", "voice.wav", reference_voice)
+        with transaction.atomic():
+            grant.save()
+            ledger.append(
+                Event.INVITED,
+                grant=grant,
+                method=ConsentMethod(method).label,
+                subject=subject.full_name,
+                email=subject.email,
+                document=f"{document.slug} v{document.version}",
+                document_sha256=grant.document_sha256,
+                scope=scope_of(grant),
+                link_expires_at=grant.invite_expires_at.isoformat(),
+                **evidence.as_payload(),
+            )
+    return grant, token
+
+
+def record_signed_document(
+    *,
+    subject: Subject,
+    document: ConsentDocument,
+    scope: dict,
+    reference_portrait,
+    reference_voice,
+    signed_document,
+    witness_name: str,
+    signed_on: date,
+    recorded_by,
+    evidence: Evidence,
+) -> tuple[ConsentGrant, str]:
+    """A consent the subject signed on paper, uploaded (scan, witness, date) by a member: it
+    awaits review by an owner or auditor other than that member, and is never live before. The
+    subject's link (its token returned, shown once) lets them see and revoke it."""
+    token, hashed = _new_link_token()
+    grant = ConsentGrant.draft(
+        subject=subject, document=document, method=ConsentMethod.SIGNED_DOCUMENT, **scope
     )
-    grant.reference_voice.save("voice.wav", reference_voice, save=False)
-    grant.save()
+    grant.invite_token_hash = hashed
+    scan_sha256 = _sha256_upload(signed_document)
+    with _StoredFiles(grant) as stored:
+        grant.reference_portrait.name = stored.store(
+            "reference_portrait",
+            f"portrait{PurePath(reference_portrait.name).suffix.lower()}",
+            reference_portrait,
+        )
+        grant.reference_voice.name = stored.store("reference_voice", "voice.wav", reference_voice)
+        scan = stored.store(
+            "signed_document",
+            f"signed{PurePath(signed_document.name).suffix.lower()}",
+            signed_document,
+        )
+        with transaction.atomic():
+            grant.save()
+            _await_review_of_paper(
+                grant,
+                stored_name=scan,
+                sha256=scan_sha256,
+                witness_name=witness_name,
+                signed_on=signed_on,
+                recorded_by=recorded_by,
+                evidence=evidence,
+            )
+            ledger.append(
+                Event.LINK_ISSUED,
+                grant=grant,
+                reason="with the signed document",
+                replaces_earlier_link=False,
+                **evidence.as_payload(),
+            )
+    return grant, token
+
+
+def add_signed_document(
+    grant: ConsentGrant,
+    *,
+    signed_document,
+    witness_name: str,
+    signed_on: date,
+    recorded_by,
+    evidence: Evidence,
+) -> ConsentGrant:
+    """The paper the subject signed, for a consent recorded without evidence (typed in before
+    evidence was required) or one still awaiting its ceremony: it then awaits review."""
+    scan_sha256 = _sha256_upload(signed_document)
+    with _StoredFiles(grant) as stored:
+        scan = stored.store(
+            "signed_document",
+            f"signed{PurePath(signed_document.name).suffix.lower()}",
+            signed_document,
+        )
+        with transaction.atomic():
+            locked = ConsentGrant.objects.select_for_update().get(pk=grant.pk)
+            _await_review_of_paper(
+                locked,
+                stored_name=scan,
+                sha256=scan_sha256,
+                witness_name=witness_name,
+                signed_on=signed_on,
+                recorded_by=recorded_by,
+                evidence=evidence,
+            )
+    return locked
+
+
+def _await_review_of_paper(
+    grant: ConsentGrant, *, stored_name, sha256, witness_name, signed_on, recorded_by, evidence
+) -> None:
+    grant.await_review_of_signed_document(
+        stored_name=stored_name,
+        sha256=sha256,
+        witness=witness_name,
+        signed_at=datetime.combine(signed_on, time(12), tzinfo=UTC),
+        recorded_by=recorded_by,
+    )
     ledger.append(
-        Event.INVITED,
+        Event.SIGNED,
         grant=grant,
-        subject=subject.full_name,
-        email=subject.email,
-        document=f"{document.slug} v{document.version}",
+        method="signed document, uploaded with a witness",
+        signed_on=signed_on.isoformat(),
+        witness=witness_name,
+        signed_document_sha256=sha256,
+        document=f"{grant.document.slug} v{grant.document.version}",
         document_sha256=grant.document_sha256,
+        subject=grant.subject.full_name,
         scope=scope_of(grant),
-        link_expires_at=grant.invite_expires_at.isoformat(),
+        status=grant.status,
         **evidence.as_payload(),
     )
-    return grant, token
+
+
+@transaction.atomic
+def issue_subject_link(grant: ConsentGrant, *, by, evidence: Evidence) -> tuple[ConsentGrant, str]:
+    """A new link for the subject (its token returned, shown once); the earlier link stops
+    working. A consent still awaiting its ceremony gets a new expiry too."""
+    token, hashed = _new_link_token()
+    locked = ConsentGrant.objects.select_for_update().get(pk=grant.pk)
+    had_link = bool(locked.invite_token_hash)
+    locked.issue_link(
+        token_hash=hashed,
+        expires_at=timezone.now() + timedelta(days=settings.CONSENT_INVITE_DAYS),
+    )
+    ledger.append(
+        Event.LINK_ISSUED,
+        grant=locked,
+        reason="issued again by a member" if had_link else "issued by a member",
+        replaces_earlier_link=had_link,
+        link_expires_at=locked.invite_expires_at.isoformat()
+        if locked.awaits_ceremony and locked.invite_expires_at
+        else None,
+        **evidence.as_payload(),
+    )
+    return locked, token
 
 
 def grant_for_link(token: str, *, at: datetime | None = None) -> ConsentGrant:
@@ -402,22 +592,61 @@ def decide_script(
 
 
 @transaction.atomic
-def revoke_grant(grant: ConsentGrant, *, reason: str, evidence: Evidence) -> ConsentGrant:
+def revoke_grant(
+    grant: ConsentGrant,
+    *,
+    reason: str,
+    evidence: Evidence,
+    by=None,
+    written_request: str = "",
+    written_request_sha256: str = "",
+) -> ConsentGrant:
     """Revoke now: receivers cancel pending renders and disable avatars in this transaction;
-    the biometric data goes after the retention period (`manage.py erase_biometrics`)."""
+    the biometric data goes after the retention period (`manage.py erase_biometrics`).
+
+    The subject on their link, or `by` a member on the subject's written request (a stored
+    file's name: see `revoke_on_written_request`)."""
     locked = ConsentGrant.objects.select_for_update().get(pk=grant.pk)
-    locked.revoke(reason=reason, at=timezone.now())
+    locked.revoke(reason=reason, at=timezone.now(), by=by, written_request=written_request)
+    on_request = {}
+    if by is not None:
+        on_request = {"revoked_by": by.username, "written_request_sha256": written_request_sha256}
     ledger.append(
         Event.REVOKED,
         grant=locked,
+        method="written request" if by is not None else "subject's link",
         reason=reason,
         biometrics_erased_after=(
             locked.revoked_at + timedelta(days=settings.CONSENT_BIOMETRIC_RETENTION_DAYS)
         ).isoformat(),
+        **on_request,
         **evidence.as_payload(),
     )
     grant_revoked.send(sender=ConsentGrant, grant=locked)
     return locked
+
+
+def revoke_on_written_request(
+    grant: ConsentGrant, *, written_request, reason: str, by, evidence: Evidence
+) -> ConsentGrant:
+    """A member (an owner: the view checks) revokes because the subject asked in writing; the
+    request (checked by the form) is kept with the grant and its hash in the ledger. The same
+    consequences as the subject revoking on their link."""
+    request_sha256 = _sha256_upload(written_request)
+    with _StoredFiles(grant) as stored:
+        name = stored.store(
+            "revocation_request",
+            f"revocation-request{PurePath(written_request.name).suffix.lower()}",
+            written_request,
+        )
+        return revoke_grant(
+            grant,
+            reason=reason,
+            evidence=evidence,
+            by=by,
+            written_request=name,
+            written_request_sha256=request_sha256,
+        )
 
 
 def record_render_decision(grant: ConsentGrant, decision, *, job_id, stage: str, **facts) -> None:

@@ -9,8 +9,30 @@ urlpatterns = [
     path("subjects/<int:subject_id>/", views.subject_detail, name="subject_detail"),
     path("subjects/<int:subject_id>/consent/new/", views.grant_new, name="grant_new"),
     path("subjects/<int:subject_id>/invite/", views.invite_new, name="invite_new"),
+    path(
+        "subjects/<int:subject_id>/consent/in-person/",
+        views.grant_in_person,
+        name="grant_in_person",
+    ),
+    path(
+        "subjects/<int:subject_id>/consent/signed-document/",
+        views.grant_signed_document,
+        name="grant_signed_document",
+    ),
     path("consents/<int:grant_id>/", views.grant_detail, name="grant_detail"),
     path("consents/<int:grant_id>/review/", views.grant_review, name="grant_review"),
+    path("consents/<int:grant_id>/link/", views.grant_issue_link, name="grant_issue_link"),
+    path("consents/<int:grant_id>/revoke/", views.grant_revoke, name="grant_revoke"),
+    path(
+        "consents/<int:grant_id>/signed-document/",
+        views.grant_add_signed_document,
+        name="grant_add_signed_document",
+    ),
+    path(
+        "consents/<int:grant_id>/evidence/<slug:kind>",
+        views.grant_evidence_file,
+        name="grant_evidence_file",
+    ),
     path(
         "consents/<int:grant_id>/scripts/", views.grant_request_script, name="grant_request_script"
     ),

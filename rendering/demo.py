@@ -15,8 +15,8 @@ from PIL import Image
 
 from accounts.models import Membership, Role, Workspace
 from avatars.models import Avatar
-from consent.models import ConsentDocument, ConsentGrant, Purpose, Subject
-from consent.services import record_signed_consent
+from consent.models import ConsentDocument, ConsentGrant, ConsentMethod, Purpose, Subject
+from consent.services import Evidence, record_illustration_consent
 from engine.demo import write_demo_assets
 from engine.voice import inspect_voice_sample
 from studio.models import Script
@@ -69,22 +69,24 @@ def ensure_demo() -> Demo:
     now = timezone.now()
     grant = (
         ConsentGrant.objects.filter(
-            subject=subject, status=ConsentGrant.Status.ACTIVE, valid_until__gt=now
+            subject=subject,
+            method=ConsentMethod.ILLUSTRATION,
+            status=ConsentGrant.Status.ACTIVE,
+            valid_until__gt=now,
         )
         .order_by("-created_at")
         .first()
     )
     if grant is None:
-        grant = record_signed_consent(
+        # The presenter is drawn by the software: no person, so no one to give evidence.
+        grant = record_illustration_consent(
             subject=subject,
             document=ConsentDocument.standard(),
             purposes=[p.value for p in Purpose],
             valid_from=now - timedelta(minutes=1),
             valid_until=now + timedelta(days=3650),
-            signature_name=DEMO_SUBJECT,
-            ip=None,
-            user_agent="likeness seed_demo",
             recorded_by=user,
+            evidence=Evidence(user_agent="likeness seed_demo", user=user.username),
         )
     avatar = Avatar.objects.filter(workspace=workspace, grant=grant).first() or _create_demo_avatar(
         workspace, grant, user
