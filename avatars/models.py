@@ -30,12 +30,20 @@ def voice_profile_upload_to(instance, filename: str) -> str:
     return _random_name(instance, "voice-profile", filename)
 
 
+class AvatarError(Exception):
+    """An avatar state change that is not allowed; the message is for the user."""
+
+
 class Avatar(WorkspaceScoped):
     """A consenting subject's likeness: a portrait and a voice sample, bound to their consent."""
 
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
         DISABLED = "disabled", "Disabled"
+        # Its portrait or voice did not match the consent's references (or the consent has none):
+        # it cannot render until an owner or auditor approves it.
+        HELD = "held", "Held for identity review"
+        REJECTED = "rejected", "Rejected at identity review"
 
     name = models.CharField(max_length=100)
     grant = models.ForeignKey(ConsentGrant, on_delete=models.PROTECT, related_name="avatars")
@@ -51,6 +59,15 @@ class Avatar(WorkspaceScoped):
     # renders never analyse the sample again; see avatars/voice.py.
     voice_profile = models.FileField(upload_to=voice_profile_upload_to, blank=True)
     voice_checks = models.JSONField(default=dict, blank=True)  # enrollment measurements
+    # The enrollment's comparison with the consent's references: scores, thresholds, reasons
+    # (engine.biometrics.identity.IdentityCheck.to_dict()).
+    identity_checks = models.JSONField(default=dict, blank=True)
+    hold_reason = models.TextField(blank=True)  # why the enrolling member asked for a review
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_reason = models.TextField(blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -66,6 +83,33 @@ class Avatar(WorkspaceScoped):
     def is_enabled(self) -> bool:
         return self.status == self.Status.ACTIVE
 
+    @property
+    def is_held(self) -> bool:
+        return self.status == self.Status.HELD
+
+    def identity_refusal(self) -> str | None:
+        """Why the identity review keeps this avatar from rendering, or None."""
+        if self.status == self.Status.HELD:
+            return (
+                "This avatar is held for identity review: its portrait or voice was not matched "
+                "with the consenting person. An owner or auditor must approve it on its page."
+            )
+        if self.status == self.Status.REJECTED:
+            return "This avatar was rejected at identity review" + (
+                f": {self.review_reason}" if self.review_reason else "."
+            )
+        return None
+
+    def review_identity(self, *, approve: bool, reason: str, by, at: datetime) -> None:
+        """An owner's or auditor's decision on a held avatar: active, or rejected for good."""
+        if self.status != self.Status.HELD:
+            raise AvatarError(
+                "Only an avatar held for identity review can be approved or rejected."
+            )
+        self.status = self.Status.ACTIVE if approve else self.Status.REJECTED
+        self.reviewed_by, self.reviewed_at, self.review_reason = by, at, reason
+        self.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_reason"])
+
     def ensure_voice_profile(self) -> None:
         """Compute and cache the voice profile if this avatar has none yet."""
         if not self.voice_profile:
@@ -80,7 +124,11 @@ class Avatar(WorkspaceScoped):
         at: datetime,
         language: str | None = None,
         script_text: str | None = None,
+        lexicon: dict[str, str] | None = None,
     ) -> RenderDecision:
+        refusal = self.identity_refusal()
+        if refusal:
+            return RenderDecision(False, refusal)
         return authorize_render(
             self.grant,
             avatar_enabled=self.is_enabled,
@@ -88,6 +136,7 @@ class Avatar(WorkspaceScoped):
             at=at,
             language=language,
             script_text=script_text,
+            lexicon=lexicon,
         )
 
 

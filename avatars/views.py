@@ -1,12 +1,15 @@
 from pathlib import Path
 
+from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from accounts.permissions import get_in_workspace, member_required
 from avatars import services
-from avatars.forms import AvatarForm
-from avatars.models import Avatar
+from avatars.forms import AvatarForm, AvatarReviewForm
+from avatars.models import Avatar, AvatarError
 from config.private_media import serve_file
+from consent.views import AUDIT_ROLES, require_audit_role
 
 
 @member_required()
@@ -19,18 +22,28 @@ def avatar_list(request):
 def avatar_new(request):
     form = AvatarForm(request.POST or None, request.FILES or None, workspace=request.workspace)
     if request.method == "POST" and form.is_valid():
-        avatar = services.enroll_avatar(
-            workspace=request.workspace,
-            name=form.cleaned_data["name"],
-            grant=form.cleaned_data["grant"],
-            portrait=form.cleaned_data["portrait"],
-            portrait_report=form.portrait_report,
-            voice_sample=form.cleaned_data["voice_sample"],
-            voice_report=form.voice_report,
-            voice_enrollment=form.voice_enrollment,
-            created_by=request.user,
+        try:
+            avatar = services.enroll_avatar(
+                workspace=request.workspace,
+                name=form.cleaned_data["name"],
+                grant=form.cleaned_data["grant"],
+                portrait=form.cleaned_data["portrait"],
+                portrait_report=form.portrait_report,
+                voice_sample=form.cleaned_data["voice_sample"],
+                voice_report=form.voice_report,
+                voice_enrollment=form.voice_enrollment,
+                identity=form.identity_check,
+                hold_reason=form.cleaned_data["hold_reason"],
+                created_by=request.user,
+            )
+        except services.IdentityMismatch as error:
+            form.add_error(None, str(error))
+        else:
+            return redirect("avatars:avatar_detail", avatar_id=avatar.pk)
+    elif request.method == "POST" and form.identity_refused:
+        services.record_identity_refusal(
+            form.cleaned_data["grant"], form.identity_check, by=request.user
         )
-        return redirect("avatars:avatar_detail", avatar_id=avatar.pk)
     initial_grant = request.GET.get("grant")
     if initial_grant and not form.is_bound:
         form.initial["grant"] = initial_grant
@@ -44,7 +57,36 @@ def avatar_detail(request, avatar_id: int):
     avatar = get_in_workspace(
         request, Avatar.objects.select_related("grant__subject"), pk=avatar_id
     )
-    return render(request, "avatars/avatar_detail.html", {"avatar": avatar})
+    return render(
+        request,
+        "avatars/avatar_detail.html",
+        {
+            "avatar": avatar,
+            "can_audit": request.membership.role in AUDIT_ROLES,
+            "review_form": AvatarReviewForm(),
+        },
+    )
+
+
+@require_POST
+@member_required()
+def avatar_review(request, avatar_id: int):
+    """An owner or auditor approves or rejects an avatar held for identity review."""
+    require_audit_role(request)
+    avatar = get_in_workspace(request, Avatar, pk=avatar_id)
+    form = AvatarReviewForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, f"Not reviewed: {error}")
+        return redirect("avatars:avatar_detail", avatar_id=avatar.pk)
+    try:
+        services.review_avatar(
+            avatar, approve=form.approve, reason=form.cleaned_data["reason"], by=request.user
+        )
+    except AvatarError as error:
+        messages.error(request, str(error))
+    return redirect("avatars:avatar_detail", avatar_id=avatar.pk)
 
 
 @member_required()

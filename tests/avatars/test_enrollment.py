@@ -1,6 +1,7 @@
 import html
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -13,8 +14,14 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def grant(member):
-    return GrantFactory(subject=SubjectFactory(workspace=member.workspace))
+def grant(member, portrait_png, speech_wav):
+    """A signed consent whose references (compared at enrollment) are the astronaut's photo and
+    festival's voice, the media these tests enroll."""
+    return GrantFactory(
+        subject=SubjectFactory(workspace=member.workspace),
+        reference_portrait=ContentFile(portrait_png, name="reference.png"),
+        reference_voice=ContentFile(speech_wav, name="reference.wav"),
+    )
 
 
 def post_avatar(client, grant, *, portrait=("face.png", None), voice=("voice.wav", None), **extra):
@@ -91,7 +98,7 @@ def test_a_bad_portrait_gets_a_specific_message_and_nothing_is_saved(
     assert response.status_code == 400
     assert message.lower() in html.unescape(response.content.decode()).lower()
     assert not Avatar.objects.exists()
-    assert files_under(media_root) == []
+    assert files_under(media_root / "avatars") == []
 
 
 @pytest.mark.parametrize(
@@ -136,7 +143,7 @@ def test_a_bad_voice_sample_gets_a_specific_message_and_nothing_is_saved(
     assert response.status_code == 400
     assert message.lower() in html.unescape(response.content.decode()).lower()
     assert not Avatar.objects.exists()
-    assert files_under(media_root) == []
+    assert files_under(media_root / "avatars") == []
 
 
 def test_an_avatar_cannot_use_a_revoked_or_foreign_consent(

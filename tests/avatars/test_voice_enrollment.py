@@ -6,6 +6,7 @@ import wave
 
 import numpy as np
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -29,8 +30,14 @@ def wav_bytes(samples: np.ndarray, rate: int = 16000) -> bytes:
 
 
 @pytest.fixture
-def grant(member):
-    return GrantFactory(subject=SubjectFactory(workspace=member.workspace))
+def grant(member, portrait_png, speech_wav):
+    """A signed consent whose references (compared at enrollment) are the astronaut's photo and
+    festival's voice, the media these tests enroll."""
+    return GrantFactory(
+        subject=SubjectFactory(workspace=member.workspace),
+        reference_portrait=ContentFile(portrait_png, name="reference.png"),
+        reference_voice=ContentFile(speech_wav, name="reference.wav"),
+    )
 
 
 def post_avatar(client, grant, portrait, voice: bytes):

@@ -1,0 +1,63 @@
+"""Is the avatar the consenting person? The grant's references, and the engine's comparison of an
+enrollment's uploads with them (engine/biometrics/identity.py)."""
+
+import shutil
+import tempfile
+from pathlib import Path, PurePath
+
+from engine.biometrics.identity import IdentityCheck, Reference, compare_identity
+
+REFERENCE_PHOTO = "reference photo"
+REFERENCE_VOICE = "reference voice"
+CONSENT_CLIP = "verified consent clip"
+
+
+def grant_references(grant) -> tuple[list[tuple[str, object]], list[tuple[str, object]]]:
+    """(label, stored file) pairs the grant knows its subject's face and voice from: the
+    reference photo and voice of the invitation, and the consent clip once a verification of it
+    passed (a clip that failed, even if a reviewer let the grant through, is no reference)."""
+    faces, voices = [], []
+    if grant.reference_portrait:
+        faces.append((REFERENCE_PHOTO, grant.reference_portrait))
+    if grant.reference_voice:
+        voices.append((REFERENCE_VOICE, grant.reference_voice))
+    if grant.consent_clip and grant.verifications.filter(passed=True).exists():
+        faces.append((CONSENT_CLIP, grant.consent_clip))
+        voices.append((CONSENT_CLIP, grant.consent_clip))
+    return faces, voices
+
+
+def _copy_stored(stored, folder: Path, stem: str) -> Path:
+    target = folder / f"{stem}{PurePath(stored.name).suffix.lower()}"
+    with stored.open("rb") as source, open(target, "wb") as out:
+        shutil.copyfileobj(source, out)
+    return target
+
+
+def _copy_upload(upload, folder: Path, stem: str) -> Path:
+    target = folder / f"{stem}{PurePath(upload.name).suffix.lower()}"
+    with open(target, "wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+    upload.seek(0)
+    return target
+
+
+def check_identity(grant, *, portrait, voice_sample) -> IdentityCheck:
+    """Compare an enrollment's portrait and voice sample (uploads) with every reference of the
+    grant. Engine errors about the uploads themselves (no face, no speech) propagate."""
+    faces, voices = grant_references(grant)
+    with tempfile.TemporaryDirectory(prefix="likeness-identity-") as folder:
+        work = Path(folder)
+        return compare_identity(
+            _copy_upload(portrait, work, "portrait"),
+            _copy_upload(voice_sample, work, "voice"),
+            reference_faces=[
+                Reference(label, _copy_stored(stored, work, f"face-{i}"))
+                for i, (label, stored) in enumerate(faces)
+            ],
+            reference_voices=[
+                Reference(label, _copy_stored(stored, work, f"voice-{i}"))
+                for i, (label, stored) in enumerate(voices)
+            ],
+        )
