@@ -1,29 +1,35 @@
-"""Checks of a consent clip: the subject, alone on camera, read the challenge sentence in their
-own voice. Plain data in (paths, the sentence), scores and reasons out; no Django.
+"""Checks of a consent clip: the subject, alone and live on camera, read the challenge sentence in
+their own voice. Plain data in (paths, the sentence, the liveness challenge), scores and reasons
+out; no Django.
+
+Order: the container's bounds (``bounds.check_clip_bounds``: length, sample rate, picture and
+sound, before anything is decoded), then the sound (sentence, voice), then every frame once
+(liveness, ``liveness.track_face``), of which a frame every half second is kept for the face.
 """
 
 from __future__ import annotations
 
 import subprocess
 import tempfile
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from engine.biometrics import face as faces
-from engine.biometrics import phrase, speaker
+from engine.biometrics import liveness, phrase, speaker
+from engine.biometrics.bounds import MAX_CLIP_SECONDS, CorruptClip, check_clip_bounds
+from engine.biometrics.liveness import LivenessChallenge
 from engine.errors import EngineError
 from engine.tools import require_tool
 
 MIN_SINGLE_FACE_RATIO = 0.8  # "exactly one face in most frames"
 MIN_CLIP_SECONDS = 1.5
-FRAMES_PER_SECOND = 2.0
+FRAMES_PER_SECOND = 2.0  # frames compared with the reference photo
 MAX_FRAMES = 30
 
-
-class CorruptClip(EngineError):
-    default_message = "The consent clip cannot be played; record it again."
+__all__ = ["ClipCheck", "CorruptClip", "Thresholds", "check_consent_clip", "screen_clip"]
 
 
 @dataclass
@@ -32,6 +38,8 @@ class Thresholds:
     max_face_distance: float = faces.MATCH_DISTANCE
     min_voice_similarity: float = speaker.MATCH_SIMILARITY
     min_single_face_ratio: float = MIN_SINGLE_FACE_RATIO
+    min_lip_sync_correlation: float = liveness.MIN_LIP_SYNC_CORRELATION
+    min_mouth_motion: float = liveness.MIN_MOUTH_MOTION
 
 
 @dataclass
@@ -45,6 +53,7 @@ class ClipCheck:
     frames_checked: int
     thresholds: Thresholds = field(default_factory=Thresholds)
     reasons: list[str] = field(default_factory=list)
+    liveness: dict = field(default_factory=dict)  # LivenessReport.to_dict()
 
     @property
     def passed(self) -> bool:
@@ -63,8 +72,11 @@ def clip_frames(path: Path, folder: Path) -> list[np.ndarray]:
             require_tool("ffmpeg"),
             "-v",
             "error",
+            "-nostdin",
             "-i",
             str(path),
+            "-t",
+            str(MAX_CLIP_SECONDS),
             "-an",
             "-vf",
             f"fps={FRAMES_PER_SECOND},scale='min(640,iw)':-2",
@@ -106,22 +118,29 @@ def check_consent_clip(
     reference_faces: list[str | Path],
     reference_voices: list[str | Path],
     thresholds: Thresholds | None = None,
+    liveness_challenge: LivenessChallenge | None = None,
 ) -> ClipCheck:
-    """Score a consent clip against the challenge and the subject's reference photos and voice.
+    """Score a consent clip against the challenge sentence, the subject's reference photos and
+    voice, and liveness (lip sync always; the blink asked at ``liveness_challenge`` when given,
+    else that part is skipped and the report says so).
 
-    Raises CorruptClip when the file cannot be decoded at all; every other problem is a reason.
+    Raises CorruptClip when the file cannot be decoded at all, and ClipTooLong,
+    SampleRateTooLow, NoSound or NoPicture (``bounds``) before any decoding when the container
+    is out of bounds; every other problem is a reason.
     """
     clip, limits = Path(clip), thresholds or Thresholds()
+    check_clip_bounds(clip)
     try:
-        pcm = phrase.pcm16_mono(clip)
+        pcm = phrase.pcm16_mono(clip, max_seconds=MAX_CLIP_SECONDS)
     except EngineError as error:
         raise CorruptClip() from error
     seconds = len(pcm) / 2 / phrase.RATE
+    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768
     reasons: list[str] = []
     if seconds < MIN_CLIP_SECONDS:
         reasons.append(f"The clip lasts {seconds:.1f} s; reading the sentence takes longer.")
 
-    transcript = phrase.transcribe(clip) if pcm else ""
+    transcript = phrase.transcribe(clip, audio=pcm) if pcm else ""
     wer = phrase.sentence_error_rate(challenge, transcript)
     if wer > limits.max_word_error_rate:
         heard = f"“{transcript}”" if transcript else "no words"
@@ -130,8 +149,10 @@ def check_consent_clip(
             f"{limits.max_word_error_rate:.2f} (heard {heard})."
         )
 
-    with tempfile.TemporaryDirectory(prefix="consent-clip-") as folder:
-        frames = clip_frames(clip, Path(folder))
+    tracking_started = time.perf_counter()
+    track = liveness.track_face(clip, keep_every_seconds=1.0 / FRAMES_PER_SECOND)
+    tracking_seconds = time.perf_counter() - tracking_started
+    frames = [rgb for _, rgb in track.frames_rgb][:MAX_FRAMES]
     found = [faces.face_embeddings(frame) for frame in frames]
     single = [f[0].vector for f in found if len(f) == 1]
     ratio = len(single) / len(frames) if frames else 0.0
@@ -162,7 +183,6 @@ def check_consent_clip(
     if reference_voice is None:
         reasons.append("No reference voice sample is on file to compare the clip with.")
     else:
-        samples = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768
         try:
             embedding = speaker.speaker_embedding_of_samples(samples, phrase.RATE)
         except EngineError:
@@ -175,6 +195,17 @@ def check_consent_clip(
                     f"{voice_similarity:.2f} is below {limits.min_voice_similarity:.2f}."
                 )
 
+    live = liveness.judge_liveness(
+        track,
+        samples,
+        phrase.RATE,
+        liveness_challenge,
+        min_correlation=limits.min_lip_sync_correlation,
+        min_motion=limits.min_mouth_motion,
+    )
+    live.seconds_taken = round(live.seconds_taken + tracking_seconds, 3)
+    reasons.extend(live.reasons)
+
     return ClipCheck(
         seconds=round(seconds, 2),
         transcript=transcript,
@@ -185,6 +216,7 @@ def check_consent_clip(
         frames_checked=len(frames),
         thresholds=limits,
         reasons=reasons,
+        liveness=live.to_dict(),
     )
 
 
@@ -201,13 +233,15 @@ SCREEN_FRAMES = 6
 
 
 def screen_clip(clip: str | Path) -> float:
-    """Cheap checks before a clip is kept: it decodes, lasts long enough, someone speaks, a face
-    shows. Returns its length in seconds; raises an EngineError saying what to fix."""
+    """Cheap checks before a clip is kept: its container is in bounds (length, sample rate:
+    checked before decoding), it decodes, lasts long enough, someone speaks, a face shows.
+    Returns its length in seconds; raises an EngineError saying what to fix."""
     from engine.audio import frame_levels_db
 
     clip = Path(clip)
+    check_clip_bounds(clip)
     try:
-        pcm = phrase.pcm16_mono(clip)
+        pcm = phrase.pcm16_mono(clip, max_seconds=MAX_CLIP_SECONDS)
     except EngineError as error:
         raise CorruptClip() from error
     seconds = len(pcm) / 2 / phrase.RATE

@@ -73,15 +73,19 @@ def sentence_error_rate(expected: str, heard: str) -> float:
 _lock = threading.Lock()
 
 
-def pcm16_mono(path: str | Path) -> bytes:
-    """Any audio or video file's sound as 16 kHz mono 16-bit PCM (decoded by ffmpeg)."""
+def pcm16_mono(path: str | Path, max_seconds: float | None = None) -> bytes:
+    """Any audio or video file's sound as 16 kHz mono 16-bit PCM (decoded by ffmpeg), at most
+    ``max_seconds`` of it when given (a header can understate a file's length)."""
+    limit = ["-t", f"{max_seconds:.3f}"] if max_seconds else []
     result = subprocess.run(
         [
             require_tool("ffmpeg"),
             "-v",
             "error",
+            "-nostdin",
             "-i",
             str(path),
+            *limit,
             "-vn",
             "-ac",
             "1",
@@ -98,11 +102,13 @@ def pcm16_mono(path: str | Path) -> bytes:
     return result.stdout
 
 
-def transcribe(path: str | Path) -> str:
-    """What pocketsphinx hears in a file's sound (lower case, may be empty)."""
+def transcribe(path: str | Path, *, audio: bytes | None = None) -> str:
+    """What pocketsphinx hears in a file's sound (lower case, may be empty); ``audio``: its
+    16 kHz PCM when already decoded."""
     from pocketsphinx import Decoder
 
-    audio = pcm16_mono(path)
+    if audio is None:
+        audio = pcm16_mono(path)
     with _lock:  # one decoder at a time: it is large and not documented as thread-safe
         decoder = Decoder(logfn="/dev/null")
         decoder.start_utt()
