@@ -181,6 +181,7 @@ def grant_detail(request, grant_id: int):
             "can_manage": request.membership.can_manage,
             "can_add_paper": request.membership.can_edit
             and (grant.lacks_evidence or grant.awaits_ceremony),
+            "can_revoke": request.membership.can_manage and grant.status in REVOCABLE,
         },
     )
 
@@ -231,13 +232,25 @@ def grant_add_signed_document(request, grant_id: int):
     )
 
 
+# A consent the subject gave (signed, being checked or reviewed, or live) can be revoked.
+REVOCABLE = frozenset(
+    {ConsentGrant.Status.VERIFYING, ConsentGrant.Status.NEEDS_REVIEW, ConsentGrant.Status.ACTIVE}
+)
+
+
 @member_required(manage=True)
 def grant_revoke(request, grant_id: int):
     """An owner revokes on the subject's written request, which is kept as evidence. Owners
     only: revoking ends every use of the likeness at once and cannot be undone."""
     grant = _grant(request, grant_id)
-    if grant.status == ConsentGrant.Status.REVOKED:
-        messages.error(request, "This consent is already revoked.")
+    if grant.status not in REVOCABLE:
+        messages.error(
+            request,
+            "This consent is already revoked."
+            if grant.status == ConsentGrant.Status.REVOKED
+            else "Only a signed consent can be revoked; this one was "
+            f"{grant.get_status_display().lower()}.",
+        )
         return redirect("consent:grant_detail", grant_id=grant.pk)
     form = WrittenRevocationForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():

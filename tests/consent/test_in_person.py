@@ -177,6 +177,21 @@ def test_another_member_approves_a_signed_paper_and_it_goes_live(
     assert reviewed["decision"] == "approved" and reviewed["user"] == auditor.user.username
 
 
+def test_the_certificate_of_a_signed_paper_names_the_witness_and_the_scan(
+    member_client, member, subject, consent_form
+):
+    from consent.certificate import certificate_html
+
+    upload_signed(member_client, subject, consent_form())
+    grant = ConsentGrant.objects.get(subject=subject)
+    _, auditor_client = other_member(member)
+    review(auditor_client, grant)
+    grant.refresh_from_db()
+    html = certificate_html(grant)
+    assert "witnessed by Sally Ride" in html and grant.signed_document_sha256 in html
+    assert f"approved by {grant.reviewed_by}" in html
+
+
 def test_the_member_who_uploaded_the_paper_cannot_approve_it(member_client, subject, consent_form):
     upload_signed(member_client, subject, consent_form())
     grant = ConsentGrant.objects.get(subject=subject)
@@ -451,6 +466,15 @@ def test_a_bad_written_request_revokes_nothing_and_keeps_nothing(
     grant.refresh_from_db()
     assert grant.status == ConsentGrant.Status.ACTIVE
     assert set(media_files(media_root)) == before
+    assert not LedgerEntry.objects.filter(grant_id=grant.pk, event="revoked").exists()
+
+
+def test_a_consent_never_signed_is_not_revoked_on_request(member_client, invite, media_root):
+    grant, _ = invite()
+    response = revoke_on_request(member_client, grant)
+    assert response.status_code == 302
+    grant.refresh_from_db()
+    assert grant.status == ConsentGrant.Status.PENDING and not grant.revocation_request
     assert not LedgerEntry.objects.filter(grant_id=grant.pk, event="revoked").exists()
 
 
