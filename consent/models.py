@@ -456,6 +456,20 @@ class ScriptApproval(WorkspaceScoped):
         self.decided_at, self.decision_reason = at, reason
         self.save(update_fields=["status", "decided_at", "decision_reason"])
 
+    @property
+    def spoken_differs(self) -> bool:
+        """Whether the voice says other words than the script shows (respellings, numbers read
+        out): then the subject is shown the spoken words too, since those are what they approve."""
+        from engine.errors import EngineError
+        from engine.voice.spoken import same_words, written_text
+
+        if not self.spoken_text:
+            return False
+        try:
+            return not same_words(written_text(self.script_text), self.spoken_text)
+        except EngineError:  # markup that no longer parses: show both
+            return True
+
 
 class LedgerImmutable(Exception):
     """Ledger rows are appended, never changed or removed."""

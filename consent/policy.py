@@ -2,13 +2,23 @@
 
 Called when a render is submitted and again by the worker right before it renders, so a consent
 that is revoked or expires in between stops the render.
+
+Scripts are judged on the words the voice will say: ``engine.voice.spoken.spoken_text`` of the
+script with the render's pronunciation lexicon, the same function every voice engine and the
+captions use. Forbidden topics are looked for in the script as written and in those spoken
+words; the language is detected in both; a per-script approval covers both.
 """
 
-import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from consent.models import ConsentGrant, Language, Purpose, ScriptApproval, sha256_hex
+from consent.signals import lexicon_requested
+from engine.text.language import detect_language
+from engine.text.topics import find_topic
+from engine.voice.markup import MarkupError
+from engine.voice.spoken import spoken_text, written_text
 
 
 @dataclass(frozen=True)
@@ -32,14 +42,23 @@ _NOT_LIVE = {
 }
 
 
-def forbidden_topic_in(text: str, topics: list[str]) -> str | None:
-    """The first forbidden topic the text mentions (whole words, any case), if any."""
-    folded = " ".join(text.casefold().split())
-    for topic in topics:
-        words = topic.casefold().split()
-        if words and re.search(r"\b" + r"\s+".join(map(re.escape, words)) + r"\b", folded):
-            return topic
-    return None
+def forbidden_topic_in(text: str, topics: list[str], *, spoken: str = "") -> str | None:
+    """The first forbidden topic the text (or the words ``spoken`` for it) mentions, however it
+    is spelled (``engine.text.topics``), if any."""
+    return find_topic([text, spoken], topics)
+
+
+def workspace_lexicon(workspace) -> dict[str, str]:
+    """The workspace's pronunciation lexicon (word -> respelling), from the app that keeps it
+    (studio answers ``lexicon_requested``; consent never imports it)."""
+    lexicon: dict[str, str] = {}
+    for _, entries in lexicon_requested.send(sender=ConsentGrant, workspace=workspace):
+        lexicon.update(entries or {})
+    return lexicon
+
+
+def _excerpt(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def authorize_render(
@@ -50,11 +69,15 @@ def authorize_render(
     at: datetime,
     language: str | None = None,
     script_text: str | None = None,
+    lexicon: Mapping[str, str] | None = None,
 ) -> RenderDecision:
     """May this grant's likeness render `script_text` in `language` for `purpose` at `at`?
 
-    `language` and `script_text` are checked when given; a grant that requires per-script
-    approval refuses when no script text is given.
+    `language` (declared) and `script_text` are checked when given; `lexicon` (word ->
+    respelling) is the pronunciation lexicon the render will speak with: the words checked are
+    the words it makes. The script's language is detected and must be one the grant covers when
+    the detection is confident. A grant that requires per-script approval refuses when no script
+    text is given.
     """
 
     def refuse(reason: str) -> RenderDecision:
@@ -78,21 +101,56 @@ def authorize_render(
         label = Language(language).label if language in Language.values else language
         covered = ", ".join(grant.language_labels())
         return refuse(f"The consent does not cover videos in {label} (it covers: {covered}).")
-    if script_text is not None:
-        topic = forbidden_topic_in(script_text, grant.forbidden_topics)
-        if topic is not None:
-            return refuse(f"The script mentions “{topic}”, a topic the subject forbade.")
-    if grant.requires_script_approval:
-        if script_text is None:
+    if script_text is None:
+        if grant.requires_script_approval:
             return refuse("The subject approves each script, and no script was given.")
-        approval = grant.approvals.filter(script_sha256=sha256_hex(script_text)).first()
-        if approval is None:
-            return refuse(
-                "The subject approves each script, and this exact text has not been sent to "
-                "them for approval."
-            )
-        if approval.status == ScriptApproval.Status.PENDING:
-            return refuse("The subject has not approved this script yet.")
-        if approval.status == ScriptApproval.Status.REJECTED:
-            return refuse("The subject rejected this script.")
+        return ALLOWED
+    try:
+        spoken = spoken_text(script_text, lexicon)
+        written = written_text(script_text)
+    except MarkupError as error:
+        return refuse(f"The script's markup is invalid: {error}")
+    topic = forbidden_topic_in(script_text, grant.forbidden_topics, spoken=spoken)
+    if topic is not None:
+        return refuse(f"The script mentions “{topic}”, a topic the subject forbade.")
+    if grant.languages:
+        for text in (written, spoken):
+            guess = detect_language(text)
+            if guess.confident and guess.language not in grant.languages:
+                covered = ", ".join(grant.language_labels())
+                return refuse(
+                    f"The script is in {guess.name} ({guess.probability:.0%} sure), and the "
+                    f"consent does not cover videos in {guess.name} (it covers: {covered})."
+                )
+    if grant.requires_script_approval:
+        return _approval_decision(grant, script_text, spoken)
+    return ALLOWED
+
+
+def _approval_decision(grant: ConsentGrant, script_text: str, spoken: str) -> RenderDecision:
+    approval = grant.approvals.filter(script_sha256=sha256_hex(script_text)).first()
+    if approval is None:
+        return RenderDecision(
+            False,
+            "The subject approves each script, and this exact text has not been sent to them "
+            "for approval.",
+        )
+    if approval.spoken_sha256:
+        changed = approval.spoken_sha256 != sha256_hex(spoken)
+    else:
+        # Approved before approvals recorded the spoken words: the subject read the script
+        # itself, so it still covers a render whose lexicon leaves this script's words as
+        # written (the voice says what they read), and needs a new approval once it does not.
+        changed = spoken != spoken_text(script_text)
+    if changed:
+        return RenderDecision(
+            False,
+            "The pronunciations changed since the subject was asked to approve this script: it "
+            f"would now be spoken as “{_excerpt(spoken)}”. Send it to the subject for approval "
+            "again.",
+        )
+    if approval.status == ScriptApproval.Status.PENDING:
+        return RenderDecision(False, "The subject has not approved this script yet.")
+    if approval.status == ScriptApproval.Status.REJECTED:
+        return RenderDecision(False, "The subject rejected this script.")
     return ALLOWED

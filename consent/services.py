@@ -552,23 +552,57 @@ def review_grant(grant: ConsentGrant, *, approve: bool, reason: str, by) -> Cons
 
 
 @transaction.atomic
-def request_script_approval(grant: ConsentGrant, *, title: str, text: str, by) -> ScriptApproval:
-    approval, created = ScriptApproval.objects.get_or_create(
+def request_script_approval(
+    grant: ConsentGrant, *, title: str, text: str, by, lexicon: dict[str, str] | None = None
+) -> ScriptApproval:
+    """Send a script to the subject for approval, with the words the voice will say for it
+    (``lexicon``: word -> respelling; the workspace's lexicon when None). Sending the same
+    script again after the pronunciations changed asks the subject again."""
+    from consent.policy import workspace_lexicon
+    from engine.voice.markup import MarkupError
+    from engine.voice.spoken import spoken_text
+
+    if lexicon is None:
+        lexicon = workspace_lexicon(grant.workspace)
+    try:
+        spoken = spoken_text(text, lexicon)
+    except MarkupError as error:
+        raise ConsentError(f"The script's markup is invalid: {error}") from error
+    spoken_sha256 = sha256_hex(spoken)
+    approval, created = ScriptApproval.objects.select_for_update().get_or_create(
         grant=grant,
         script_sha256=sha256_hex(text),
         defaults={
             "workspace": grant.workspace,
             "title": title,
             "script_text": text,
+            "spoken_text": spoken,
+            "spoken_sha256": spoken_sha256,
             "requested_by": by,
         },
     )
+    if not created and approval.spoken_sha256 != spoken_sha256:
+        if not approval.spoken_sha256 and spoken == spoken_text(text):
+            # Asked before approvals recorded the spoken words, and the lexicon leaves them as
+            # written: the subject's answer covers these words; record them.
+            approval.spoken_text, approval.spoken_sha256 = spoken, spoken_sha256
+            approval.save(update_fields=["spoken_text", "spoken_sha256"])
+        else:
+            # Same script, other words (the lexicon changed): the earlier answer, kept in the
+            # ledger, was about other words, so the subject is asked again.
+            approval.title, approval.requested_by = title, by
+            approval.spoken_text, approval.spoken_sha256 = spoken, spoken_sha256
+            approval.status = ScriptApproval.Status.PENDING
+            approval.decided_at, approval.decision_reason = None, ""
+            approval.save()
+            created = True
     if created:
         ledger.append(
             Event.SCRIPT_REQUESTED,
             grant=grant,
             title=title,
             script_sha256=approval.script_sha256,
+            spoken_sha256=spoken_sha256,
             user=by.username,
         )
     return approval
@@ -585,6 +619,7 @@ def decide_script(
         grant=locked.grant,
         title=locked.title,
         script_sha256=locked.script_sha256,
+        spoken_sha256=locked.spoken_sha256,
         reason=reason,
         **evidence.as_payload(),
     )

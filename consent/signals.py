@@ -5,3 +5,8 @@ from django.dispatch import Signal
 # Sent inside the revoking transaction with `grant`: rendering cancels pending jobs, avatars
 # disable themselves.
 grant_revoked = Signal()
+
+# Sent with `workspace` when consent needs the words a script will be spoken as (a per-script
+# approval records them): the app that keeps the pronunciation lexicon (studio) answers with it,
+# word -> respelling.
+lexicon_requested = Signal()

@@ -29,6 +29,10 @@ class RenderJob(WorkspaceScoped):
     script = models.ForeignKey(Script, on_delete=models.PROTECT, related_name="render_jobs")
     # A copy of the words at submit time: editing the script later never changes this video.
     script_text = models.TextField()
+    # The workspace's pronunciation lexicon (word -> respelling) at submit: consent is checked on
+    # the words these make, and the worker speaks with these, never with the live lexicon. Jobs
+    # made before this field speak their script as written ({}), which is what they are checked on.
+    pronunciations = models.JSONField(default=dict, blank=True)
     purpose = models.CharField(max_length=16, choices=Purpose.choices)
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
@@ -71,6 +75,13 @@ class RenderJob(WorkspaceScoped):
     @property
     def percent(self) -> int:
         return round(100 * self.progress)
+
+    def render_decision(self, *, at: datetime):
+        """May this job render now? The consent policy on the job's own copy of the script and of
+        the lexicon, so the words checked are the words the worker will speak."""
+        return self.avatar.render_decision(
+            purpose=self.purpose, at=at, script_text=self.script_text, lexicon=self.pronunciations
+        )
 
     def _transition(self, *, allowed_from, owned=False, **changes) -> bool:
         """Change state only if the row is still in an allowed state; tells whether it did.

@@ -26,6 +26,7 @@ from rendering.scheduler import (
     retry_later,
 )
 from rendering.signals import render_spec_requested, video_published
+from studio.models import PronunciationEntry
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +42,11 @@ class RenderRefused(Exception):
 def submit_render(*, workspace, user, avatar, script, purpose: str) -> RenderJob:
     if avatar.workspace_id != workspace.pk or script.workspace_id != workspace.pk:
         raise RenderRefused("The avatar and the script must belong to this workspace.")
+    # The lexicon is copied onto the job with the script: the policy checks the words these make
+    # (language detected, forbidden topics, the subject's approval), and the worker says them.
+    lexicon = PronunciationEntry.lexicon_of(workspace)
     decision = avatar.render_decision(
-        purpose=purpose, at=timezone.now(), language=language_of(script), script_text=script.body
+        purpose=purpose, at=timezone.now(), script_text=script.body, lexicon=lexicon
     )
     if not decision:
         raise RenderRefused(decision.reason)
@@ -51,6 +55,7 @@ def submit_render(*, workspace, user, avatar, script, purpose: str) -> RenderJob
         avatar=avatar,
         script=script,
         script_text=script.body,
+        pronunciations=lexicon,
         purpose=purpose,
         width=settings.RENDER_WIDTH,
         height=settings.RENDER_HEIGHT,
@@ -62,11 +67,6 @@ def submit_render(*, workspace, user, avatar, script, purpose: str) -> RenderJob
     )
     transaction.on_commit(lambda: enqueue_render(job.pk))
     return job
-
-
-def language_of(script) -> str:
-    """The language a script is spoken in (English until scripts say otherwise)."""
-    return getattr(script, "language", "") or "en"
 
 
 def enqueue_render(job_id: int, *, run_after=None) -> None:
@@ -85,13 +85,8 @@ def cancel_render(job: RenderJob, *, reason: str) -> bool:
 
 @transaction.atomic
 def retry_render(job: RenderJob) -> None:
-    """Try a failed render again; consent is checked again as at submit."""
-    decision = job.avatar.render_decision(
-        purpose=job.purpose,
-        at=timezone.now(),
-        language=language_of(job.script),
-        script_text=job.script_text,
-    )
+    """Try a failed render again; consent is checked again as at submit (same words)."""
+    decision = job.render_decision(at=timezone.now())
     if not decision:
         raise RenderRefused(decision.reason)
     if not job.retry():
@@ -108,8 +103,6 @@ def _copy_to_local(field_file, folder: Path, stem: str) -> Path:
 
 
 def build_spec(job: RenderJob, *, portrait: Path, voice_sample: Path) -> RenderSpec:
-    from studio.models import PronunciationEntry
-
     avatar = job.avatar
     # The voice profile is computed once per avatar (at enrollment, or here for older avatars).
     avatar.ensure_voice_profile()
@@ -124,7 +117,7 @@ def build_spec(job: RenderJob, *, portrait: Path, voice_sample: Path) -> RenderS
         fps=job.fps,
         voice_engine=settings.VOICE_ENGINE,
         voice_profile_path=str(voice_profile),
-        pronunciations=PronunciationEntry.lexicon_of(job.workspace),
+        pronunciations=dict(job.pronunciations),  # the snapshot consent was checked with
         face_engine=settings.FACE_ENGINE,
         metadata={
             "likeness_render_job": str(job.pk),
@@ -187,12 +180,7 @@ def _work_folder(job: RenderJob) -> Path:
 
 
 def _render_claimed(job: RenderJob, heartbeat: Heartbeat) -> str:
-    decision = job.avatar.render_decision(
-        purpose=job.purpose,
-        at=timezone.now(),
-        language=language_of(job.script),
-        script_text=job.script_text,
-    )
+    decision = job.render_decision(at=timezone.now())
     consent_services.record_render_decision(
         job.avatar.grant, decision, job_id=job.pk, stage="worker", purpose=job.purpose
     )

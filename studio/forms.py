@@ -1,9 +1,11 @@
 import re
+import unicodedata
 
 from django import forms
 from django.conf import settings
 
 from engine.voice.markup import MarkupError, parse_script
+from engine.voice.spoken import speakable
 from studio.models import PronunciationEntry, Script
 
 MARKUP_HELP = (
@@ -75,8 +77,22 @@ class PronunciationForm(forms.ModelForm):
 
     def clean_respelling(self):
         respelling = self.cleaned_data["respelling"].strip()
-        if not re.search(r"[A-Za-z]", respelling) or re.search(r"[\[\]{}<>\"\\]", respelling):
+        # Judged as the voice reads it: fullwidth brackets are brackets, invisible characters
+        # hide letters from people, and letters festival cannot say are dropped.
+        shown = unicodedata.normalize("NFKC", respelling)
+        if any(unicodedata.category(ch) in ("Cf", "Cc") for ch in shown):
             raise forms.ValidationError(
-                "Spell the sound with letters, spaces and hyphens (no brackets or quotes)."
+                "The respelling has invisible characters; type it again with letters, spaces "
+                "and hyphens."
+            )
+        if re.search(r"[\[\]{}<>\"\\]", shown):
+            raise forms.ValidationError(
+                "Spell the sound with letters, spaces and hyphens (no brackets or quotes): "
+                "markup belongs in the script."
+            )
+        if not re.search(r"[A-Za-z]", speakable(respelling)):
+            raise forms.ValidationError(
+                "Spell the sound with letters, spaces and hyphens: this says nothing the voice "
+                "can speak."
             )
         return respelling

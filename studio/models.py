@@ -1,7 +1,9 @@
 from django.conf import settings
 from django.db import models
+from django.dispatch import receiver
 
 from accounts.models import WorkspaceScoped
+from consent.signals import lexicon_requested
 
 
 class Script(WorkspaceScoped):
@@ -49,3 +51,9 @@ class PronunciationEntry(WorkspaceScoped):
     def lexicon_of(cls, workspace) -> dict[str, str]:
         """word -> respelling for every entry of the workspace (what the voice engine takes)."""
         return dict(cls.objects.filter(workspace=workspace).values_list("word", "respelling"))
+
+
+@receiver(lexicon_requested)
+def lexicon_for_consent(sender, workspace, **kwargs) -> dict[str, str]:
+    """Consent asks for the lexicon when a script is sent for approval (it never imports studio)."""
+    return PronunciationEntry.lexicon_of(workspace)

@@ -15,6 +15,7 @@ from consent.models import (
     Subject,
     sha256_hex,
 )
+from engine.voice.spoken import spoken_text as words_spoken
 from rendering.models import RenderJob, Video
 from studio.models import Script
 
@@ -162,6 +163,12 @@ class ScriptApprovalFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Approved script {n}")
     script_text = "Hello there. This is a short test."
     script_sha256 = factory.LazyAttribute(lambda a: sha256_hex(a.script_text))
+    # The words spoken with no pronunciation lexicon (pass spoken_text="" for an approval made
+    # before approvals recorded them).
+    spoken_text = factory.LazyAttribute(lambda a: words_spoken(a.script_text))
+    spoken_sha256 = factory.LazyAttribute(
+        lambda a: sha256_hex(a.spoken_text) if a.spoken_text else ""
+    )
     status = ScriptApproval.Status.APPROVED
 
 

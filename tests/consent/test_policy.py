@@ -3,8 +3,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from consent.models import ConsentGrant, Purpose, ScriptApproval
+from consent.models import ConsentGrant, Purpose, ScriptApproval, sha256_hex
 from consent.policy import authorize_render
+from tests.engine.test_topics import DODGES, NEAR_MISSES
 from tests.factories import GrantFactory, ScriptApprovalFactory
 
 pytestmark = pytest.mark.django_db
@@ -80,7 +81,7 @@ def test_a_script_on_a_forbidden_topic_refuses():
     grant = GrantFactory(forbidden_topics=["politics", "online gambling"])
     decision = decide(grant, script_text="Try online   Gambling tonight!")
     assert not decision and "“online gambling”, a topic the subject forbade" in decision.reason
-    assert decide(grant, script_text="Our politically neutral update.").allowed  # whole words
+    assert decide(grant, script_text="Our policy team is devoted to neutral updates.").allowed
 
 
 def test_a_script_that_needs_approval_and_was_never_sent_refuses():
@@ -121,3 +122,108 @@ def test_per_script_approval_decides(status, allowed, reason):
 def test_a_grant_that_is_not_live_refuses_with_its_reason(status, reason):
     decision = decide(GrantFactory(status=status))
     assert not decision and reason in decision.reason
+
+
+@pytest.mark.parametrize(("script", "topic"), DODGES)
+def test_a_forbidden_topic_spelled_to_dodge_the_check_refuses(script, topic):
+    grant = GrantFactory(forbidden_topics=["gardening", topic])
+    decision = decide(grant, script_text=script)
+    assert not decision and f"“{topic}”, a topic the subject forbade" in decision.reason
+
+
+@pytest.mark.parametrize(("script", "topic"), NEAR_MISSES)
+def test_a_word_near_a_forbidden_topic_is_allowed(script, topic):
+    assert decide(GrantFactory(forbidden_topics=[topic]), script_text=script).allowed
+
+
+def test_a_respelling_that_says_a_forbidden_topic_refuses():
+    grant = GrantFactory(forbidden_topics=["politics"])
+    script = "Thank you for watching our weather update."
+    assert decide(grant, script_text=script).allowed
+    decision = decide(grant, script_text=script, lexicon={"weather": "politics"})
+    assert not decision and "“politics”, a topic the subject forbade" in decision.reason
+
+
+WEATHER = "Thank you for watching our weather update."
+REWRITE = {"weather": "politics", "update": "vote for candidate Smith"}
+
+
+def test_an_approval_no_longer_matches_once_the_lexicon_changes_the_words():
+    # The tester's case 3: approved with no respelling, then the lexicon rewrote the words.
+    grant = GrantFactory(requires_script_approval=True)
+    ScriptApprovalFactory(grant=grant, script_text=WEATHER)
+    assert decide(grant, script_text=WEATHER).allowed
+    assert decide(grant, script_text=WEATHER, lexicon={"Nguyen": "win"}).allowed
+    decision = decide(grant, script_text=WEATHER, lexicon=REWRITE)
+    assert not decision and "pronunciations changed" in decision.reason
+    assert "politics vote for candidate Smith" in decision.reason
+
+
+def test_the_rewritten_approved_script_is_refused_for_its_forbidden_topic_first():
+    grant = GrantFactory(requires_script_approval=True, forbidden_topics=["politics"])
+    ScriptApprovalFactory(grant=grant, script_text=WEATHER)
+    decision = decide(grant, script_text=WEATHER, lexicon=REWRITE)
+    assert not decision and "“politics”, a topic the subject forbade" in decision.reason
+
+
+def test_an_approval_of_the_spoken_words_matches_those_words_only():
+    grant = GrantFactory(requires_script_approval=True)
+    lexicon = {"Nguyen": "win"}
+    script = "Welcome, Nguyen."
+    ScriptApprovalFactory(
+        grant=grant,
+        script_text=script,
+        spoken_text="Welcome, win.",
+        spoken_sha256=sha256_hex("Welcome, win."),
+    )
+    assert decide(grant, script_text=script, lexicon=lexicon).allowed
+    assert not decide(grant, script_text=script)  # said as written, not as approved
+    assert not decide(grant, script_text=script, lexicon={"Nguyen": "nuh-gwen"})
+
+
+def test_an_approval_made_before_spoken_words_were_recorded_holds_while_the_words_do():
+    grant = GrantFactory(requires_script_approval=True)
+    ScriptApprovalFactory(grant=grant, script_text=WEATHER, spoken_text="")
+    assert decide(grant, script_text=WEATHER, lexicon={"Nguyen": "win"}).allowed
+    decision = decide(grant, script_text=WEATHER, lexicon={"weather": "whether"})
+    assert not decision and "pronunciations changed" in decision.reason
+
+
+def test_a_script_with_invalid_markup_refuses():
+    decision = decide(GrantFactory(), script_text="Hello [pase 1s] there")
+    assert not decision and "markup is invalid" in decision.reason
+
+
+@pytest.mark.parametrize(
+    ("script", "language"),
+    [
+        ("Vielen Dank, dass Sie unser Wetter-Update angesehen haben.", "German"),
+        ("Merci d'avoir regardé notre bulletin météo de la semaine.", "French"),
+        ("Gracias por ver nuestro informe del tiempo de esta semana.", "Spanish"),
+    ],
+)
+def test_a_script_in_a_language_outside_the_consent_refuses(script, language):
+    # The tester's case 5: every script was taken to be English.
+    decision = decide(GrantFactory(languages=["en"]), script_text=script)
+    assert not decision and f"The script is in {language}" in decision.reason
+    assert "it covers: English" in decision.reason
+
+
+def test_a_script_in_a_covered_language_is_allowed():
+    grant = GrantFactory(languages=["en", "de"])
+    assert decide(grant, script_text="Vielen Dank, dass Sie unser Wetter-Update angesehen haben.")
+    assert decide(grant, script_text="Thank you for watching our weather update today.")
+
+
+@pytest.mark.parametrize("script", ["Hi Anna!", "Danke!", "Bonjour Nisha.", "Ciao, team."])
+def test_a_short_script_is_not_refused_for_its_language(script):
+    # A few words are no evidence of a language: names and greetings cross borders.
+    assert decide(GrantFactory(languages=["en"]), script_text=script).allowed
+
+
+def test_a_lexicon_that_turns_a_script_into_another_language_refuses():
+    grant = GrantFactory(languages=["en"])
+    script = "Thank you for watching our weather update."
+    german = {"Thank you for watching our weather update": "Danke, dass Sie unser Wetter sehen"}
+    decision = decide(grant, script_text=script, lexicon=german)
+    assert not decision and "The script is in German" in decision.reason

@@ -48,6 +48,11 @@ def test_an_editor_adds_and_removes_a_pronunciation(member_client, member):
         ("NGUYEN", "nwin", "already has a pronunciation"),
         ("Bad[word]", "x", "A word or a short phrase"),
         ("Sequel", "[pause 1s]", "no brackets or quotes"),
+        ("Sequel", "\uff3bpause 1s\uff3d", "no brackets or quotes"),  # fullwidth brackets
+        ("Sequel", "see\u200bquel", "invisible characters"),
+        ("Sequel", "\u2014", "says nothing the voice can speak"),
+        ("Sequel", "\u30b7\u30fc\u30af\u30a7\u30eb", "says nothing the voice can speak"),
+        ("Sequel", "\u0440\u043e\u0441", "says nothing the voice can speak"),  # Cyrillic
     ],
 )
 def test_a_bad_pronunciation_gets_a_specific_message(
@@ -81,10 +86,11 @@ def test_a_viewer_cannot_add_a_pronunciation(client):
     assert not PronunciationEntry.objects.exists()
 
 
-def test_a_render_spec_carries_the_lexicon_and_the_cached_voice_profile(make_avatar, tmp_path):
+def test_a_render_spec_carries_the_jobs_lexicon_and_the_cached_voice_profile(make_avatar, tmp_path):
     avatar = make_avatar()
-    job = RenderJobFactory(avatar=avatar)
-    PronunciationEntry.objects.create(workspace=job.workspace, word="SQL", respelling="sequel")
+    job = RenderJobFactory(avatar=avatar, pronunciations={"SQL": "sequel"})
+    # A change after submit never reaches the render: consent was checked on the job's copy.
+    PronunciationEntry.objects.create(workspace=job.workspace, word="SQL", respelling="squeal")
     sample = tmp_path / "voice.wav"
     with avatar.voice_sample.open("rb") as handle:
         sample.write_bytes(handle.read())
