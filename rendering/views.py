@@ -135,9 +135,17 @@ def _serve_video_file(request, video: Video, kind: str, stem: str, cache_control
 def job_file(request, job_id: int, kind: str):
     """A finished render's video, captions (disclosure cue first) or poster, for its members."""
     video = _finished_video(request, job_id)
-    return _serve_video_file(
-        request, video, kind, f"likeness-render-{job_id}", "private, max-age=3600"
-    )
+    stem = f"likeness-render-{job_id}-{channel_mark(video.job.avatar.grant)}"
+    return _serve_video_file(request, video, kind, stem, "private, max-age=3600")
+
+
+def channel_mark(grant) -> str:
+    """What a download's name says of where the consent lets it be shown: "for-intranet",
+    "for-website-email", or "no-channel-named"."""
+    from consent.models import Channel
+
+    channels = [c for c in grant.channels if c in Channel.values]
+    return "for-" + "-".join(channels) if channels else "no-channel-named"
 
 
 def _withdrawal_reason(video: Video) -> str | None:
@@ -155,7 +163,8 @@ def _withdrawal_reason(video: Video) -> str | None:
 
 def shared_video_view(view):
     """A public share view: the token's video is passed on, a bad token is 404, and once the
-    subject's consent is revoked or has run out every share URL answers 410 Gone."""
+    subject's consent is revoked or has run out every share URL answers 410 Gone. A consent that
+    covers no public channel (intranet only) has no share URLs: they answer 404 and say why."""
 
     @wraps(view)
     def wrapper(request, token: str, **kwargs):
@@ -165,6 +174,9 @@ def shared_video_view(view):
         reason = _withdrawal_reason(video)
         if reason:
             return render(request, "rendering/share_gone.html", {"reason": reason}, status=410)
+        if not video.job.avatar.grant.allows_public_sharing:
+            # Internal use only: no public page, preview image or file, ever (not "gone").
+            return render(request, "rendering/share_internal.html", status=404)
         return view(request, video, token, **kwargs)
 
     return wrapper

@@ -123,8 +123,16 @@ def test_revoked_through_the_link_before_the_worker_starts_renders_nothing(
     assert not Video.objects.filter(job=job).exists()
 
 
+def public(grant):
+    """The consent also covers a public channel, so its videos have share pages."""
+    grant.channels = ["intranet", "website"]
+    grant.save(update_fields=["channels"])
+    return grant
+
+
 def test_share_pages_answer_410_once_revoked(client, active_invited, make_avatar):
     grant, token = active_invited
+    public(grant)
     video = finished_video(make_avatar(grant=grant))
     page = reverse("share_page", args=[video.share_token])
     media = reverse("share_video", args=[video.share_token])
@@ -139,6 +147,7 @@ def test_share_pages_answer_410_once_revoked(client, active_invited, make_avatar
 
 def test_share_pages_answer_410_once_the_consent_period_ends(client, active_invited, make_avatar):
     grant, _ = active_invited
+    public(grant)
     video = finished_video(make_avatar(grant=grant), extras=True)
     urls = [
         reverse(name, args=[video.share_token])
