@@ -281,6 +281,16 @@ class ConsentGrant(WorkspaceScoped):
     def channel_labels(self) -> list[str]:
         return [Channel(c).label if c in Channel.values else c for c in self.channels]
 
+    # Channels a public link serves: posted on a website or social media, or sent by email.
+    PUBLIC_LINK_CHANNELS = frozenset({Channel.WEBSITE, Channel.SOCIAL, Channel.EMAIL})
+
+    @property
+    def allows_public_sharing(self) -> bool:
+        """Whether the consent covers public outputs of its videos: a share page anyone with the
+        link can open, its preview tags and image, and the email snippet. A grant for internal
+        channels only (intranet), or naming no channel, gets member downloads alone."""
+        return any(channel in self.PUBLIC_LINK_CHANNELS for channel in self.channels)
+
     @property
     def awaits_ceremony(self) -> bool:
         return self.status == self.Status.PENDING

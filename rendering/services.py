@@ -123,6 +123,8 @@ def build_spec(job: RenderJob, *, portrait: Path, voice_sample: Path) -> RenderS
             "likeness_render_job": str(job.pk),
             "likeness_site": settings.SITE_NAME,
             "likeness_workspace": str(job.workspace_id),
+            # Where the consent lets this video be shown ("intranet": internal use only).
+            "likeness_channels": ",".join(avatar.grant.channels) or "none named",
         },
     )
 

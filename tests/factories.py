@@ -8,6 +8,7 @@ from django.utils import timezone
 from accounts.models import Membership, Role, Workspace
 from avatars.models import Avatar
 from consent.models import (
+    Channel,
     ConsentDocument,
     ConsentGrant,
     Purpose,
@@ -67,7 +68,7 @@ def standard_document() -> ConsentDocument:
 
 
 class GrantFactory(factory.django.DjangoModelFactory):
-    """A signed, in-date consent for every purpose unless told otherwise."""
+    """A signed, in-date consent for every purpose and channel unless told otherwise."""
 
     class Meta:
         model = ConsentGrant
@@ -78,6 +79,7 @@ class GrantFactory(factory.django.DjangoModelFactory):
     document_text = factory.SelfAttribute("document.body")
     document_sha256 = factory.SelfAttribute("document.sha256")
     purposes = factory.LazyFunction(lambda: [p.value for p in Purpose])
+    channels = factory.LazyFunction(lambda: [c.value for c in Channel])
     valid_from = factory.LazyFunction(lambda: timezone.now() - timedelta(days=1))
     valid_until = factory.LazyFunction(lambda: timezone.now() + timedelta(days=30))
     status = ConsentGrant.Status.ACTIVE
