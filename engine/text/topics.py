@@ -18,7 +18,9 @@ A topic matches whole words only ("vote" never matches "devoted"), with simple i
 last word ("political" for "politics", "votes" and "voting" for "vote"); a multi-word topic matches
 whatever separates its words, or none ("ClimateChange"). A topic that starts or ends with a
 symbol ("#stopthesteal", "c++") matches with its symbols, and also as its words and as the
-voice speaks it ("stopthesteal", "c plus plus").
+voice speaks it ("stopthesteal", "c plus plus"); a hashtag is a phrase written without spaces,
+so it also matches its words written apart ("stop the steal"). A short core never matches
+without its symbols ("c++" is not "c").
 """
 
 from __future__ import annotations
@@ -208,9 +210,10 @@ class _Topic:
 
 
 def _contains(words: Sequence[str], sequence: Sequence[set[str]]) -> bool:
-    n = len(sequence)
+    n, first = len(sequence), sequence[0]
     return any(
-        all(words[i + k] in sequence[k] for k in range(n)) for i in range(len(words) - n + 1)
+        word in first and all(words[i + k] in sequence[k] for k in range(1, n))
+        for i, word in enumerate(words[: len(words) - n + 1])
     )
 
 
