@@ -62,7 +62,7 @@ class SpokenPiece:
     text: str
     rate: float = 1.0
     emphasis: bool = False
-    # Only markup stood between this piece and the previous one in the script ("poli[pause
+    # Only markup stood between this piece and the previous one, inside a word ("poli[pause
     # 0.1s]tics"): a listener hears one word, so the spoken text joins them without a space.
     joins_previous: bool = False
 
@@ -77,7 +77,7 @@ def spoken_pieces(
         if isinstance(segment, Pause):
             pieces.append(segment)
             continue
-        touching = bool(before) and not before[-1].isspace() and not segment.text[0].isspace()
+        touching = bool(before) and before[-1].isalnum() and segment.text[0].isalnum()
         pieces.append(
             SpokenPiece(speakable(segment.text, lexicon), segment.rate, segment.emphasis, touching)
         )

@@ -25,6 +25,7 @@ def test_festival_speaks_exactly_the_spoken_text():
 def test_a_word_cut_by_markup_is_one_spoken_word():
     assert spoken_text("Talk poli[pause 0.1s]tics now.") == "Talk politics now."
     assert spoken_text("Talk poli [pause 0.1s] tics now.") == "Talk poli tics now."
+    assert spoken_text("Hello.[pause 1s]World.") == "Hello. World."
     pieces = spoken_pieces("poli[pause 0.1s]tics")
     assert [getattr(p, "joins_previous", None) for p in pieces] == [False, None, True]
 
