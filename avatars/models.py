@@ -106,6 +106,11 @@ class Avatar(WorkspaceScoped):
             raise AvatarError(
                 "Only an avatar held for identity review can be approved or rejected."
             )
+        if approve and by is not None and by.pk == self.created_by_id:
+            # Four eyes: whoever asked for the hold cannot lift it (rejecting is always allowed).
+            raise AvatarError(
+                "You enrolled this avatar, so another owner or auditor must approve it."
+            )
         self.status = self.Status.ACTIVE if approve else self.Status.REJECTED
         self.reviewed_by, self.reviewed_at, self.review_reason = by, at, reason
         self.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_reason"])

@@ -234,6 +234,21 @@ def test_a_rejected_avatar_never_renders(member_client, grant, drawn_face_png, o
     assert avatar.status == Avatar.Status.REJECTED
 
 
+def test_the_member_who_enrolled_a_held_avatar_cannot_approve_it(
+    member_client, grant, drawn_face_png, other_voice_wav
+):
+    avatar = held_avatar(member_client, grant, drawn_face_png, other_voice_wav)  # by the owner
+    response = member_client.post(
+        reverse("avatars:avatar_review", args=[avatar.pk]),
+        {"decision": "approve", "reason": "Trust me."},
+        follow=True,
+    )
+    assert "another owner or auditor must approve it" in page_text(response)
+    avatar.refresh_from_db()
+    assert avatar.status == Avatar.Status.HELD
+    assert not LedgerEntry.objects.filter(event=Event.AVATAR_REVIEWED).exists()
+
+
 def test_only_owners_and_auditors_review_held_avatars(
     member_client, client, grant, drawn_face_png, other_voice_wav
 ):
