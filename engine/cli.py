@@ -1,7 +1,9 @@
-"""``python -m engine``: render, speak, animate and probe from the command line.
+"""``python -m engine``: render, speak, animate, probe and check consent clips from the command
+line.
 
 Each command prints one JSON object on stdout; bad input exits with status 2 and one line on
-stderr that says what to fix.
+stderr that says what to fix. ``check-clip`` exits 0 with ``"passed": false`` and its reasons
+when a clip was checked and failed.
 """
 
 from __future__ import annotations
@@ -146,6 +148,28 @@ def _cmd_compare_voices(args: argparse.Namespace) -> dict:
     return {"similarity": round(similarity, 4), "match": similarity >= MATCH_SIMILARITY}
 
 
+def _cmd_check_clip(args: argparse.Namespace) -> dict:
+    from engine.biometrics.consent_clip import check_consent_clip
+    from engine.biometrics.liveness import LivenessChallenge
+
+    clip = _existing(args.clip, "consent clip")
+    photos = [_existing(p, "reference photo") for p in args.reference_photo]
+    voices = [_existing(v, "voice sample") for v in args.voice_sample]
+    if (args.challenge_kind is None) != (args.challenge_at is None):
+        raise EngineError("Give both --challenge-kind and --challenge-at, or neither.")
+    challenge = None
+    if args.challenge_kind is not None:
+        challenge = LivenessChallenge(kind=args.challenge_kind, at_seconds=args.challenge_at)
+    check = check_consent_clip(
+        clip,
+        challenge=args.sentence,
+        reference_faces=photos,
+        reference_voices=voices,
+        liveness_challenge=challenge,
+    )
+    return check.to_dict()
+
+
 def _cmd_demo(args: argparse.Namespace) -> dict:
     from engine.demo import write_demo_assets
 
@@ -215,6 +239,21 @@ def build_parser() -> argparse.ArgumentParser:
     voices.add_argument("a")
     voices.add_argument("b")
     voices.set_defaults(run=_cmd_compare_voices)
+
+    clip = commands.add_parser(
+        "check-clip",
+        help="verify a consent clip: the sentence, the face and voice against references, and "
+        "liveness (lip sync; the blink asked at --challenge-at, skipped without it)",
+    )
+    clip.add_argument("clip")
+    clip.add_argument("--sentence", required=True, help="the challenge sentence shown")
+    clip.add_argument("--reference-photo", action="append", required=True)
+    clip.add_argument("--voice-sample", action="append", required=True)
+    clip.add_argument("--challenge-kind", choices=["blink"])
+    clip.add_argument(
+        "--challenge-at", type=float, help="seconds into the recording the prompt was shown"
+    )
+    clip.set_defaults(run=_cmd_check_clip)
     return parser
 
 

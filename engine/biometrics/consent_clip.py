@@ -19,7 +19,12 @@ import numpy as np
 
 from engine.biometrics import face as faces
 from engine.biometrics import liveness, phrase, speaker
-from engine.biometrics.bounds import MAX_CLIP_SECONDS, CorruptClip, check_clip_bounds
+from engine.biometrics.bounds import (
+    MAX_CLIP_SECONDS,
+    CorruptClip,
+    check_audio_bounds,
+    check_clip_bounds,
+)
 from engine.biometrics.liveness import LivenessChallenge
 from engine.errors import EngineError
 from engine.tools import require_tool
@@ -101,14 +106,17 @@ def _mean_face(paths: list[Path]) -> np.ndarray | None:
     return np.mean(vectors, axis=0) if vectors else None
 
 
-def _mean_voice(paths: list[Path]) -> np.ndarray | None:
-    vectors = []
+def _mean_voice(paths: list[Path]) -> tuple[np.ndarray | None, list[str]]:
+    """The mean speaker embedding of the usable samples, and why the others were not used.
+    Each sample's length and sample rate are checked before it is decoded."""
+    vectors, problems = [], []
     for path in paths:
         try:
+            check_audio_bounds(path)
             vectors.append(speaker.speaker_embedding(path))
-        except EngineError:
-            continue
-    return np.mean(vectors, axis=0) if vectors else None
+        except EngineError as error:
+            problems.append(f"{path.name}: {str(error).rstrip('.')}")
+    return (np.mean(vectors, axis=0) if vectors else None), problems
 
 
 def check_consent_clip(
@@ -179,9 +187,12 @@ def check_consent_clip(
         reasons.append("No single face could be compared with the reference photo.")
 
     voice_similarity = None
-    reference_voice = _mean_voice([Path(p) for p in reference_voices])
+    reference_voice, unusable = _mean_voice([Path(p) for p in reference_voices])
     if reference_voice is None:
-        reasons.append("No reference voice sample is on file to compare the clip with.")
+        why = f" ({unusable[0]})" if unusable else ""
+        reasons.append(
+            f"No usable reference voice sample is on file to compare the clip with{why}."
+        )
     else:
         try:
             embedding = speaker.speaker_embedding_of_samples(samples, phrase.RATE)

@@ -92,6 +92,7 @@ def random_challenge(rng: random.Random | np.random.Generator | None = None) -> 
 MAX_FPS = 15.0  # every frame of the clip, but no more than this many a second
 MAX_WIDTH = 480  # frames are scaled down to this width before landmarks
 DETECT_EVERY = 5  # frames between face detections; landmarks are tracked in between
+DETECT_WIDTH = 320  # faces are looked for in frames scaled down to this width first
 SPEECH_BAND_HZ = (250.0, 3500.0)
 
 # dlib 68-point layout.
@@ -188,9 +189,8 @@ def track_face(
                     kept.append((now, rgb))
                     next_kept += keep_every_seconds
                 gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-                if box is None or index % DETECT_EVERY == 0:
-                    found = faces.face_boxes(gray) or faces.face_boxes(gray, upsample=1)
-                    box, placement = (found[0] if found else None), None
+                if index % DETECT_EVERY == 0:  # a lost face is looked for again then too
+                    box, placement = _detect(gray), None
                 if box is None:
                     mouth.append(np.nan), eyes.append(np.nan), scales.append(np.nan)
                     centres.append((np.nan, np.nan))
@@ -217,6 +217,26 @@ def track_face(
         scale=scale,
         frames_rgb=kept,
     )
+
+
+def _detect(gray: np.ndarray) -> tuple[float, float, float, float] | None:
+    """The largest face's box: looked for at DETECT_WIDTH first (HOG's cost grows with the
+    pixels), then at full size, and upsampled only in small frames."""
+    import cv2
+
+    height, width = gray.shape[:2]
+    if width > DETECT_WIDTH:
+        scale = DETECT_WIDTH / width
+        small = cv2.resize(
+            gray, (DETECT_WIDTH, round(height * scale)), interpolation=cv2.INTER_AREA
+        )
+        found = faces.face_boxes(small)
+        if found:
+            return tuple(v / scale for v in found[0])
+        found = faces.face_boxes(gray)
+    else:
+        found = faces.face_boxes(gray) or faces.face_boxes(gray, upsample=1)
+    return found[0] if found else None
 
 
 def _placement(box, points: np.ndarray) -> np.ndarray:

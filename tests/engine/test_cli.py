@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -74,3 +76,86 @@ def test_render_with_a_bad_spec_exits_with_one_line(tmp_path):
     spec.write_text('{"script_text": "hi"}')
     proc = run("render", spec, tmp_path / "out.mp4")
     assert proc.returncode == 2 and "not a valid render spec" in error_line(proc)
+
+
+# -- check-clip ----------------------------------------------------------------------------------
+
+SENTENCE = "The purple lantern carries five green farms and nine silver bridges."
+
+
+@pytest.fixture(scope="module")
+def consent_clip(tmp_path_factory):
+    """A live clip of the astronaut reading SENTENCE, blinking at 2.6 s (tests/liveness_media)."""
+    from skimage import data
+
+    from tests.liveness_media import live_clip, say
+
+    folder = tmp_path_factory.mktemp("check-clip")
+    said = say(SENTENCE, folder / "sentence.wav")
+    return live_clip(folder / "clip.webm", said, data.astronaut(), blink_at=2.6)
+
+
+def test_check_clip_prints_scores_and_checks_the_blink_at_the_given_moment(
+    consent_clip, astronaut_png, speech
+):
+    proc = run("check-clip", consent_clip, "--sentence", SENTENCE,
+               "--reference-photo", astronaut_png, "--voice-sample", speech.wav_path,
+               "--challenge-kind", "blink", "--challenge-at", "2.2")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["passed"] is True and result["reasons"] == []
+    assert result["face_distance"] < 0.6 and result["voice_similarity"] > 0.75
+    assert result["word_error_rate"] <= 0.35
+    assert result["liveness"]["lip_sync_correlation"] > 0.45
+    assert result["liveness"]["challenge"]["window"] == [2.35, 4.2]
+    assert result["liveness"]["challenge_passed"] is True
+
+
+def test_check_clip_of_a_still_photo_fails_and_says_the_challenge_was_skipped(
+    tmp_path, astronaut_png, speech, consent_clip
+):
+    from tests.media import write_webm
+
+    said = consent_clip.with_name("sentence.wav")  # written beside the clip by the fixture
+    still = write_webm(tmp_path / "still.webm", image=astronaut_png, audio=said, seconds=5.4)
+    proc = run("check-clip", still, "--sentence", SENTENCE, "--reference-photo", astronaut_png,
+               "--voice-sample", speech.wav_path)  # fmt: skip
+    assert proc.returncode == 0  # a clip that was checked and failed is no bad input
+    result = json.loads(proc.stdout)
+    assert result["passed"] is False
+    assert any("a still photo cannot give consent" in r for r in result["reasons"])
+    assert result["liveness"]["challenge"] == "skipped: no challenge timing given"
+    assert result["liveness"]["challenge_passed"] is None
+
+
+@pytest.mark.parametrize(
+    ("problem", "message"),
+    [
+        ("missing", "The consent clip"),
+        ("garbage", "not a video or audio recording"),
+        ("hour", "lasts more than 20 min; the limit is 30 s"),
+        ("half-challenge", "Give both --challenge-kind and --challenge-at"),
+    ],
+)
+def test_check_clip_exits_with_one_line_on_bad_input(
+    tmp_path, problem, message, garbage_file, astronaut_png, speech
+):
+    clip, extra = tmp_path / "missing.webm", []
+    if problem == "garbage":
+        clip = garbage_file
+    elif problem == "hour":  # four frames 20 minutes apart, written to a pipe: no duration
+        clip = tmp_path / "hour.webm"
+        with open(clip, "wb") as handle:
+            subprocess.run(
+                ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=c=gray:s=64x48:r=1",
+                 "-f", "lavfi", "-i", "sine=r=48000:d=3", "-vf", "setpts=N*1200/TB",
+                 "-frames:v", "4", "-c:v", "libvpx", "-c:a", "libopus", "-f", "webm", "pipe:1"],
+                stdout=handle,
+                check=True,
+            )  # fmt: skip
+    elif problem == "half-challenge":
+        clip, extra = astronaut_png, ["--challenge-at", "2"]
+    proc = run("check-clip", clip, "--sentence", SENTENCE, "--reference-photo", astronaut_png,
+               "--voice-sample", speech.wav_path, *extra)  # fmt: skip
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert message in error_line(proc)
