@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 MODES = ("live", "still", "hand_moved", "wrong_audio")
-BLINK_PROFILE = np.array([0.6, 1.0, 0.85, 0.5, 0.2])  # lid closure per frame at 15 fps (~330 ms)
+BLINK_PROFILE = np.array([0.6, 1.0, 0.85, 0.5, 0.2])  # lid closure over a blink: fast down, slow up
 SENSOR_NOISE = 2.0  # grey levels of Gaussian noise on every frame, as a webcam adds
 
 _landmarks: dict[str, np.ndarray] = {}
@@ -122,12 +122,14 @@ def live_clip(
     mode: str = "live",
     other_audio: str | Path | None = None,
     shift_seconds: float = 1.0,
+    blink_seconds: float = 0.33,
     fps: int = 15,
     size: int = 320,
 ) -> Path:
     """Write a consent clip (WebM, VP8/Opus, ``size`` x ``size``, ``fps``) of ``face_rgb`` with
     the sound of ``sentence_wav``; see the module's docstring for ``mode``. ``blink_at``: seconds
-    into the clip at which the eyes start closing (live and wrong_audio modes)."""
+    into the clip at which the eyes start closing (live and wrong_audio modes), closed and open
+    again after ``blink_seconds``."""
     import cv2
 
     from engine.audio import read_wav
@@ -151,14 +153,11 @@ def live_clip(
     spread = lip_spread(drive, rate, fps, frames)
     blink = np.zeros(frames, np.float32)
     if blink_at is not None and mode in ("live", "wrong_audio"):
-        start = int(np.ceil(blink_at * fps - 1e-6))
-        profile = np.interp(
-            np.linspace(0, 1, max(3, round(len(BLINK_PROFILE) * fps / 15))),
-            np.linspace(0, 1, len(BLINK_PROFILE)),
-            BLINK_PROFILE,
-        )
-        end = min(frames, start + len(profile))
-        blink[start:end] = profile[: end - start]
+        # The lid's closure over time, seen by the camera only at its frame times.
+        curve = np.concatenate([[0.0], BLINK_PROFILE, [0.0]])
+        since = np.arange(frames) / fps - blink_at
+        blink = np.interp(since / blink_seconds, np.linspace(0, 1, len(curve)), curve, 0, 0)
+        blink = blink.astype(np.float32)
 
     rig = FaceRig(np.ascontiguousarray(face_rgb[..., :3]), face_landmarks(face_rgb), (size, size))
     motion = head_motion(frames, fps, opening, scale=size / 512)

@@ -137,7 +137,7 @@ def check_consent_clip(
     is out of bounds; every other problem is a reason.
     """
     clip, limits = Path(clip), thresholds or Thresholds()
-    check_clip_bounds(clip)
+    media = check_clip_bounds(clip)
     try:
         pcm = phrase.pcm16_mono(clip, max_seconds=MAX_CLIP_SECONDS)
     except EngineError as error:
@@ -158,7 +158,9 @@ def check_consent_clip(
         )
 
     tracking_started = time.perf_counter()
-    track = liveness.track_face(clip, keep_every_seconds=1.0 / FRAMES_PER_SECOND)
+    track = liveness.track_face(
+        clip, fps=liveness.analysis_fps(media.fps), keep_every_seconds=1.0 / FRAMES_PER_SECOND
+    )
     tracking_seconds = time.perf_counter() - tracking_started
     frames = [rgb for _, rgb in track.frames_rgb][:MAX_FRAMES]
     found = [faces.face_embeddings(frame) for frame in frames]
