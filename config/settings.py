@@ -248,6 +248,10 @@ CONSENT_MAX_CLIP_BYTES = envint("CONSENT_MAX_CLIP_BYTES", 25 * 1024 * 1024)
 CONSENT_BIOMETRIC_RETENTION_DAYS = envint("CONSENT_BIOMETRIC_RETENTION_DAYS", 30)
 # Scans of consents signed on paper, and subjects' written requests to revoke (PDF, image, email).
 CONSENT_MAX_DOCUMENT_BYTES = envint("CONSENT_MAX_DOCUMENT_BYTES", 20 * 1024 * 1024)
+# The automatic check of a consent clip runs in its own process and is stopped (the grant then
+# awaits review) after this many seconds; clip length limits are the engine's
+# (engine/biometrics/bounds.py), read from the container before anything is decoded.
+CONSENT_VERIFY_TIMEOUT_SECONDS = envint("CONSENT_VERIFY_TIMEOUT_SECONDS", 180)
 
 # Face (issue 6): FACE_ENGINE above picks the engine by name (`warp`: CPU, the default; `neural`:
 # MuseTalk-style lip sync, GPU). The neural engine loads unet/, vae/ and whisper/ (as written by

@@ -109,6 +109,7 @@ class InviteForm(ValidityPeriodMixin, forms.Form):
 
     def clean_reference_voice(self):
         from avatars.forms import VOICE_EXTENSIONS, check_upload, inspect_upload
+        from engine.biometrics.bounds import check_audio_bounds
         from engine.voice import inspect_voice_sample
 
         upload = self.cleaned_data["reference_voice"]
@@ -117,6 +118,14 @@ class InviteForm(ValidityPeriodMixin, forms.Form):
             extensions=VOICE_EXTENSIONS,
             max_bytes=settings.MAX_VOICE_SAMPLE_BYTES,
             what="reference voice sample",
+        )
+        # Length and sample rate from the file's header first: an hour of sound at 1 Hz is small
+        # but useless, and a long file would tie up every check that reads it.
+        inspect_upload(
+            upload,
+            check_audio_bounds,
+            max_seconds=settings.MAX_VOICE_SAMPLE_SECONDS,
+            min_rate=settings.MIN_VOICE_SAMPLE_RATE,
         )
         inspect_upload(upload, inspect_voice_sample, min_seconds=settings.MIN_VOICE_SAMPLE_SECONDS)
         return upload

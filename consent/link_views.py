@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from consent import ledger, services
 from consent.forms import DecisionForm, RevokeForm, SignForm
 from consent.models import ConsentError, ConsentGrant, ScriptApproval
+from engine.biometrics.bounds import MAX_CLIP_SECONDS
 
 
 def evidence_of(request) -> services.Evidence:
@@ -61,6 +62,7 @@ def _ceremony(request, grant, token, *, form=None, error="", status=200):
             "form": form
             or SignForm(subject=grant.subject, initial={"document_sha256": grant.document_sha256}),
             "error": error,
+            "max_clip_seconds": int(MAX_CLIP_SECONDS),
         },
         status=status,
     )
@@ -83,6 +85,21 @@ def _already_signed(request, grant):
         409,
         grant=grant,
     )
+
+
+@require_POST
+@subject_link
+def link_challenge(request, grant, token):
+    """A take is starting: the live challenge its clip must show, and when to show it."""
+    try:
+        challenge = services.issue_liveness_challenge(grant)
+    except ConsentError as error:
+        return JsonResponse({"error": str(error)}, status=409)
+    return JsonResponse({**challenge, "prompt": CHALLENGE_PROMPTS[challenge["kind"]]})
+
+
+# What the page shows at the challenge's moment, by kind.
+CHALLENGE_PROMPTS = {"blink": "Blink now"}
 
 
 @require_POST

@@ -170,8 +170,10 @@ class ConsentGrant(WorkspaceScoped):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     challenge_text = models.CharField(max_length=200, blank=True)
-    # The active liveness challenge of the current clip attempt ({"kind": "blink", "at_seconds":
-    # 2.4}): shown by the ceremony page at that moment of the recording, checked in the clip.
+    # Liveness challenges ({"kind": "blink", "at_seconds": 2.4}): one is issued when a take starts
+    # (the page shows it at that moment of the recording); the saved clip keeps the one it was
+    # recorded under, which verification checks. Empty: a clip uploaded without the recorder.
+    pending_liveness_challenge = models.JSONField(default=dict, blank=True)
     liveness_challenge = models.JSONField(default=dict, blank=True)
     # What verification compares the clip with, uploaded by the inviting member (biometric data).
     reference_portrait = models.FileField(upload_to=evidence_upload_to, blank=True)
@@ -347,14 +349,24 @@ class ConsentGrant(WorkspaceScoped):
         self.save(update_fields=["document_viewed_at"])
         return True
 
-    def attach_clip(self, content, *, sha256: str, at: datetime) -> None:
+    def attach_clip(self, stored_name: str, *, sha256: str, at: datetime, challenge: dict) -> None:
+        """Point at a clip already in storage (the caller deletes the one it replaces once this
+        commits), with the liveness challenge it was recorded under."""
         if not self.awaits_ceremony:
             raise ConsentError("This consent is already signed; the clip cannot change.")
-        if self.consent_clip:
-            self.consent_clip.delete(save=False)  # a re-take replaces the earlier clip
-        self.consent_clip.save(f"clip{PurePath(content.name).suffix.lower()}", content, save=False)
+        self.consent_clip.name = stored_name
         self.clip_sha256, self.clip_recorded_at = sha256, at
-        self.save(update_fields=["consent_clip", "clip_sha256", "clip_recorded_at"])
+        # A challenge answers one take only: the next take gets a new one.
+        self.liveness_challenge, self.pending_liveness_challenge = challenge or {}, {}
+        self.save(
+            update_fields=[
+                "consent_clip",
+                "clip_sha256",
+                "clip_recorded_at",
+                "liveness_challenge",
+                "pending_liveness_challenge",
+            ]
+        )
 
     def sign_remotely(
         self, *, name: str, kind: str, image, signature_sha256: str, at: datetime, ip, user_agent
@@ -380,6 +392,14 @@ class ConsentGrant(WorkspaceScoped):
         if self.status != self.Status.VERIFYING:
             return  # revoked (or reviewed) while the check ran: the check changes nothing
         self.status = self.Status.ACTIVE if passed else self.Status.NEEDS_REVIEW
+        self.save(update_fields=["status"])
+
+    def restart_verification(self) -> None:
+        if self.status != self.Status.NEEDS_REVIEW or not self.consent_clip:
+            raise ConsentError(
+                "Only a recorded consent whose check failed and awaits review can be checked again."
+            )
+        self.status = self.Status.VERIFYING
         self.save(update_fields=["status"])
 
     def review(self, *, approve: bool, reason: str, by, at: datetime) -> None:

@@ -87,6 +87,11 @@ def authorize_render(
         return refuse(f"The subject revoked this consent on {grant.revoked_at:%Y-%m-%d}.")
     if grant.status != ConsentGrant.Status.ACTIVE or grant.signed_at is None:
         return refuse(_NOT_LIVE.get(grant.status, "The consent has not been signed yet."))
+    if grant.lacks_evidence:
+        return refuse(
+            "This consent was typed in by a member without evidence; upload the paper the subject "
+            "signed for review, or record a new consent with them."
+        )
     if not avatar_enabled:
         return refuse("This avatar is disabled.")
     if at < grant.valid_from:

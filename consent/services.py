@@ -4,15 +4,19 @@ commit. Views parse requests and call these; nothing else changes a grant's stat
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import secrets
 import shutil
+import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path, PurePath
 
 from django.conf import settings
+from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 
@@ -377,10 +381,30 @@ def record_view(grant: ConsentGrant, evidence: Evidence) -> None:
         ledger.append(Event.VIEWED, grant=grant, **evidence.as_payload())
 
 
-def attach_clip(grant: ConsentGrant, upload, evidence: Evidence) -> ConsentGrant:
-    """Screen an uploaded consent clip (size, decodable, a voice, a face) and keep it.
+# The containers browsers record into; any other extension is stored as .webm.
+CLIP_SUFFIXES = (".webm", ".mp4", ".mkv", ".mov")
 
-    Nothing is saved when a check fails; the error says what to fix."""
+
+@transaction.atomic
+def issue_liveness_challenge(grant: ConsentGrant) -> dict:
+    """A fresh random active challenge for the take that is starting; the page shows it at its
+    moment of the recording and the clip uploaded next is checked against it."""
+    from engine.biometrics.liveness import random_challenge
+
+    locked = ConsentGrant.objects.select_for_update().get(pk=grant.pk)
+    if not locked.awaits_ceremony:
+        raise ConsentError("This consent is already signed; no clip can be recorded.")
+    challenge = random_challenge().to_dict()
+    locked.pending_liveness_challenge = challenge
+    locked.save(update_fields=["pending_liveness_challenge"])
+    return challenge
+
+
+def attach_clip(grant: ConsentGrant, upload, evidence: Evidence) -> ConsentGrant:
+    """Screen an uploaded consent clip (size, length, decodable, a voice, a face) and keep it.
+
+    Nothing is saved when a check fails and the error says what to fix; a re-take replaces the
+    earlier clip only once the new one is stored."""
     from engine.biometrics.consent_clip import screen_clip
     from engine.errors import EngineError
 
@@ -391,9 +415,11 @@ def attach_clip(grant: ConsentGrant, upload, evidence: Evidence) -> ConsentGrant
         )
     if upload.size == 0:
         raise ConsentError("The clip is empty; record it again.")
+    suffix = PurePath(upload.name or "").suffix.lower()
+    suffix = suffix if suffix in CLIP_SUFFIXES else ".webm"
     digest = hashlib.sha256()
     with tempfile.TemporaryDirectory(prefix="consent-upload-") as folder:
-        path = Path(folder) / "clip.webm"
+        path = Path(folder) / f"clip{suffix}"
         with open(path, "wb") as out:
             for chunk in upload.chunks():
                 digest.update(chunk)
@@ -402,18 +428,35 @@ def attach_clip(grant: ConsentGrant, upload, evidence: Evidence) -> ConsentGrant
             seconds = screen_clip(path)
         except EngineError as error:
             raise ConsentError(str(error)) from error
-        upload.seek(0)
+        # Store the new file before any row changes: a failed write leaves the old clip in place.
+        with open(path, "rb") as handle:
+            stored_name = ConsentGrant.consent_clip.field.generate_filename(grant, f"clip{suffix}")
+            stored_name = grant.consent_clip.storage.save(stored_name, File(handle))
+    try:
         with transaction.atomic():
             locked = ConsentGrant.objects.select_for_update().get(pk=grant.pk)
-            locked.attach_clip(upload, sha256=digest.hexdigest(), at=timezone.now())
+            replaced = locked.consent_clip.name if locked.consent_clip else ""
+            locked.attach_clip(
+                stored_name,
+                sha256=digest.hexdigest(),
+                at=timezone.now(),
+                challenge=locked.pending_liveness_challenge,
+            )
             ledger.append(
                 Event.RECORDED,
                 grant=locked,
                 clip_sha256=locked.clip_sha256,
                 clip_seconds=round(seconds, 2),
                 challenge=locked.challenge_text,
+                liveness_challenge=locked.liveness_challenge or None,
                 **evidence.as_payload(),
             )
+    except BaseException:
+        grant.consent_clip.storage.delete(stored_name)
+        raise
+    if replaced:
+        storage = locked.consent_clip.storage
+        transaction.on_commit(lambda: storage.delete(replaced))
     return locked
 
 
@@ -475,11 +518,40 @@ def _copy_local(field_file, folder: Path, stem: str) -> Path:
     return target
 
 
+def check_clip_in_subprocess(
+    clip: Path, *, sentence: str, faces: list[Path], voices: list[Path], challenge: dict
+) -> dict:
+    """`python -m engine check-clip` under a time limit, so no clip can hold a worker for long.
+    Returns its JSON; a refusal (bad input) or an overrun is a failed check with the reason."""
+    command = [sys.executable, "-m", "engine", "check-clip", str(clip), "--sentence", sentence]
+    for face in faces:
+        command += ["--reference-photo", str(face)]
+    for voice in voices:
+        command += ["--voice-sample", str(voice)]
+    if challenge:
+        command += ["--challenge-kind", challenge["kind"]]
+        command += ["--challenge-at", str(challenge["at_seconds"])]
+    limit = settings.CONSENT_VERIFY_TIMEOUT_SECONDS
+    try:
+        result = subprocess.run(
+            command, capture_output=True, text=True, timeout=limit, cwd=settings.BASE_DIR
+        )
+    except subprocess.TimeoutExpired:
+        reason = f"The automatic check did not finish within {limit} s; a person must review it."
+        return {"passed": False, "reasons": [reason], "thresholds": {}}
+    try:
+        outcome = json.loads(result.stdout)
+        if result.returncode == 0 and isinstance(outcome, dict) and "passed" in outcome:
+            return outcome
+    except ValueError:
+        pass
+    lines = result.stderr.strip().splitlines()
+    reason = lines[-1] if lines else "The automatic check could not read the clip."
+    return {"passed": False, "reasons": [reason], "thresholds": {}}
+
+
 def run_verification(grant_id: int) -> str:
     """Worker side: score the clip, store every number, and activate or flag the grant."""
-    from engine.biometrics.consent_clip import check_consent_clip
-    from engine.errors import EngineError
-
     grant = ConsentGrant.objects.get(pk=grant_id)
     if grant.status != ConsentGrant.Status.VERIFYING:
         return grant.status
@@ -487,28 +559,27 @@ def run_verification(grant_id: int) -> str:
         workdir = Path(folder)
         faces = [_copy_local(grant.reference_portrait, workdir, "portrait")]
         voices = [_copy_local(grant.reference_voice, workdir, "voice")]
-        for index, avatar in enumerate(grant.avatars.all()):
-            if avatar.portrait:
-                faces.append(_copy_local(avatar.portrait, workdir, f"avatar-{index}"))
-            if avatar.voice_sample:
-                voices.append(_copy_local(avatar.voice_sample, workdir, f"avatar-voice-{index}"))
         faces = [f for f in faces if f.stat().st_size]
         voices = [v for v in voices if v.stat().st_size]
-        try:
-            check = check_consent_clip(
-                _copy_local(grant.consent_clip, workdir, "clip"),
-                challenge=grant.challenge_text,
-                reference_faces=faces,
-                reference_voices=voices,
-            )
-            outcome = check.to_dict()
-        except EngineError as error:
-            outcome = {"passed": False, "reasons": [str(error)], "thresholds": {}}
+        outcome = check_clip_in_subprocess(
+            _copy_local(grant.consent_clip, workdir, "clip"),
+            sentence=grant.challenge_text,
+            faces=faces,
+            voices=voices,
+            challenge=grant.liveness_challenge,
+        )
+    if not grant.liveness_challenge:
+        outcome["passed"] = False
+        outcome["reasons"] = [
+            *outcome.get("reasons", []),
+            "The clip was uploaded without the recording page's live challenge; a person must "
+            "review it.",
+        ]
     with transaction.atomic():
         locked = ConsentGrant.objects.select_for_update().get(pk=grant_id)
         verification = ConsentVerification.objects.create(
             grant=locked,
-            passed=outcome["passed"],
+            passed=bool(outcome["passed"]),
             transcript=outcome.get("transcript", ""),
             word_error_rate=outcome.get("word_error_rate"),
             face_distance=outcome.get("face_distance"),
@@ -516,8 +587,9 @@ def run_verification(grant_id: int) -> str:
             single_face_ratio=outcome.get("single_face_ratio"),
             frames_checked=outcome.get("frames_checked", 0),
             clip_seconds=outcome.get("seconds"),
-            thresholds=outcome["thresholds"],
-            reasons=outcome["reasons"],
+            thresholds=outcome.get("thresholds") or {},
+            reasons=outcome.get("reasons", []),
+            liveness=outcome.get("liveness") or {},
         )
         locked.conclude_verification(passed=verification.passed)
         ledger.append(
@@ -529,12 +601,25 @@ def run_verification(grant_id: int) -> str:
                 "face_distance": verification.face_distance,
                 "voice_similarity": verification.voice_similarity,
                 "single_face_ratio": verification.single_face_ratio,
+                "lip_sync": verification.liveness.get("lip_sync_correlation"),
+                "challenge_passed": verification.liveness.get("challenge_passed"),
             },
             thresholds=verification.thresholds,
             reasons=verification.reasons,
             status=locked.status,
         )
     return locked.status
+
+
+@transaction.atomic
+def request_reverification(grant: ConsentGrant, *, by) -> ConsentGrant:
+    """An auditor runs the automatic check again on a grant whose check failed (a worker that
+    timed out, thresholds changed, a reference photo replaced)."""
+    locked = ConsentGrant.objects.select_for_update().get(pk=grant.pk)
+    locked.restart_verification()
+    ledger.append(Event.REVERIFICATION_REQUESTED, grant=locked, user=by.username)
+    transaction.on_commit(lambda: enqueue_verification(locked.pk))
+    return locked
 
 
 @transaction.atomic

@@ -33,6 +33,7 @@ urlpatterns = [
         views.grant_evidence_file,
         name="grant_evidence_file",
     ),
+    path("consents/<int:grant_id>/reverify/", views.grant_reverify, name="grant_reverify"),
     path(
         "consents/<int:grant_id>/scripts/", views.grant_request_script, name="grant_request_script"
     ),
@@ -44,6 +45,7 @@ urlpatterns = [
     # The subject's link (no account): ceremony, then portal.
     path("c/<str:token>/", link_views.link_home, name="link_home"),
     path("c/<str:token>/clip/", link_views.link_clip, name="link_clip"),
+    path("c/<str:token>/clip/challenge/", link_views.link_challenge, name="link_challenge"),
     path("c/<str:token>/sign/", link_views.link_sign, name="link_sign"),
     path("c/<str:token>/revoke/", link_views.link_revoke, name="link_revoke"),
     path(

@@ -339,6 +339,20 @@ def grant_review(request, grant_id: int):
 
 
 @require_POST
+@member_required()
+def grant_reverify(request, grant_id: int):
+    require_audit_role(request)
+    grant = _grant(request, grant_id)
+    try:
+        services.request_reverification(grant, by=request.user)
+    except ConsentError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, "The clip is being checked again.")
+    return redirect("consent:grant_detail", grant_id=grant.pk)
+
+
+@require_POST
 @member_required(edit=True)
 def grant_request_script(request, grant_id: int):
     grant = _grant(request, grant_id)

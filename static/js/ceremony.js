@@ -9,9 +9,10 @@
   const preview = document.getElementById("preview");
   const elapsed = document.getElementById("elapsed");
   const status = document.getElementById("clip-status");
+  const livePrompt = document.getElementById("live-prompt");
   const csrf = document.querySelector("#sign-form input[name=csrfmiddlewaretoken]").value;
-  const MAX_SECONDS = 30;
-  let recorder = null, chunks = [], stream = null, timer = null, startedAt = 0;
+  const MAX_SECONDS = Number(section.dataset.maxSeconds) || 30;
+  let recorder = null, chunks = [], stream = null, timer = null, startedAt = 0, promptTimers = [];
 
   function say(text, state) {
     status.textContent = text;
@@ -35,6 +36,19 @@
       return;
     }
     preview.srcObject = stream;
+    // Each take gets its own random challenge from the server; the clip is checked against it.
+    let challenge;
+    try {
+      const response = await fetch(section.dataset.challengeUrl, {
+        method: "POST", headers: { "X-CSRFToken": csrf }, credentials: "same-origin",
+      });
+      challenge = await response.json();
+      if (!response.ok) throw new Error(challenge.error || "refused");
+    } catch (error) {
+      stream.getTracks().forEach((track) => track.stop());
+      say("The recording could not start: " + error.message + " Reload the page and try again.", "error");
+      return;
+    }
     chunks = [];
     const type = pickType();
     recorder = new MediaRecorder(stream, type ? { mimeType: type } : undefined);
@@ -42,6 +56,12 @@
     recorder.onstop = upload;
     recorder.start(250);
     startedAt = Date.now();
+    promptTimers.push(setTimeout(() => {
+      livePrompt.textContent = challenge.prompt;
+      livePrompt.hidden = false;
+      livePrompt.dataset.shownAt = String((Date.now() - startedAt) / 1000);
+    }, challenge.at_seconds * 1000));
+    promptTimers.push(setTimeout(() => { livePrompt.hidden = true; }, (challenge.at_seconds + 1.5) * 1000));
     elapsed.dataset.seconds = "0";
     timer = setInterval(() => {
       const seconds = Math.floor((Date.now() - startedAt) / 1000);
@@ -57,6 +77,9 @@
   function stop() {
     if (!recorder || recorder.state === "inactive") return;
     clearInterval(timer);
+    promptTimers.forEach(clearTimeout);
+    promptTimers = [];
+    livePrompt.hidden = true;
     stopButton.disabled = true;
     recorder.stop();
     stream.getTracks().forEach((track) => track.stop());

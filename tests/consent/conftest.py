@@ -135,3 +135,45 @@ def invite(member, portrait_png, speech_wav):
         )
 
     return make
+
+
+@pytest.fixture(scope="session")
+def live_clips(tmp_path_factory):
+    from tests.liveness_media import LiveClips
+
+    return LiveClips(tmp_path_factory.mktemp("live"))
+
+
+@pytest.fixture(scope="session")
+def sentence_wav(tmp_path_factory):
+    """sentence_wav(text) → a 48 kHz WAV of festival reading it, padded like a person reading."""
+    folder = tmp_path_factory.mktemp("sentences")
+    made: dict[str, Path] = {}
+
+    def make(text: str) -> Path:
+        if text not in made:
+            made[text] = festival_wav(text, folder / f"sentence-{len(made)}.wav", pad_seconds=1.0)
+        return made[text]
+
+    return make
+
+
+# The subject blinks this long after the page asks (a person's reaction time).
+REACTION_SECONDS = 0.4
+
+
+@pytest.fixture
+def take(live_clips, sentence_wav, astronaut_rgb):
+    """take(grant, sentence=None, face=None, **options) → bytes of a consent clip recorded the way
+    the ceremony page records one: a live challenge is issued for the take first, and the face
+    (the astronaut unless given) reads the sentence (the grant's unless given) and blinks when
+    asked. `options` go to tests.liveness_media.live_clip (mode="still", blink_at=None...)."""
+
+    def record(grant, sentence: str | None = None, face=None, **options) -> bytes:
+        challenge = services.issue_liveness_challenge(grant)
+        options.setdefault("blink_at", challenge["at_seconds"] + REACTION_SECONDS)
+        wav = sentence_wav(sentence or grant.challenge_text)
+        face = astronaut_rgb if face is None else face
+        return live_clips.make(wav, face, **options).read_bytes()
+
+    return record

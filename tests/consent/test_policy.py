@@ -21,6 +21,15 @@ def test_a_signed_in_date_consent_allows_rendering():
     assert decide(GrantFactory()).allowed
 
 
+def test_a_consent_typed_in_without_evidence_refuses():
+    """Tester case 4: before evidence was required, a member typed the subject's name and ticked
+    a box; such a consent is not live until the signed paper is reviewed or the subject signs."""
+    from consent.models import ConsentMethod
+
+    decision = decide(GrantFactory(method=ConsentMethod.TYPED))
+    assert not decision and "without evidence" in decision.reason
+
+
 def test_an_unsigned_consent_refuses():
     decision = decide(GrantFactory(status=ConsentGrant.Status.PENDING, signed_at=None))
     assert not decision and "not been signed" in decision.reason

@@ -31,29 +31,29 @@ def signed_with_clip(invite, clip_bytes_for, monkeypatch):
     return grant, token
 
 
-def test_the_right_person_reading_the_sentence_activates_the_grant(
-    invite, clip_maker, astronaut_rgb, monkeypatch
-):
-    grant, _ = signed_with_clip(
-        invite, lambda g: clip_maker(g.challenge_text, astronaut_rgb), monkeypatch
-    )
+def test_the_right_person_reading_the_sentence_activates_the_grant(invite, take, monkeypatch):
+    grant, _ = signed_with_clip(invite, take, monkeypatch)
     assert services.run_verification(grant.pk) == ConsentGrant.Status.ACTIVE
     check = grant.verifications.get()
     assert check.passed and check.reasons == []
     assert check.word_error_rate <= check.thresholds["max_word_error_rate"] == 0.35
-    assert check.face_distance <= 0.3  # the same photo, re-encoded as video
+    assert check.face_distance <= 0.3  # the same photo, animated and encoded as video
     assert check.voice_similarity >= check.thresholds["min_voice_similarity"] == 0.75
     assert check.single_face_ratio == 1.0
+    assert check.liveness["challenge_passed"] is True
+    assert (
+        check.liveness["lip_sync_correlation"]
+        >= (check.liveness["thresholds"]["min_lip_sync_correlation"])
+    )
     entry = LedgerEntry.objects.get(grant_id=grant.pk, event="verified")
     assert entry.payload["passed"] and entry.payload["scores"]["face_distance"] == (
         check.face_distance
     )
+    assert entry.payload["scores"]["challenge_passed"] is True
 
 
-def test_another_face_needs_review_with_the_reason(invite, clip_maker, drawn_face_rgb, monkeypatch):
-    grant, _ = signed_with_clip(
-        invite, lambda g: clip_maker(g.challenge_text, drawn_face_rgb), monkeypatch
-    )
+def test_another_face_needs_review_with_the_reason(invite, take, drawn_face_rgb, monkeypatch):
+    grant, _ = signed_with_clip(invite, lambda g: take(g, face=drawn_face_rgb), monkeypatch)
     assert services.run_verification(grant.pk) == ConsentGrant.Status.NEEDS_REVIEW
     check = grant.verifications.get()
     assert not check.passed
@@ -61,10 +61,10 @@ def test_another_face_needs_review_with_the_reason(invite, clip_maker, drawn_fac
     assert any("does not match the reference photo" in r for r in check.reasons)
 
 
-def test_the_wrong_sentence_needs_review(invite, clip_maker, astronaut_rgb, monkeypatch):
+def test_the_wrong_sentence_needs_review(invite, take, monkeypatch):
     grant, _ = signed_with_clip(
         invite,
-        lambda g: clip_maker("Please send me the weekly report before Friday.", astronaut_rgb),
+        lambda g: take(g, sentence="Please send me the weekly report before Friday."),
         monkeypatch,
     )
     assert services.run_verification(grant.pk) == ConsentGrant.Status.NEEDS_REVIEW
@@ -73,12 +73,8 @@ def test_the_wrong_sentence_needs_review(invite, clip_maker, astronaut_rgb, monk
     assert any("The sentence was not heard" in r for r in check.reasons)
 
 
-def test_a_grant_revoked_while_verifying_stays_revoked(
-    invite, clip_maker, astronaut_rgb, monkeypatch
-):
-    grant, _ = signed_with_clip(
-        invite, lambda g: clip_maker(g.challenge_text, astronaut_rgb), monkeypatch
-    )
+def test_a_grant_revoked_while_verifying_stays_revoked(invite, take, monkeypatch):
+    grant, _ = signed_with_clip(invite, take, monkeypatch)
     services.revoke_grant(grant, reason="changed my mind", evidence=SUBJECT)
     services.run_verification(grant.pk)
     grant.refresh_from_db()
