@@ -10,6 +10,9 @@ Chromium's MediaRecorder. Modes:
 - ``still``: the photo held still in front of the camera (only sensor noise changes).
 - ``hand_moved``: the photo moved by hand: drift, shake, tilt and a zoom that even pulses with the
   voice; the mouth never changes shape.
+- ``hand_tilted``: the photo tilted towards the camera and back with each syllable (a
+  perspective turn about its horizontal axis, up to TILT_DEGREES, seen through a wide-angle
+  webcam lens): the landmarks move, but not the way a mouth does.
 - ``wrong_audio``: a live-looking face whose mouth follows other sound: ``other_audio`` when
   given, else the clip's own sound ``shift_seconds`` later (a dub, or a replay out of step).
 
@@ -30,8 +33,9 @@ from pathlib import Path
 
 import numpy as np
 
-MODES = ("live", "still", "hand_moved", "wrong_audio")
+MODES = ("live", "still", "hand_moved", "hand_tilted", "wrong_audio")
 BLINK_PROFILE = np.array([0.6, 1.0, 0.85, 0.5, 0.2])  # lid closure over a blink: fast down, slow up
+TILT_DEGREES = 12.0
 SENSOR_NOISE = 2.0  # grey levels of Gaussian noise on every frame, as a webcam adds
 
 _landmarks: dict[str, np.ndarray] = {}
@@ -113,6 +117,20 @@ def _hand_motion(frames: int, fps: int, envelope: np.ndarray, size: int) -> list
     return matrices
 
 
+def _tilts(envelope: np.ndarray, size: int) -> list[np.ndarray]:
+    """3x3 homographies of the photo turned about its horizontal axis by TILT_DEGREES x envelope,
+    its lower half towards the camera, seen by a lens of ~64 degrees (focal length 0.8 x size)."""
+    focal = 0.8 * size
+    camera = np.array([[focal, 0, size / 2], [0, focal, size / 2], [0, 0, 1]])
+    homographies = []
+    for amount in envelope:
+        angle = np.radians(-TILT_DEGREES * float(amount))
+        cos, sin = np.cos(angle), np.sin(angle)
+        turn = np.array([[1, 0, 0], [0, cos, -sin], [0, sin, cos]])
+        homographies.append(camera @ turn @ np.linalg.inv(camera))
+    return homographies
+
+
 def live_clip(
     out_path: str | Path,
     sentence_wav: str | Path,
@@ -161,7 +179,9 @@ def live_clip(
 
     rig = FaceRig(np.ascontiguousarray(face_rgb[..., :3]), face_landmarks(face_rgb), (size, size))
     motion = head_motion(frames, fps, opening, scale=size / 512)
-    hand = _hand_motion(frames, fps, syllabic_opening(samples, rate, fps, frames), size)
+    voice = syllabic_opening(samples, rate, fps, frames)
+    hand = _hand_motion(frames, fps, voice, size) if mode == "hand_moved" else []
+    tilts = _tilts(voice, size) if mode == "hand_tilted" else []
     rng = np.random.default_rng(11)
 
     command = ["ffmpeg", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgb24"]
@@ -176,6 +196,10 @@ def live_clip(
             elif mode == "hand_moved":
                 frame = cv2.warpAffine(
                     rig.base, hand[i], (size, size), borderMode=cv2.BORDER_REPLICATE
+                )
+            elif mode == "hand_tilted":
+                frame = cv2.warpPerspective(
+                    rig.base, tilts[i], (size, size), borderMode=cv2.BORDER_REPLICATE
                 )
             else:
                 frame = rig.render(

@@ -304,7 +304,9 @@ MAX_LAG_FRAMES = 2  # 133 ms at 15 fps: the mouth may lead or trail the sound th
 MIN_LIP_SYNC_CORRELATION = 0.45
 # - mouth motion (standard deviation of the opening while speaking, in eye distances): a still
 #   photo 0.005, a photo moved by hand (drift, shake, +-4 degrees, +-11 % zoom pulsing with the
-#   voice) 0.006, live 0.043-0.050; a real reading mouth moves more than the rig's.
+#   voice) 0.006, live 0.043-0.050; a real reading mouth moves more than the rig's. A photo
+#   tilted towards a wide-angle webcam and back with each syllable (perspective, 8-15 degrees)
+#   moves the landmarks by 0.033-0.074 and passes this, but its lip sync is 0.16-0.30.
 MIN_MOUTH_MOTION = 0.02
 # - face motion (standard deviation of the landmarks' centre in eye distances, plus that of the
 #   log of the eye distance): still 0.005, live with its small head sway 0.025, hand-moved 0.21.
@@ -315,7 +317,8 @@ HAND_MOVED_FACE_MOTION = 0.05
 # 15 fps, open eyes jitter at most 0.12 below it. Blinks of 150, 250 and 350 ms in clips at 15
 # and 30 fps (measured at 15), at 6 moments each: 36 of 36 found, their start 0.01 s early to
 # 0.08 s late (the lid must be about half closed on a frame); no blink found anywhere else
-# (those 36 clips, still, hand-moved, 8 live clips with one blink each).
+# (those 36 clips, still, hand-moved, 8 live clips with one blink each). A photo tilted back and
+# forth does show "blinks" (its eyes foreshorten, its landmarks slip): it fails lip sync.
 BLINK_DROP = 0.3  # eye aspect ratio below (1 - this) x its running median: closed
 BASELINE_SECONDS = 1.5
 MIN_BLINK_SECONDS = 0.08  # as far as the frame rate resolves it: one frame at 15 fps

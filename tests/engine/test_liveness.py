@@ -156,6 +156,15 @@ def test_a_photo_moved_by_hand_fails_because_only_the_whole_face_moves(clips):
     ]
 
 
+def test_a_photo_tilted_with_each_syllable_fails_lip_sync(clips):
+    # Perspective moves the landmarks enough to pass for mouth motion (measured 0.057), but
+    # not the way a mouth follows the voice.
+    report = check_liveness(clips(mode="hand_tilted"))
+    assert report.face_frames == report.frames
+    assert report.lip_sync_correlation < liveness.MIN_LIP_SYNC_CORRELATION  # measured 0.23
+    assert any("does not move with the voice" in r for r in report.reasons)
+
+
 def test_a_mouth_a_second_out_of_step_with_the_voice_fails(clips):
     report = check_liveness(clips(mode="wrong_audio", shift_seconds=1.0, blink_at=2.6))
     assert report.mouth_motion > liveness.MIN_MOUTH_MOTION  # the mouth does move
