@@ -72,6 +72,8 @@ class MediaInfo:
     has_video: bool
     fps: float | None = None  # average frame rate of the first video stream, when it says
     complete: bool = True
+    video_start: float = 0.0  # seconds on the container's clock where picture and sound begin
+    audio_start: float = 0.0
 
 
 def _ffprobe_json(path: Path, *entries: str) -> dict:
@@ -165,7 +167,14 @@ def probe_media(path: str | Path, *, scan_limit: float = MAX_CLIP_SECONDS) -> Me
         has_video=bool(video),
         fps=_rate(video[0].get("avg_frame_rate")) if video else None,
         complete=complete,
+        video_start=_start(video),
+        audio_start=_start(audio),
     )
+
+
+def _start(streams: list[dict]) -> float:
+    value = streams[0].get("start_time") if streams else None
+    return float(value) if _is_number(value) else 0.0
 
 
 def _is_number(text) -> bool:

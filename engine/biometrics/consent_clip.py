@@ -159,7 +159,10 @@ def check_consent_clip(
 
     tracking_started = time.perf_counter()
     track = liveness.track_face(
-        clip, fps=liveness.analysis_fps(media.fps), keep_every_seconds=1.0 / FRAMES_PER_SECOND
+        clip,
+        fps=liveness.analysis_fps(media.fps),
+        start=media.video_start,
+        keep_every_seconds=1.0 / FRAMES_PER_SECOND,
     )
     tracking_seconds = time.perf_counter() - tracking_started
     frames = [rgb for _, rgb in track.frames_rgb][:MAX_FRAMES]
@@ -215,6 +218,7 @@ def check_consent_clip(
         liveness_challenge,
         min_correlation=limits.min_lip_sync_correlation,
         min_motion=limits.min_mouth_motion,
+        audio_start=media.audio_start,
     )
     live.seconds_taken = round(live.seconds_taken + tracking_seconds, 3)
     reasons.extend(live.reasons)

@@ -109,7 +109,7 @@ class FaceTrack:
     """Per-frame measures of the largest face; NaN where no face was found."""
 
     fps: float
-    times: np.ndarray  # seconds from the start of the clip's picture
+    times: np.ndarray  # seconds on the clip's clock (where the recording started)
     mouth: np.ndarray  # inner-lip gap / distance between the eye centres
     eyes: np.ndarray  # eye aspect ratio, mean of both eyes
     centre: np.ndarray  # (frames, 2) mean landmark position / eye distance of the first face
@@ -165,18 +165,26 @@ def track_face(
     fps: float | None = None,
     max_seconds: float = MAX_CLIP_SECONDS,
     keep_every_seconds: float | None = None,
+    start: float | None = None,
 ) -> FaceTrack:
     """Landmark measures of the largest face on every frame (at ``fps``, default the clip's own
-    capped at MAX_FPS), decoding at most ``max_seconds``. With ``keep_every_seconds`` the RGB
-    frames at that spacing are kept too (for identity checks, without decoding again)."""
+    capped at MAX_FPS), decoding at most ``max_seconds``. Frame times are on the container's
+    clock, from the picture's ``start`` (read from the clip when not given). With
+    ``keep_every_seconds`` the RGB frames at that spacing are kept too (for identity checks,
+    without decoding again)."""
     import cv2
 
-    if not fps:
+    if not fps or start is None:
         from engine.biometrics.bounds import probe_media
 
-        fps = analysis_fps(probe_media(clip).fps)
+        media = probe_media(clip)
+        fps = fps or analysis_fps(media.fps)
+        start = media.video_start if start is None else start
+    # Frame i is the picture at start + i / fps: timestamps from the first frame, whatever
+    # the clock of the container (ffmpeg would otherwise fill a late picture's start).
+    scale = f"scale='min({MAX_WIDTH},iw)':-2"
     command = [require_tool("ffmpeg"), "-v", "error", "-nostdin", "-i", str(clip), "-an"]
-    command += ["-t", f"{max_seconds:.3f}", "-vf", f"fps={fps},scale='min({MAX_WIDTH},iw)':-2"]
+    command += ["-t", f"{max_seconds:.3f}", "-vf", f"setpts=PTS-STARTPTS,fps={fps},{scale}"]
     command += ["-f", "image2pipe", "-vcodec", "ppm", "pipe:1"]
     rows: list[tuple[float, float, float, float, float]] = []  # mouth, eyes, x, y, eye distance
     kept: list[tuple[float, np.ndarray]] = []
@@ -209,7 +217,7 @@ def track_face(
     reference = np.nanmedian(scale) if np.isfinite(scale).any() else 1.0
     return FaceTrack(
         fps=float(fps),
-        times=np.arange(len(table)) / fps,
+        times=start + np.arange(len(table)) / fps,
         mouth=table[:, 0],
         eyes=table[:, 1],
         centre=table[:, 2:4] / reference,
@@ -445,11 +453,14 @@ def judge_liveness(
     *,
     min_correlation: float = MIN_LIP_SYNC_CORRELATION,
     min_motion: float = MIN_MOUTH_MOTION,
+    audio_start: float = 0.0,
 ) -> LivenessReport:
-    """The report on a clip from its face track and its sound (mono float samples)."""
+    """The report on a clip from its face track and its sound (mono float samples beginning at
+    ``audio_start`` seconds on the clip's clock, so that picture and sound line up)."""
     started = time.perf_counter()
     fps, frames = track.fps, len(track.times)
-    levels = speech_levels(samples, rate, track.times, fps) if frames else np.zeros(0)
+    at = track.times - audio_start
+    levels = speech_levels(samples, rate, at, fps) if frames else np.zeros(0)
     speaking = speech_frames(levels)
     found = track.found
     reasons: list[str] = []
@@ -503,7 +514,8 @@ def judge_liveness(
                 " you speaking on camera, recorded together."
             )
 
-    blinks = detect_blinks(track.eyes, fps) if frames else []
+    offset = float(track.times[0]) if frames else 0.0
+    blinks = [round(t + offset, 3) for t in detect_blinks(track.eyes, fps)] if frames else []
     if challenge is None:
         asked, passed = SKIPPED, None
     else:
@@ -555,13 +567,17 @@ def check_liveness(
     challenge: LivenessChallenge | None = None,
     max_seconds: float = MAX_CLIP_SECONDS,
 ) -> LivenessReport:
-    """Lip sync over every frame and, when ``challenge`` is given, the asked blink. Bound the
-    clip first (``bounds.check_clip_bounds``): this decodes up to ``max_seconds`` of it."""
+    """Lip sync over every frame and, when ``challenge`` is given, the asked blink. The clip's
+    bounds are checked first (``bounds.check_clip_bounds``, which raises before any decoding)."""
     from engine.biometrics import phrase
+    from engine.biometrics.bounds import check_clip_bounds
 
     started = time.perf_counter()
+    media = check_clip_bounds(clip, max_seconds=max_seconds)
     samples = clip_samples(clip, max_seconds)
-    track = track_face(clip, max_seconds=max_seconds)
-    report = judge_liveness(track, samples, phrase.RATE, challenge)
+    track = track_face(
+        clip, fps=analysis_fps(media.fps), max_seconds=max_seconds, start=media.video_start
+    )
+    report = judge_liveness(track, samples, phrase.RATE, challenge, audio_start=media.audio_start)
     report.seconds_taken = round(time.perf_counter() - started, 3)
     return report

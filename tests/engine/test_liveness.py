@@ -129,6 +129,22 @@ def test_a_live_clip_passes_with_the_blink_it_was_asked_for(clips):
     assert took < 20  # measured about 1 s for this 5.4 s clip (15 fps, 320 px)
 
 
+def test_picture_and_sound_are_lined_up_on_the_recordings_clock(clips, folder):
+    # A recorder whose microphone starts 0.6 s after the camera: the sound's first sample is at
+    # 0.6 s on the container's clock, and must meet the frames shown then.
+    late = folder / "late-sound.webm"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-i", str(clips(blink_at=2.6)), "-af",
+         "atrim=start=0.6", "-c:v", "copy", "-c:a", "libopus", str(late)],
+        check=True,
+    )  # fmt: skip
+    assert bounds.probe_media(late).audio_start == pytest.approx(0.6, abs=0.02)
+    report = check_liveness(late, challenge=LivenessChallenge("blink", 2.3))
+    assert report.passed, report.reasons
+    assert report.lip_sync_correlation > 0.7 and report.lip_sync_lag_frames in (-1, 0, 1)
+    assert report.blinks == [pytest.approx(2.6, abs=0.1)]
+
+
 def test_without_challenge_timing_the_blink_is_skipped_and_lip_sync_still_counts(clips):
     report = check_liveness(clips(blink_at=2.6))
     assert report.passed
