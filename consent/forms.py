@@ -56,7 +56,11 @@ class InviteForm(ValidityPeriodMixin, forms.Form):
         choices=Language.choices, widget=forms.CheckboxSelectMultiple, initial=[Language.ENGLISH]
     )
     channels = forms.MultipleChoiceField(
-        choices=Channel.choices, widget=forms.CheckboxSelectMultiple, required=False
+        choices=Channel.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Where the videos may be shown. Only the website, social media and email have "
+        "public share pages; with none of them ticked, the videos stay internal.",
     )
     territory = forms.CharField(max_length=200, initial="Worldwide")
     valid_from = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))

@@ -359,10 +359,14 @@ def grant_request_script(request, grant_id: int):
     form = ScriptRequestForm(request.POST, workspace=request.workspace)
     if form.is_valid():
         script = form.cleaned_data["script"]
-        services.request_script_approval(
-            grant, title=script.title, text=script.body, by=request.user
-        )
-        messages.success(request, f"“{script.title}” was sent to the subject for approval.")
+        try:
+            services.request_script_approval(
+                grant, title=script.title, text=script.body, by=request.user
+            )
+        except ConsentError as error:  # e.g. the script's markup is invalid
+            messages.error(request, f"“{script.title}” was not sent: {error}")
+        else:
+            messages.success(request, f"“{script.title}” was sent to the subject for approval.")
     else:
         messages.error(request, "Choose a script of this workspace.")
     return redirect("consent:grant_detail", grant_id=grant.pk)

@@ -117,3 +117,17 @@ def test_the_grant_page_shows_what_an_approval_is_spoken_as(member_client, membe
     services.request_script_approval(grant, title="SQL", text="Learn SQL today.", by=member.user)
     page = member_client.get(reverse("consent:grant_detail", args=[grant.pk])).content.decode()
     assert "Spoken as" in page and "Learn sequel today." in page
+
+
+def test_a_script_with_invalid_markup_is_not_sent_and_the_page_says_why(member_client, member):
+    grant = GrantFactory(subject__workspace=member.workspace, requires_script_approval=True)
+    script = ScriptFactory(workspace=member.workspace, title="Broken", body="Hello [slow]there.")
+    response = member_client.post(
+        reverse("consent:grant_request_script", args=[grant.pk]),
+        {"script": script.pk},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "“Broken” was not sent" in response.content.decode()
+    assert "never closed" in response.content.decode()
+    assert not grant.approvals.exists()
