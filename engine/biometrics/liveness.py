@@ -299,7 +299,7 @@ MIN_FACE_SHARE = 0.8  # of the spoken part's frames with a face
 
 # Measured on clips the tests make (tests/liveness_media.py: the warp rig on the astronaut at
 # 320 px, 15 fps, VP8/Opus, mouth opening with each syllable's loudness; festival speech):
-# - lip-sync correlation: live 0.80-0.86 (8 sentences); the mouth of one challenge sentence
+# - lip-sync correlation: live 0.87-0.91 (8 sentences); the mouth of one challenge sentence
 #   under the sound of another recording 0.04-0.41 (5 Harvard pairs x 8, and one more), the
 #   clip's own sound 1 s late 0.21 at most, 0.3 s late 0.28; a still photo 0.11. The challenge
 #   sentences share one rhythm (same template, same syllable counts), so the mouth of ONE

@@ -121,7 +121,7 @@ def test_a_live_clip_passes_with_the_blink_it_was_asked_for(clips):
     report = check_liveness(clips(blink_at=2.6), challenge=LivenessChallenge("blink", 2.3))
     took = time.perf_counter() - started
     assert report.passed, report.reasons
-    assert report.lip_sync_correlation > 0.7  # measured 0.82
+    assert report.lip_sync_correlation > 0.7  # measured 0.88
     assert report.mouth_motion > 2 * liveness.MIN_MOUTH_MOTION  # measured 0.05
     assert report.challenge_passed is True
     assert report.blinks == [pytest.approx(2.6, abs=0.1)]
