@@ -42,49 +42,6 @@ def _load():
         return _models["detector"], _models["aligner"], _models["encoder"]
 
 
-def _landmark_model():
-    """dlib's 68-point shape predictor (iBUG 300-W layout), loaded on first use."""
-    _load()
-    with _lock:
-        if "landmarks68" not in _models:
-            import dlib
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                import face_recognition_models as files
-
-            _models["landmarks68"] = dlib.shape_predictor(files.pose_predictor_model_location())
-        return _models["landmarks68"]
-
-
-def face_boxes(image: np.ndarray, upsample: int = 0) -> list[tuple[int, int, int, int]]:
-    """Boxes (left, top, right, bottom) of the faces in a gray or RGB uint8 image, largest first;
-    weak detections (below MIN_DETECTION_SCORE) are left out."""
-    detector, _, _ = _load()
-    image = np.ascontiguousarray(image, dtype=np.uint8)
-    with _lock:
-        boxes, scores, _ = detector.run(image, upsample, 0.0)
-    found = [
-        (b.left(), b.top(), b.right(), b.bottom())
-        for b, s in zip(boxes, scores, strict=True)
-        if s >= MIN_DETECTION_SCORE
-    ]
-    return sorted(found, key=lambda b: -(b[2] - b[0]) * (b[3] - b[1]))
-
-
-def landmarks_68(image: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
-    """The 68 landmarks (x, y pixels, float64) of the face in ``box`` (a detector box, or one
-    carried along from the previous frame); a few milliseconds a face."""
-    import dlib
-
-    predictor = _landmark_model()
-    image = np.ascontiguousarray(image, dtype=np.uint8)
-    left, top, right, bottom = (int(np.round(v)) for v in box)
-    with _lock:
-        shape = predictor(image, dlib.rectangle(left, top, right, bottom))
-    return np.array([[p.x, p.y] for p in shape.parts()], dtype=np.float64)
-
-
 @dataclass
 class FaceEmbedding:
     vector: np.ndarray  # (128,) float64

@@ -4,10 +4,11 @@ page asked at the moment it asked.
 Two checks over every frame of the clip (its own frame rate, at most MAX_FPS):
 
 - **Lip sync.** Per frame, the mouth opening (gap between the inner lips over the distance
-  between the eyes, from dlib's 68 landmarks) and the speech envelope of the sound at the same
-  instant (level in the speech band, dB above its floor). While the subject speaks the mouth must
-  move (MIN_MOUTH_MOTION) and follow the sound (Pearson correlation at the best lag within
-  ±MAX_LAG_FRAMES at least MIN_LIP_SYNC_CORRELATION). A photo held still, or moved by hand in
+  between the eyes, from MediaPipe FaceMesh landmarks) and the speech envelope of the sound at
+  the same instant (level in the speech band, dB above its floor). While the subject speaks the
+  mouth must move (MIN_MOUTH_MOTION) and follow the sound (Pearson correlation at the best lag
+  within ±MAX_LAG_FRAMES at least MIN_LIP_SYNC_CORRELATION, and better than at any lag up to
+  STEP_SEARCH_SECONDS away). A photo held still, or moved by hand in
   front of the camera, keeps its mouth shape relative to the eyes and fails; a face whose mouth
   moves with other sound (a dub, or the right sound played late) fails the correlation.
 - **Active challenge.** The ceremony page shows "Blink now" at a random moment while the subject
@@ -15,8 +16,8 @@ Two checks over every frame of the clip (its own frame rate, at most MAX_FPS):
   baseline that close and reopen within MAX_BLINK_SECONDS; one must start within the challenge's
   window (REACTION_MIN_SECONDS .. REACTION_MAX_SECONDS after the prompt).
 
-The face is detected every DETECT_EVERY frames (HOG); in between its landmarks are tracked by
-carrying the box along with the previous frame's landmarks (a few ms a frame).
+FaceMesh looks for the face on every frame on its own (no smoothing over time, which would delay
+blinks and the mouth).
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.biometrics import face as faces
 from engine.biometrics.bounds import MAX_CLIP_SECONDS
 from engine.errors import EngineError
 from engine.tools import require_tool
@@ -91,13 +91,18 @@ def random_challenge(rng: random.Random | np.random.Generator | None = None) -> 
 
 MAX_FPS = 15.0  # every frame of the clip, but no more than this many a second
 MAX_WIDTH = 480  # frames are scaled down to this width before landmarks
-DETECT_EVERY = 5  # frames between face detections; landmarks are tracked in between
-DETECT_WIDTH = 320  # faces are looked for in frames scaled down to this width first
 SPEECH_BAND_HZ = (250.0, 3500.0)
 
-# dlib 68-point layout.
-_RIGHT_EYE, _LEFT_EYE = list(range(36, 42)), list(range(42, 48))
-_INNER_LIP_PAIRS = [(61, 67), (62, 66), (63, 65)]
+# MediaPipe FaceMesh indices (Apache-2.0 model inside the mediapipe wheel, as the warp engine
+# uses; dlib's 68-point model is trained on data whose terms exclude commercial use). Each eye's
+# six points in the order of the eye aspect ratio: outer corner, two upper lid points, inner
+# corner, two lower lid points.
+_RIGHT_EYE = [33, 160, 158, 133, 153, 144]
+_LEFT_EYE = [362, 385, 387, 263, 373, 380]
+_INNER_LIP_PAIRS = [(82, 87), (13, 14), (312, 317)]  # upper / lower inner lip, left to right
+# How sure FaceMesh must be that a face is there, and that it still follows it.
+MIN_DETECTION_CONFIDENCE = 0.5
+MIN_TRACKING_CONFIDENCE = 0.5
 
 
 class NoFaceToTrack(EngineError):
@@ -129,7 +134,7 @@ def _eye_aspect_ratio(points: np.ndarray) -> float:
 
 
 def face_measures(points: np.ndarray) -> tuple[float, float, float]:
-    """(mouth opening, eye aspect ratio, eye distance in px) from 68 landmarks."""
+    """(mouth opening, eye aspect ratio, eye distance in px) from FaceMesh landmarks."""
     eye_distance = float(
         np.linalg.norm(points[_RIGHT_EYE].mean(axis=0) - points[_LEFT_EYE].mean(axis=0))
     )
@@ -159,6 +164,21 @@ def _ppm_frames(stream):
         yield np.frombuffer(data, np.uint8).reshape(height, width, 3)
 
 
+def _face_tracker():
+    """A FaceMesh that finds the face on every frame on its own: in video mode it smooths the
+    landmarks over time, which moved blink starts a frame or two late (measured +0.1 s)."""
+    from engine.face.landmarks import _mediapipe
+
+    mp = _mediapipe()
+    return mp.solutions.face_mesh.FaceMesh(
+        static_image_mode=True,
+        max_num_faces=1,
+        refine_landmarks=True,
+        min_detection_confidence=MIN_DETECTION_CONFIDENCE,
+        min_tracking_confidence=MIN_TRACKING_CONFIDENCE,
+    )
+
+
 def track_face(
     clip: str | Path,
     *,
@@ -167,13 +187,10 @@ def track_face(
     keep_every_seconds: float | None = None,
     start: float | None = None,
 ) -> FaceTrack:
-    """Landmark measures of the largest face on every frame (at ``fps``, default the clip's own
-    capped at MAX_FPS), decoding at most ``max_seconds``. Frame times are on the container's
-    clock, from the picture's ``start`` (read from the clip when not given). With
-    ``keep_every_seconds`` the RGB frames at that spacing are kept too (for identity checks,
-    without decoding again)."""
-    import cv2
-
+    """Landmark measures of the face on every frame (at ``fps``, default the clip's own capped
+    at MAX_FPS), decoding at most ``max_seconds``. Frame times are on the container's clock, from
+    the picture's ``start`` (read from the clip when not given). With ``keep_every_seconds`` the
+    RGB frames at that spacing are kept too (for identity checks, without decoding again)."""
     if not fps or start is None:
         from engine.biometrics.bounds import probe_media
 
@@ -188,27 +205,27 @@ def track_face(
     command += ["-f", "image2pipe", "-vcodec", "ppm", "pipe:1"]
     rows: list[tuple[float, float, float, float, float]] = []  # mouth, eyes, x, y, eye distance
     kept: list[tuple[float, np.ndarray]] = []
-    box, placement = None, None  # the face's box, and where it sits relative to its landmarks
     next_kept = 0.0
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as proc:
+    with (
+        _face_tracker() as tracker,
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as proc,
+    ):
         try:
             for index, rgb in enumerate(_ppm_frames(proc.stdout)):
                 now = index / fps
                 if keep_every_seconds and now + 1e-6 >= next_kept:
                     kept.append((now, rgb))
                     next_kept += keep_every_seconds
-                gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-                if index % DETECT_EVERY == 0:  # a lost face is looked for again then too
-                    box, placement = _detect(gray), None
-                if box is None:
+                found = tracker.process(rgb).multi_face_landmarks
+                if not found:
                     rows.append((np.nan,) * 5)
                     continue
-                points = faces.landmarks_68(gray, box)
-                if placement is None:
-                    placement = _placement(box, points)
+                height, width = rgb.shape[:2]
+                points = np.array(
+                    [[p.x * width, p.y * height] for p in found[0].landmark], np.float64
+                )
                 opening, ear, distance = face_measures(points)
                 rows.append((opening, ear, *points.mean(axis=0), distance))
-                box = _box_around(points, placement)  # tracked into the next frame
         finally:
             if proc.poll() is None:
                 proc.kill()
@@ -224,45 +241,6 @@ def track_face(
         scale=scale,
         frames_rgb=kept,
     )
-
-
-def _detect(gray: np.ndarray) -> tuple[float, float, float, float] | None:
-    """The largest face's box: looked for at DETECT_WIDTH first (HOG's cost grows with the
-    pixels), then at full size, and upsampled only in small frames."""
-    import cv2
-
-    height, width = gray.shape[:2]
-    if width > DETECT_WIDTH:
-        scale = DETECT_WIDTH / width
-        small = cv2.resize(
-            gray, (DETECT_WIDTH, round(height * scale)), interpolation=cv2.INTER_AREA
-        )
-        found = faces.face_boxes(small)
-        if found:
-            return tuple(v / scale for v in found[0])
-        found = faces.face_boxes(gray)
-    else:
-        found = faces.face_boxes(gray) or faces.face_boxes(gray, upsample=1)
-    return found[0] if found else None
-
-
-def _placement(box, points: np.ndarray) -> np.ndarray:
-    """A detector box relative to its landmarks: centre offset and size, in landmark widths."""
-    left, top, right, bottom = box
-    width = max(float(np.ptp(points[:, 0])), 1.0)
-    centre = points.mean(axis=0)
-    return np.array(
-        [((left + right) / 2 - centre[0]) / width, ((top + bottom) / 2 - centre[1]) / width,
-         (right - left) / width, (bottom - top) / width]
-    )  # fmt: skip
-
-
-def _box_around(points: np.ndarray, placement: np.ndarray):
-    """The box the detector would give for these landmarks (the inverse of ``_placement``)."""
-    width = max(float(np.ptp(points[:, 0])), 1.0)
-    cx, cy = points.mean(axis=0) + placement[:2] * width
-    half_w, half_h = placement[2] * width / 2, placement[3] * width / 2
-    return cx - half_w, cy - half_h, cx + half_w, cy + half_h
 
 
 def speech_levels(samples: np.ndarray, rate: int, times: np.ndarray, fps: float) -> np.ndarray:
@@ -299,35 +277,43 @@ MIN_FACE_SHARE = 0.8  # of the spoken part's frames with a face
 
 # Measured on clips the tests make (tests/liveness_media.py: the warp rig on the astronaut at
 # 320 px, 15 fps, VP8/Opus, mouth opening with each syllable's loudness; festival speech):
-# - lip-sync correlation: live 0.87-0.91 (8 sentences); the mouth of one challenge sentence
-#   under the sound of another recording 0.04-0.41 (5 Harvard pairs x 8, and one more), the
-#   clip's own sound 1 s late 0.21 at most, 0.3 s late 0.28; a still photo 0.11. The challenge
-#   sentences share one rhythm (same template, same syllable counts), so the mouth of ONE
-#   challenge sentence dubbed with ANOTHER scored 0.11-0.78: lip sync alone cannot tell such a
-#   dub apart; the active challenge (a blink at a random moment) is what a replay cannot do.
-#   Real faces on webcams correlate less than the rig (audiovisual-speech studies report mouth
-#   area vs envelope around 0.3-0.6): 0.45 is set between the two and may send some live
-#   subjects to review. Measure on real recordings before tightening it.
+# - lip-sync correlation (FaceMesh landmarks on each frame, 4-6 sentences): live 0.87-0.94; a
+#   still photo 0.10-0.49 and a photo tilted with each syllable 0.67-0.86 (both stopped by
+#   mouth motion below); the clip's own sound 1 s late 0.09-0.59 in step (caught by
+#   STEP_SEARCH_SECONDS below). Measured with dlib's 68 points before: the mouth of one challenge
+#   sentence under the sound of another recording 0.04-0.41 (5 Harvard pairs x 8, and one
+#   more). The challenge sentences share one rhythm (same template, same syllable counts), so
+#   the mouth of ONE challenge sentence dubbed with ANOTHER scored 0.11-0.78: lip sync alone
+#   cannot tell such a dub apart; the sentence heard and the active challenge (a blink at a
+#   random moment) are what a replay cannot do. Real faces on webcams correlate less than the
+#   rig (audiovisual-speech studies report mouth area vs envelope around 0.3-0.6): 0.45 is set
+#   between the two and may send some live subjects to review. Measure on real recordings
+#   before tightening it.
 MAX_LAG_FRAMES = 2  # 133 ms at 15 fps: the mouth may lead or trail the sound that much
+# A mouth in step matches its sound better than at any other lag: searched up to this far. Live
+# clips match best in step (0.87-0.93) and at most 0.37 elsewhere; a mouth 0.4 s or 1 s behind
+# its own sound matches 0.83-0.93 at its lag while in step it can reach 0.56 (6 sentences).
+STEP_SEARCH_SECONDS = 1.2
 MIN_LIP_SYNC_CORRELATION = 0.45
-# - mouth motion (standard deviation of the opening while speaking, in eye distances): a still
-#   photo 0.005, a photo moved by hand (drift, shake, +-4 degrees, +-11 % zoom pulsing with the
-#   voice) 0.006, live 0.043-0.050; a real reading mouth moves more than the rig's. A photo
+# - mouth motion (standard deviation of the opening while speaking, in eye distances; FaceMesh
+#   inner lips over its eye centres, 4 sentences): a still photo 0.002-0.003, a photo moved by
+#   hand (drift, shake, +-4 degrees, +-11 % zoom pulsing with the voice) 0.003-0.005, a photo
 #   tilted towards a wide-angle webcam and back with each syllable (perspective, 8-15 degrees)
-#   moves the landmarks by 0.033-0.074 and passes this, but its lip sync is 0.16-0.30.
-MIN_MOUTH_MOTION = 0.02
+#   0.004-0.008, live 0.027-0.036; a real reading mouth moves more than the rig's.
+MIN_MOUTH_MOTION = 0.012
 # - face motion (standard deviation of the landmarks' centre in eye distances, plus that of the
 #   log of the eye distance): still 0.005, live with its small head sway 0.025, hand-moved 0.21.
 #   Only chooses the message: a moving face whose mouth does not move is a photo moved by hand.
 HAND_MOVED_FACE_MOTION = 0.05
 
-# Blinks (eye aspect ratio): the rig's closed eyes dip to 0.34-0.39 of the running median at
-# 15 fps, open eyes jitter at most 0.12 below it. Blinks of 150, 250 and 350 ms in clips at 15
-# and 30 fps (measured at 15), at 6 moments each: 36 of 36 found, their start 0.01 s early to
-# 0.08 s late (the lid must be about half closed on a frame); no blink found anywhere else
-# (those 36 clips, still, hand-moved, 8 live clips with one blink each). A photo tilted back and
-# forth does show "blinks" (its eyes foreshorten, its landmarks slip): it fails lip sync.
-BLINK_DROP = 0.3  # eye aspect ratio below (1 - this) x its running median: closed
+# Blinks (eye aspect ratio): with FaceMesh the rig's closing eyes read 0.72 of the running
+# median on the first frame and 0.40-0.43 closed, open eyes at most 0.05 below it. Measured
+# with dlib's 68 points first (closed 0.34-0.39, open jitter 0.12, drop 0.3): blinks of 150,
+# 250 and 350 ms in clips at 15 and 30 fps, at 6 moments each, 36 of 36 found, their start
+# 0.01 s early to 0.08 s late; none found anywhere else but in a photo tilted back and forth
+# (its eyes foreshorten), which fails on its mouth. With FaceMesh and drop 0.2 the blink tests
+# find every blink within 0.1 s of its start and none in the still, hand-moved or tilted clips.
+BLINK_DROP = 0.2  # eye aspect ratio below (1 - this) x its running median: closed
 BASELINE_SECONDS = 1.5
 MIN_BLINK_SECONDS = 0.08  # as far as the frame rate resolves it: one frame at 15 fps
 MAX_BLINK_SECONDS = 0.5
@@ -395,17 +381,33 @@ def _filled(values: np.ndarray) -> np.ndarray:
     return np.interp(index, index[good], values[good])
 
 
+def _correlation_at(mouth: np.ndarray, envelope: np.ndarray, lag: int) -> float | None:
+    m = mouth[max(0, -lag) : len(mouth) - max(0, lag)]
+    e = envelope[max(0, lag) : len(envelope) - max(0, -lag)]
+    if len(m) < 3 or np.std(m) < 1e-9 or np.std(e) < 1e-9:
+        return None  # neither signal varies: nothing to correlate
+    return float(np.corrcoef(m, e)[0, 1])
+
+
 def lip_sync(mouth: np.ndarray, envelope: np.ndarray, max_lag: int) -> tuple[float, int]:
     """Best Pearson correlation of mouth and envelope over lags -max_lag..max_lag (frames), and
     that lag (> 0: the sound comes after the mouth)."""
-    best, best_lag = None, 0  # None: neither signal varies, nothing to correlate
+    best, best_lag = None, 0
     for lag in range(-max_lag, max_lag + 1):
-        m = mouth[max(0, -lag) : len(mouth) - max(0, lag)]
-        e = envelope[max(0, lag) : len(envelope) - max(0, -lag)]
-        if len(m) < 3 or np.std(m) < 1e-9 or np.std(e) < 1e-9:
-            continue
-        r = float(np.corrcoef(m, e)[0, 1])
-        if best is None or r > best:
+        r = _correlation_at(mouth, envelope, lag)
+        if r is not None and (best is None or r > best):
+            best, best_lag = r, lag
+    return (0.0, 0) if best is None else (best, best_lag)
+
+
+def out_of_step(mouth: np.ndarray, envelope: np.ndarray, max_lag: int, search: int):
+    """(correlation, lag) of the best match of mouth and envelope at lags beyond ``max_lag`` and
+    within ``search`` frames: where a mouth that moves to the same words, but earlier or later
+    than the sound (a dub, a replay out of step), matches best."""
+    best, best_lag = None, 0
+    for lag in [*range(-search, -max_lag), *range(max_lag + 1, search + 1)]:
+        r = _correlation_at(mouth, envelope, lag)
+        if r is not None and (best is None or r > best):
             best, best_lag = r, lag
     return (0.0, 0) if best is None else (best, best_lag)
 
@@ -489,6 +491,8 @@ def judge_liveness(
         quiet = ~speaking & found
         silent_motion = float(np.std(mouth[quiet])) if quiet.sum() >= 3 else None
         correlation, lag = lip_sync(mouth[part], envelope[part], MAX_LAG_FRAMES)
+        search = max(MAX_LAG_FRAMES + 1, round(STEP_SEARCH_SECONDS * fps))
+        shifted, shift = out_of_step(mouth[part], envelope[part], MAX_LAG_FRAMES, search)
         if share < MIN_FACE_SHARE:
             reasons.append(
                 f"The face was seen in only {share:.0%} of the frames while the sentence was"
@@ -512,6 +516,12 @@ def judge_liveness(
                 f"The mouth does not move with the voice (lip-sync correlation"
                 f" {correlation:.2f}, at least {min_correlation:.2f}): the sound must be"
                 " you speaking on camera, recorded together."
+            )
+        elif shifted > correlation:
+            reasons.append(
+                f"The mouth moves with the voice {abs(shift) / fps:.2f} s out of step"
+                f" (lip-sync correlation {shifted:.2f} there, {correlation:.2f} in step): the"
+                " sound must be you speaking on camera, recorded together."
             )
 
     offset = float(track.times[0]) if frames else 0.0
