@@ -132,6 +132,14 @@ class _StoredFiles:
         self.stored.append((field_name, stored))
         return stored
 
+    def store_references(self, portrait, voice) -> None:
+        """The reference photo and voice sample the consent clip is checked against."""
+        suffix = PurePath(portrait.name).suffix.lower()
+        self.grant.reference_portrait.name = self.store(
+            "reference_portrait", f"portrait{suffix}", portrait
+        )
+        self.grant.reference_voice.name = self.store("reference_voice", "voice.wav", voice)
+
     def __enter__(self) -> _StoredFiles:
         return self
 
@@ -195,12 +203,7 @@ def invite_subject(
     grant.invited_by = invited_by
     grant.challenge_text = challenge_sentence()
     with _StoredFiles(grant) as stored:
-        grant.reference_portrait.name = stored.store(
-            "reference_portrait",
-            f"portrait{PurePath(reference_portrait.name).suffix.lower()}",
-            reference_portrait,
-        )
-        grant.reference_voice.name = stored.store("reference_voice", "voice.wav", reference_voice)
+        stored.store_references(reference_portrait, reference_voice)
         with transaction.atomic():
             grant.save()
             ledger.append(
@@ -241,12 +244,7 @@ def record_signed_document(
     grant.invite_token_hash = hashed
     scan_sha256 = _sha256_upload(signed_document)
     with _StoredFiles(grant) as stored:
-        grant.reference_portrait.name = stored.store(
-            "reference_portrait",
-            f"portrait{PurePath(reference_portrait.name).suffix.lower()}",
-            reference_portrait,
-        )
-        grant.reference_voice.name = stored.store("reference_voice", "voice.wav", reference_voice)
+        stored.store_references(reference_portrait, reference_voice)
         scan = stored.store(
             "signed_document",
             f"signed{PurePath(signed_document.name).suffix.lower()}",
@@ -430,8 +428,7 @@ def attach_clip(grant: ConsentGrant, upload, evidence: Evidence) -> ConsentGrant
             raise ConsentError(str(error)) from error
         # Store the new file before any row changes: a failed write leaves the old clip in place.
         with open(path, "rb") as handle:
-            stored_name = ConsentGrant.consent_clip.field.generate_filename(grant, f"clip{suffix}")
-            stored_name = grant.consent_clip.storage.save(stored_name, File(handle))
+            stored_name = _store_upload(grant, "consent_clip", f"clip{suffix}", File(handle))
     try:
         with transaction.atomic():
             locked = ConsentGrant.objects.select_for_update().get(pk=grant.pk)

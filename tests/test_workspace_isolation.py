@@ -1,6 +1,7 @@
 """Every URL that takes an id answers 404 for another workspace's ids, whatever the method."""
 
 import pytest
+from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from studio.models import PronunciationEntry
@@ -39,6 +40,8 @@ def test_every_url_with_another_workspaces_id_is_404(client, make_avatar):
     theirs = MembershipFactory()
     their_avatar = make_avatar(grant__subject=SubjectFactory(workspace=theirs.workspace))
     their_job = finished_video(their_avatar, extras=True).job
+    their_grant = their_avatar.grant
+    their_grant.signed_document.save("signed.pdf", ContentFile(b"%PDF-1.4 scan"), save=True)
     foreign_ids = {
         "subject_id": their_avatar.grant.subject_id,
         "grant_id": their_avatar.grant_id,
@@ -46,6 +49,7 @@ def test_every_url_with_another_workspaces_id_is_404(client, make_avatar):
         "script_id": their_job.script_id,
         "job_id": their_job.pk,
         "workspace_id": theirs.workspace_id,
+        "kind": "signed-document",  # evidence files of a consent (the scan exists: see above)
         "pronunciation_id": PronunciationEntry.objects.create(
             workspace=theirs.workspace, word="SQL", respelling="sequel"
         ).pk,

@@ -207,7 +207,7 @@ def check_clip_bounds(
     try:
         info = probe_media(path, scan_limit=max_seconds)
     except NotAMediaFile as error:
-        raise CorruptClip(str(error)) from error
+        raise CorruptClip() from error  # the stored name means nothing to the subject
     if info.seconds > max_seconds:
         raise ClipTooLong(
             f"The consent clip lasts {_length(info)}; the limit is {max_seconds:.0f} s. Record"

@@ -14,37 +14,8 @@ from PIL import Image
 from consent import services
 from consent.models import ConsentDocument, Purpose
 from tests.factories import SubjectFactory
+from tests.liveness_media import say
 from tests.media import write_webm
-
-
-def festival_wav(text: str, out: Path, *, pad_seconds: float = 0.5) -> Path:
-    raw = out.with_suffix(".raw.wav")
-    subprocess.run(
-        ["text2wave", "-eval", "(voice_cmu_us_slt_arctic_hts)", "-o", str(raw)],
-        input=text.encode(),
-        check=True,
-        capture_output=True,
-    )
-    # Silence around the sentence, as a person pauses before and after reading.
-    subprocess.run(
-        [
-            "ffmpeg",
-            "-v",
-            "error",
-            "-y",
-            "-i",
-            str(raw),
-            "-af",
-            f"adelay={int(pad_seconds * 1000)},apad=pad_dur={pad_seconds}",
-            "-ar",
-            "48000",
-            "-ac",
-            "1",
-            str(out),
-        ],
-        check=True,
-    )
-    return out
 
 
 def write_clip(out: Path, face_rgb: np.ndarray | None, audio: Path | None, seconds: float = 4):
@@ -75,7 +46,7 @@ def clip_maker(tmp_path_factory):
         key = (sentence, None if face_rgb is None else face_rgb.tobytes()[:4096].hex(), seconds)
         if key not in made:
             index = len(made)
-            audio = festival_wav(sentence, folder / f"say-{index}.wav") if sentence else None
+            audio = say(sentence, folder / f"say-{index}.wav") if sentence else None
             length = seconds or (
                 float(
                     subprocess.run(
@@ -152,7 +123,7 @@ def sentence_wav(tmp_path_factory):
 
     def make(text: str) -> Path:
         if text not in made:
-            made[text] = festival_wav(text, folder / f"sentence-{len(made)}.wav", pad_seconds=1.0)
+            made[text] = say(text, folder / f"sentence-{len(made)}.wav", pad_seconds=1.0)
         return made[text]
 
     return make

@@ -132,7 +132,7 @@ def test_check_clip_of_a_still_photo_fails_and_says_the_challenge_was_skipped(
     ("problem", "message"),
     [
         ("missing", "The consent clip"),
-        ("garbage", "not a video or audio recording"),
+        ("garbage", "The consent clip cannot be played"),
         ("hour", "lasts more than 20 min; the limit is 30 s"),
         ("half-challenge", "Give both --challenge-kind and --challenge-at"),
     ],

@@ -316,7 +316,7 @@ def test_a_reference_voice_out_of_bounds_is_not_decoded(folder, monkeypatch):
 def test_files_that_are_not_recordings_are_refused_with_a_reason(folder):
     garbage = folder / "garbage.webm"
     garbage.write_bytes(b"\x1a\x45\xdf\xa3" + bytes(range(256)) * 20)
-    with pytest.raises(bounds.CorruptClip, match="not a video or audio recording"):
+    with pytest.raises(bounds.CorruptClip, match="The consent clip cannot be played"):
         bounds.check_clip_bounds(garbage)
     with pytest.raises(bounds.NotAMediaFile, match="does not exist"):
         bounds.probe_media(folder / "missing.webm")
