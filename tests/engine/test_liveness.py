@@ -186,9 +186,9 @@ def test_a_mouth_out_of_step_with_the_voice_fails(clips, shift):
     report = check_liveness(clips(mode="wrong_audio", shift_seconds=shift, blink_at=2.6))
     assert report.mouth_motion > liveness.MIN_MOUTH_MOTION  # the mouth does move
     assert not report.passed
-    assert any(
-        "does not move with the voice" in r or "out of step" in r for r in report.reasons
-    ), report.reasons
+    assert any("does not move with the voice" in r or "out of step" in r for r in report.reasons), (
+        report.reasons
+    )
 
 
 def test_a_mouth_that_matches_its_sound_best_at_another_lag_is_out_of_step():
