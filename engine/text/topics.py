@@ -115,7 +115,8 @@ def _views(folded: str) -> list[list[str]]:
 
 def inflections(word: str) -> set[str]:
     """``word`` and its simple English inflections and derivations: plural, past, -ing, -er,
-    -ic/-ics/-ical, -ism/-ist ("politics" → political, politically; "vote" → votes, voting)."""
+    -ic/-ics/-ical, -ism/-ist, -ion/-ious/-ional, -ing from its verb ("politics" → political,
+    politically; "vote" → votes, voting; "religion" → religious; "gambling" → gamble)."""
     forms = {word}
     if len(word) < 3 or not word.isalpha():
         return forms
@@ -131,6 +132,9 @@ def inflections(word: str) -> set[str]:
             stems.add(stem[:-3] + "ist")
         if stem.endswith("ist"):
             stems.add(stem[:-3] + "ism")
+        if stem.endswith("ing") and len(stem) > 5:  # "gambling" -> gamble, "voting" -> vote
+            base = stem[:-3]
+            stems |= {base, base + "e"}
     for stem in stems:
         forms |= {stem, stem + "s", stem + "'s"}
         if stem.endswith(("s", "x", "z", "ch", "sh")):
@@ -139,6 +143,8 @@ def inflections(word: str) -> set[str]:
             forms |= {stem[:-1] + "al", stem[:-1] + "ally"}
         if stem.endswith("ic"):
             forms |= {stem + "s", stem + "al", stem + "ally"}
+        if stem.endswith("ion"):  # "religion" -> religious, "nation" -> national
+            forms |= {stem[:-3] + "ious", stem + "al", stem + "ally"}
         if stem.endswith("e"):
             base = stem[:-1]
             forms |= {stem + "d", stem + "r", stem + "rs", base + "ing"}

@@ -28,6 +28,8 @@ DODGES = [
     ("Let's talk p o l i t i c s tonight.", "politics"),
     ("Let's talk poli-tics tonight.", "politics"),
     ("A political message.", "politics"),
+    ("Our religious holidays.", "religion"),
+    ("Come and gamble with us.", "gambling"),
     ("Politically speaking, yes.", "politics"),
     ("Stop climate-change now.", "climate change"),
     ("Stop climate_change now.", "climate change"),
