@@ -1,10 +1,10 @@
 """Is the avatar the consenting person? The grant's references, and the engine's comparison of an
 enrollment's uploads with them (engine/biometrics/identity.py)."""
 
-import shutil
 import tempfile
 from pathlib import Path, PurePath
 
+from consent.services import copy_to_local
 from engine.biometrics.identity import IdentityCheck, Reference, compare_identity
 
 REFERENCE_PHOTO = "reference photo"
@@ -27,13 +27,6 @@ def grant_references(grant) -> tuple[list[tuple[str, object]], list[tuple[str, o
     return faces, voices
 
 
-def _copy_stored(stored, folder: Path, stem: str) -> Path:
-    target = folder / f"{stem}{PurePath(stored.name).suffix.lower()}"
-    with stored.open("rb") as source, open(target, "wb") as out:
-        shutil.copyfileobj(source, out)
-    return target
-
-
 def _copy_upload(upload, folder: Path, stem: str) -> Path:
     target = folder / f"{stem}{PurePath(upload.name).suffix.lower()}"
     with open(target, "wb") as out:
@@ -53,11 +46,11 @@ def check_identity(grant, *, portrait, voice_sample) -> IdentityCheck:
             _copy_upload(portrait, work, "portrait"),
             _copy_upload(voice_sample, work, "voice"),
             reference_faces=[
-                Reference(label, _copy_stored(stored, work, f"face-{i}"))
+                Reference(label, copy_to_local(stored, work, f"face-{i}"))
                 for i, (label, stored) in enumerate(faces)
             ],
             reference_voices=[
-                Reference(label, _copy_stored(stored, work, f"voice-{i}"))
+                Reference(label, copy_to_local(stored, work, f"voice-{i}"))
                 for i, (label, stored) in enumerate(voices)
             ],
         )

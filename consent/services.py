@@ -64,14 +64,6 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def sha256_file(field_file) -> str:
-    digest = hashlib.sha256()
-    with field_file.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 @transaction.atomic
 def record_illustration_consent(
     *,
@@ -508,7 +500,9 @@ def enqueue_verification(grant_id: int) -> None:
     verify_grant.enqueue(grant_id)
 
 
-def _copy_local(field_file, folder: Path, stem: str) -> Path:
+def copy_to_local(field_file, folder: Path, stem: str) -> Path:
+    """A stored file (local or S3) copied into ``folder`` as ``stem`` + its extension: the engine
+    takes plain local paths."""
     target = folder / f"{stem}{PurePath(field_file.name).suffix.lower()}"
     with field_file.open("rb") as source, open(target, "wb") as out:
         shutil.copyfileobj(source, out)
@@ -554,12 +548,12 @@ def run_verification(grant_id: int) -> str:
         return grant.status
     with tempfile.TemporaryDirectory(prefix=f"verify-{grant.pk}-") as folder:
         workdir = Path(folder)
-        faces = [_copy_local(grant.reference_portrait, workdir, "portrait")]
-        voices = [_copy_local(grant.reference_voice, workdir, "voice")]
+        faces = [copy_to_local(grant.reference_portrait, workdir, "portrait")]
+        voices = [copy_to_local(grant.reference_voice, workdir, "voice")]
         faces = [f for f in faces if f.stat().st_size]
         voices = [v for v in voices if v.stat().st_size]
         outcome = check_clip_in_subprocess(
-            _copy_local(grant.consent_clip, workdir, "clip"),
+            copy_to_local(grant.consent_clip, workdir, "clip"),
             sentence=grant.challenge_text,
             faces=faces,
             voices=voices,

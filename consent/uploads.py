@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import hashlib
 import io
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -41,8 +40,6 @@ MAX_IMAGE_PIXELS = 60_000_000
 @dataclass(frozen=True)
 class CheckedFile:
     kind: str  # a key of KIND_LABELS
-    sha256: str
-    size: int
 
 
 def describe_types(types: dict[str, str]) -> str:
@@ -64,7 +61,8 @@ def sniff(head: bytes) -> str | None:
 
 def check_evidence_file(upload, *, types: dict[str, str], max_bytes: int, what: str) -> CheckedFile:
     """Refuse (EvidenceFileError) a file of another type than its name says, too large, empty or
-    damaged; return its kind and SHA-256. The upload is left at its start."""
+    damaged; return its kind (the service that keeps it records its SHA-256). The upload is
+    left at its start."""
     name = PurePath(upload.name or "").name
     suffix = PurePath(name).suffix.lower()
     if suffix not in types:
@@ -95,7 +93,7 @@ def check_evidence_file(upload, *, types: dict[str, str], max_bytes: int, what: 
             "its own extension."
         )
     OPENERS[kind](data, name)
-    return CheckedFile(kind=kind, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+    return CheckedFile(kind=kind)
 
 
 def _open_pdf(data: bytes, name: str) -> None:

@@ -4,7 +4,7 @@ import dataclasses
 import logging
 import shutil
 import time
-from pathlib import Path, PurePath
+from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from consent import services as consent_services
+from consent.services import copy_to_local
 from engine.captions import caption_paths
 from engine.errors import EngineError, RenderCancelled
 from engine.pipeline import render
@@ -94,19 +95,11 @@ def retry_render(job: RenderJob) -> None:
     transaction.on_commit(lambda: enqueue_render(job.pk))
 
 
-def _copy_to_local(field_file, folder: Path, stem: str) -> Path:
-    """Storage may be remote (S3): the engine gets plain local paths."""
-    target = folder / f"{stem}{PurePath(field_file.name).suffix.lower()}"
-    with field_file.open("rb") as source, open(target, "wb") as out:
-        shutil.copyfileobj(source, out)
-    return target
-
-
 def build_spec(job: RenderJob, *, portrait: Path, voice_sample: Path) -> RenderSpec:
     avatar = job.avatar
     # The voice profile is computed once per avatar (at enrollment, or here for older avatars).
     avatar.ensure_voice_profile()
-    voice_profile = _copy_to_local(avatar.voice_profile, voice_sample.parent, "voice-profile")
+    voice_profile = copy_to_local(avatar.voice_profile, voice_sample.parent, "voice-profile")
     return RenderSpec(
         script_text=job.script_text,
         portrait_path=str(portrait),
@@ -194,8 +187,8 @@ def _render_claimed(job: RenderJob, heartbeat: Heartbeat) -> str:
         try:
             spec = build_spec(
                 job,
-                portrait=_copy_to_local(job.avatar.portrait, workdir, "portrait"),
-                voice_sample=_copy_to_local(job.avatar.voice_sample, workdir, "voice"),
+                portrait=copy_to_local(job.avatar.portrait, workdir, "portrait"),
+                voice_sample=copy_to_local(job.avatar.voice_sample, workdir, "voice"),
             )
             spec = _with_provenance(job, spec)
             result = render(spec, workdir / "video.mp4", progress=_ProgressReporter(job, heartbeat))

@@ -41,9 +41,7 @@ def test_each_take_gets_its_own_challenge_and_the_clip_keeps_the_one_it_was_reco
     )
     assert response.status_code == 200, response.json()
     grant.refresh_from_db()
-    assert grant.liveness_challenge == grant.liveness_challenge | {
-        "at_seconds": second["at_seconds"]
-    }
+    assert grant.liveness_challenge == {"kind": "blink", "at_seconds": second["at_seconds"]}
     assert grant.pending_liveness_challenge == {}  # a challenge answers one take only
     recorded = LedgerEntry.objects.get(grant_id=grant.pk, event="recorded")
     assert recorded.payload["liveness_challenge"]["at_seconds"] == second["at_seconds"]
