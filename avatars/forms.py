@@ -1,52 +1,11 @@
-import tempfile
-from pathlib import Path, PurePath
-
 from django import forms
 from django.conf import settings
-from django.template.defaultfilters import filesizeformat
-from django.utils.text import get_valid_filename
 
 from avatars.identity import check_identity
 from consent.models import ConsentGrant
+from core.uploads import PortraitField, VoiceSampleField, inspect_upload
 from engine.errors import EngineError
-from engine.face import inspect_portrait
-from engine.voice import inspect_voice_sample
 from engine.voice.enrollment import check_enrollment_sample
-
-PORTRAIT_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp")
-VOICE_EXTENSIONS = (".wav",)
-
-
-def check_upload(upload, *, extensions: tuple[str, ...], max_bytes: int, what: str) -> None:
-    """Cheap checks before any decoding: extension, emptiness, size."""
-    suffix = PurePath(upload.name).suffix.lower()
-    if suffix not in extensions:
-        raise forms.ValidationError(
-            f"The {what} must be a {' or '.join(e.lstrip('.').upper() for e in extensions)} file; "
-            f"“{upload.name}” is not."
-        )
-    if upload.size > max_bytes:
-        raise forms.ValidationError(
-            f"The {what} is {filesizeformat(upload.size)}; "
-            f"the limit is {filesizeformat(max_bytes)}."
-        )
-
-
-def inspect_upload(upload, inspect, **kwargs):
-    """Run an engine check on an upload via a temporary file; engine errors become form errors."""
-    # The temporary file keeps the upload's (sanitised) name, so messages name the user's file.
-    name = get_valid_filename(PurePath(upload.name).name) or "upload"
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / name
-        with open(path, "wb") as handle:
-            for chunk in upload.chunks():
-                handle.write(chunk)
-        try:
-            return inspect(path, **kwargs)
-        except EngineError as error:
-            raise forms.ValidationError(str(error)) from error
-        finally:
-            upload.seek(0)
 
 
 class AvatarForm(forms.Form):
@@ -57,16 +16,14 @@ class AvatarForm(forms.Form):
         help_text="Only signed consents can carry an avatar.",
         error_messages={"invalid_choice": "Choose a signed consent of this workspace."},
     )
-    portrait = forms.FileField(
+    portrait = PortraitField(
         help_text="A well-lit, frontal photo of the subject alone (JPG, PNG or WebP).",
-        widget=forms.ClearableFileInput(attrs={"accept": ",".join(PORTRAIT_EXTENSIONS)}),
     )
-    voice_sample = forms.FileField(
+    voice_sample = VoiceSampleField(
         help_text=(
             "A WAV recording (16 kHz or more) of the subject alone reading a few sentences in a "
             "quiet room; 30 seconds of speech gives the most faithful voice."
         ),
-        widget=forms.ClearableFileInput(attrs={"accept": ",".join(VOICE_EXTENSIONS)}),
     )
     hold_for_review = forms.BooleanField(
         required=False,
@@ -96,34 +53,8 @@ class AvatarForm(forms.Form):
             f"valid until {g.valid_until:%Y-%m-%d}"
         )
 
-    def clean_portrait(self):
-        upload = self.cleaned_data["portrait"]
-        check_upload(
-            upload,
-            extensions=PORTRAIT_EXTENSIONS,
-            max_bytes=settings.MAX_PORTRAIT_BYTES,
-            what="portrait",
-        )
-        self.portrait_report = inspect_upload(upload, inspect_portrait)
-        return upload
-
     def clean_voice_sample(self):
         upload = self.cleaned_data["voice_sample"]
-        check_upload(
-            upload,
-            extensions=VOICE_EXTENSIONS,
-            max_bytes=settings.MAX_VOICE_SAMPLE_BYTES,
-            what="voice sample",
-        )
-        report = inspect_upload(
-            upload, inspect_voice_sample, min_seconds=settings.MIN_VOICE_SAMPLE_SECONDS
-        )
-        if report.seconds > settings.MAX_VOICE_SAMPLE_SECONDS:
-            raise forms.ValidationError(
-                f"The voice sample lasts {report.seconds:.0f} s; the limit is "
-                f"{settings.MAX_VOICE_SAMPLE_SECONDS} s."
-            )
-        self.voice_report = report
         # Enrollment: enough speech, no clipping, a quiet room, one speaker.
         self.voice_enrollment = inspect_upload(
             upload,

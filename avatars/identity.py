@@ -4,7 +4,7 @@ enrollment's uploads with them (engine/biometrics/identity.py)."""
 import tempfile
 from pathlib import Path, PurePath
 
-from consent.services import copy_to_local
+from core.files import copy_to_local, upload_to_local
 from engine.biometrics.identity import IdentityCheck, Reference, compare_identity
 
 REFERENCE_PHOTO = "reference photo"
@@ -27,24 +27,19 @@ def grant_references(grant) -> tuple[list[tuple[str, object]], list[tuple[str, o
     return faces, voices
 
 
-def _copy_upload(upload, folder: Path, stem: str) -> Path:
-    target = folder / f"{stem}{PurePath(upload.name).suffix.lower()}"
-    with open(target, "wb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
-    upload.seek(0)
-    return target
-
-
 def check_identity(grant, *, portrait, voice_sample) -> IdentityCheck:
     """Compare an enrollment's portrait and voice sample (uploads) with every reference of the
     grant. Engine errors about the uploads themselves (no face, no speech) propagate."""
     faces, voices = grant_references(grant)
     with tempfile.TemporaryDirectory(prefix="likeness-identity-") as folder:
         work = Path(folder)
+        portrait_path = work / f"portrait{PurePath(portrait.name).suffix.lower()}"
+        voice_path = work / f"voice{PurePath(voice_sample.name).suffix.lower()}"
+        upload_to_local(portrait, portrait_path)
+        upload_to_local(voice_sample, voice_path)
         return compare_identity(
-            _copy_upload(portrait, work, "portrait"),
-            _copy_upload(voice_sample, work, "voice"),
+            portrait_path,
+            voice_path,
             reference_faces=[
                 Reference(label, copy_to_local(stored, work, f"face-{i}"))
                 for i, (label, stored) in enumerate(faces)

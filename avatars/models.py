@@ -3,13 +3,16 @@ from datetime import datetime
 from pathlib import PurePath
 
 from django.conf import settings
-from django.db import models
+from django.core.files.base import ContentFile
+from django.db import models, transaction
 from django.dispatch import receiver
 
 from accounts.models import WorkspaceScoped
+from avatars.voice import voice_profile_bytes
 from consent.models import ConsentGrant
 from consent.policy import RenderDecision, authorize_render
-from consent.signals import grant_revoked
+from consent.signals import biometrics_erased, grant_revoked
+from core.files import delete_after_commit
 
 
 def _random_name(instance, kind: str, filename: str) -> str:
@@ -115,12 +118,45 @@ class Avatar(WorkspaceScoped):
         self.reviewed_by, self.reviewed_at, self.review_reason = by, at, reason
         self.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_reason"])
 
-    def ensure_voice_profile(self) -> None:
-        """Compute and cache the voice profile if this avatar has none yet."""
-        if not self.voice_profile:
-            from avatars.voice import store_voice_profile
+    def erase_biometrics(self) -> None:
+        """Delete (after commit) every file and empty every measurement of the face or voice."""
+        changed = []
+        for field in self._meta.get_fields():
+            if isinstance(field, models.FileField):
+                delete_after_commit(getattr(self, field.name))
+                changed.append(field.name)
+        self.face_landmarks, self.voice_checks = [], {}
+        self.save(update_fields=[*changed, "face_landmarks", "voice_checks"])
 
-            store_voice_profile(self)
+    def ensure_voice_profile(self) -> None:
+        """Compute the voice profile from the sample and save it with the avatar, unless it has
+        one, another process (the enrollment task, or a render) saved one first, or the sample
+        was erased meanwhile (consent revoked)."""
+        if self.voice_profile:
+            return
+        current = Avatar.objects.get(pk=self.pk)
+        if not current.voice_profile and current.voice_sample:
+            data, summary = voice_profile_bytes(current.voice_sample)
+            with transaction.atomic():
+                current = Avatar.objects.select_for_update().get(pk=self.pk)
+                if not current.voice_profile and current.voice_sample:
+                    current.voice_profile.save("profile.npz", ContentFile(data), save=False)
+                    checks = {k: v for k, v in (current.voice_checks or {}).items() if k != "error"}
+                    current.voice_checks = {**checks, "profile": summary}
+                    current.save(update_fields=["voice_profile", "voice_checks"])
+        self.voice_profile, self.voice_checks = current.voice_profile, current.voice_checks
+
+    def learn_voice_profile(self) -> None:
+        """Worker side of enrollment (the profile's phone alignment takes about a third of a CPU
+        second per second of speech, too long for the upload's request). A failure is kept on
+        the avatar for its page, then raised; renders try again."""
+        try:
+            self.ensure_voice_profile()
+        except Exception as error:
+            message = f"{type(error).__name__}: {error}"[:300]
+            checks = {**(self.voice_checks or {}), "error": message}
+            Avatar.objects.filter(pk=self.pk).update(voice_checks=checks)
+            raise
 
     def render_decision(
         self,
@@ -149,3 +185,14 @@ class Avatar(WorkspaceScoped):
 def disable_avatars_of_revoked_grant(sender, grant, **kwargs):
     """A revoked consent disables every avatar made with it, in the revoking transaction."""
     Avatar.objects.filter(grant=grant).update(status=Avatar.Status.DISABLED)
+
+
+@receiver(biometrics_erased)
+def erase_avatar_biometrics(sender, grant, **kwargs) -> int:
+    """Every file an avatar of the grant holds (portrait, voice sample, voice profile...) is
+    deleted after commit and its derived measurements emptied; the rows stay, disabled, for the
+    record of what was made."""
+    avatars = list(Avatar.objects.select_for_update().filter(grant=grant))
+    for avatar in avatars:
+        avatar.erase_biometrics()
+    return len(avatars)

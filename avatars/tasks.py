@@ -2,9 +2,13 @@
 
 from django.tasks import task
 
-from avatars import voice
+from avatars.models import Avatar
 
 
 @task(queue_name="default")
 def compute_voice_profile(avatar_id: int) -> str:
-    return voice.build_voice_profile(avatar_id)
+    avatar = Avatar.objects.filter(pk=avatar_id).first()
+    if avatar is None:
+        return "deleted"
+    avatar.learn_voice_profile()
+    return "ready"

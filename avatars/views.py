@@ -8,8 +8,8 @@ from accounts.permissions import get_in_workspace, member_required
 from avatars import services
 from avatars.forms import AvatarForm, AvatarReviewForm
 from avatars.models import Avatar, AvatarError
-from config.private_media import serve_file
 from consent.views import AUDIT_ROLES, require_audit_role
+from core.media import serve_file
 
 
 @member_required()
@@ -28,9 +28,9 @@ def avatar_new(request):
                 name=form.cleaned_data["name"],
                 grant=form.cleaned_data["grant"],
                 portrait=form.cleaned_data["portrait"],
-                portrait_report=form.portrait_report,
+                portrait_report=form.cleaned_data["portrait"].portrait_report,
                 voice_sample=form.cleaned_data["voice_sample"],
-                voice_report=form.voice_report,
+                voice_report=form.cleaned_data["voice_sample"].voice_report,
                 voice_enrollment=form.voice_enrollment,
                 identity=form.identity_check,
                 hold_reason=form.cleaned_data["hold_reason"],

@@ -3,6 +3,7 @@
 Production needs at least: DEBUG=0, SECRET_KEY, ALLOWED_HOSTS, HTTPS=1 and a DATABASE_URL.
 """
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -45,6 +46,15 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", HTTPS)
 if envbool("BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The reverse proxies (addresses or networks, e.g. "10.0.0.0/8") whose X-Forwarded-For is believed
+# (core/client.py): the consent ledger, evidence and rate limits record the client, not the proxy.
+TRUSTED_PROXIES = envlist("TRUSTED_PROXIES")
+for _network in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as _error:
+        message = f"TRUSTED_PROXIES: {_network!r} is no address or network."
+        raise ImproperlyConfigured(message) from _error
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -277,7 +287,6 @@ C2PA_SIGN = envbool("C2PA_SIGN", True)
 VERIFY_MAX_BYTES = envint("VERIFY_MAX_BYTES", 200 * 1024 * 1024)
 VERIFY_MAX_SECONDS = envint("VERIFY_MAX_SECONDS", 3600)
 VERIFY_RATE_PER_MINUTE = envint("VERIFY_RATE_PER_MINUTE", 10)
-VERIFY_TRUST_FORWARDED_FOR = envbool("BEHIND_PROXY", False)
 
 # The cache holds the verify rate limit's counters, so every web process must see the same one:
 # CACHE_URL=redis://host:6379/1 when web processes run on several machines (compose does this),

@@ -12,6 +12,7 @@ from consent.uploads import (
     check_evidence_file,
     describe_types,
 )
+from core.uploads import PortraitField, VoiceSampleField
 
 
 class SubjectForm(forms.ModelForm):
@@ -75,15 +76,15 @@ class InviteForm(ValidityPeriodMixin, forms.Form):
         required=False, label="Each script needs the subject's approval"
     )
     compensation = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    reference_portrait = forms.FileField(
+    reference_portrait = PortraitField(
+        what="reference photo",
         label="Reference photo",
         help_text="A frontal photo of the subject alone; their consent clip is compared with it.",
-        widget=forms.ClearableFileInput(attrs={"accept": ".jpg,.jpeg,.png,.webp"}),
     )
-    reference_voice = forms.FileField(
+    reference_voice = VoiceSampleField(
+        what="reference voice sample",
         label="Reference voice sample",
         help_text="A WAV recording of the subject speaking; the clip's voice is compared with it.",
-        widget=forms.ClearableFileInput(attrs={"accept": ".wav"}),
     )
 
     def __init__(self, *args, subject: Subject, **kwargs):
@@ -96,43 +97,6 @@ class InviteForm(ValidityPeriodMixin, forms.Form):
 
     def clean_forbidden_topics(self):
         return _lines_or_commas(self.cleaned_data["forbidden_topics"])[:50]
-
-    def clean_reference_portrait(self):
-        from avatars.forms import PORTRAIT_EXTENSIONS, check_upload, inspect_upload
-        from engine.face import inspect_portrait
-
-        upload = self.cleaned_data["reference_portrait"]
-        check_upload(
-            upload,
-            extensions=PORTRAIT_EXTENSIONS,
-            max_bytes=settings.MAX_PORTRAIT_BYTES,
-            what="reference photo",
-        )
-        inspect_upload(upload, inspect_portrait)
-        return upload
-
-    def clean_reference_voice(self):
-        from avatars.forms import VOICE_EXTENSIONS, check_upload, inspect_upload
-        from engine.biometrics.bounds import check_audio_bounds
-        from engine.voice import inspect_voice_sample
-
-        upload = self.cleaned_data["reference_voice"]
-        check_upload(
-            upload,
-            extensions=VOICE_EXTENSIONS,
-            max_bytes=settings.MAX_VOICE_SAMPLE_BYTES,
-            what="reference voice sample",
-        )
-        # Length and sample rate from the file's header first: an hour of sound at 1 Hz is small
-        # but useless, and a long file would tie up every check that reads it.
-        inspect_upload(
-            upload,
-            check_audio_bounds,
-            max_seconds=settings.MAX_VOICE_SAMPLE_SECONDS,
-            min_rate=settings.MIN_VOICE_SAMPLE_RATE,
-        )
-        inspect_upload(upload, inspect_voice_sample, min_seconds=settings.MIN_VOICE_SAMPLE_SECONDS)
-        return upload
 
     def scope(self) -> dict:
         data = self.cleaned_data
@@ -367,13 +331,3 @@ class ReviewForm(DecisionForm):
                 "Required: say what you checked on the scan (the document version and scope "
                 "printed on it, the signature and date, the witness) and why you decided so."
             )
-
-
-class ScriptRequestForm(forms.Form):
-    script = forms.ModelChoiceField(queryset=None, empty_label=None)
-
-    def __init__(self, *args, workspace, **kwargs):
-        from studio.models import Script
-
-        super().__init__(*args, **kwargs)
-        self.fields["script"].queryset = Script.objects.filter(workspace=workspace)

@@ -14,13 +14,14 @@ from django.views.decorators.http import require_POST
 from consent import ledger, services
 from consent.forms import DecisionForm, RevokeForm, SignForm
 from consent.models import ConsentError, ConsentGrant, ScriptApproval
+from core.client import client_address
 from engine.biometrics.bounds import MAX_CLIP_SECONDS
 
 
 def evidence_of(request) -> services.Evidence:
     user = request.user.username if request.user.is_authenticated else None
     return services.Evidence(
-        ip=request.META.get("REMOTE_ADDR") or None,
+        ip=client_address(request),
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
         user=user,
     )

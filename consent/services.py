@@ -4,12 +4,8 @@ commit. Views parse requests and call these; nothing else changes a grant's stat
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import secrets
-import shutil
-import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -27,12 +23,12 @@ from consent.models import (
     ConsentError,
     ConsentGrant,
     ConsentMethod,
-    ConsentVerification,
     ScriptApproval,
     Subject,
     sha256_hex,
 )
-from consent.signals import grant_revoked
+from consent.signals import biometrics_erased, grant_revoked
+from core.files import delete_after_commit, sha256_of_upload, upload_to_local
 
 log = logging.getLogger(__name__)
 
@@ -141,15 +137,6 @@ class _StoredFiles:
                 ConsentGrant._meta.get_field(field_name).storage.delete(name)
 
 
-def _sha256_upload(upload) -> str:
-    digest = hashlib.sha256()
-    upload.seek(0)
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    return digest.hexdigest()
-
-
 def _new_link_token() -> tuple[str, str]:
     token = secrets.token_urlsafe(32)
     return token, token_hash(token)
@@ -234,7 +221,7 @@ def record_signed_document(
         subject=subject, document=document, method=ConsentMethod.SIGNED_DOCUMENT, **scope
     )
     grant.invite_token_hash = hashed
-    scan_sha256 = _sha256_upload(signed_document)
+    scan_sha256 = sha256_of_upload(signed_document)
     with _StoredFiles(grant) as stored:
         stored.store_references(reference_portrait, reference_voice)
         scan = stored.store(
@@ -274,7 +261,7 @@ def add_signed_document(
 ) -> ConsentGrant:
     """The paper the subject signed, for a consent recorded without evidence (typed in before
     evidence was required) or one still awaiting its ceremony: it then awaits review."""
-    scan_sha256 = _sha256_upload(signed_document)
+    scan_sha256 = sha256_of_upload(signed_document)
     with _StoredFiles(grant) as stored:
         scan = stored.store(
             "signed_document",
@@ -407,13 +394,9 @@ def attach_clip(grant: ConsentGrant, upload, evidence: Evidence) -> ConsentGrant
         raise ConsentError("The clip is empty; record it again.")
     suffix = PurePath(upload.name or "").suffix.lower()
     suffix = suffix if suffix in CLIP_SUFFIXES else ".webm"
-    digest = hashlib.sha256()
     with tempfile.TemporaryDirectory(prefix="consent-upload-") as folder:
         path = Path(folder) / f"clip{suffix}"
-        with open(path, "wb") as out:
-            for chunk in upload.chunks():
-                digest.update(chunk)
-                out.write(chunk)
+        clip_sha256 = upload_to_local(upload, path)
         try:
             seconds = screen_clip(path)
         except EngineError as error:
@@ -427,7 +410,7 @@ def attach_clip(grant: ConsentGrant, upload, evidence: Evidence) -> ConsentGrant
             replaced = locked.consent_clip.name if locked.consent_clip else ""
             locked.attach_clip(
                 stored_name,
-                sha256=digest.hexdigest(),
+                sha256=clip_sha256,
                 at=timezone.now(),
                 challenge=locked.pending_liveness_challenge,
             )
@@ -498,108 +481,6 @@ def enqueue_verification(grant_id: int) -> None:
     from consent.tasks import verify_grant
 
     verify_grant.enqueue(grant_id)
-
-
-def copy_to_local(field_file, folder: Path, stem: str) -> Path:
-    """A stored file (local or S3) copied into ``folder`` as ``stem`` + its extension: the engine
-    takes plain local paths."""
-    target = folder / f"{stem}{PurePath(field_file.name).suffix.lower()}"
-    with field_file.open("rb") as source, open(target, "wb") as out:
-        shutil.copyfileobj(source, out)
-    return target
-
-
-def check_clip_in_subprocess(
-    clip: Path, *, sentence: str, faces: list[Path], voices: list[Path], challenge: dict
-) -> dict:
-    """`python -m engine check-clip` under a time limit, so no clip can hold a worker for long.
-    Returns its JSON; a refusal (bad input) or an overrun is a failed check with the reason."""
-    command = [sys.executable, "-m", "engine", "check-clip", str(clip), "--sentence", sentence]
-    for face in faces:
-        command += ["--reference-photo", str(face)]
-    for voice in voices:
-        command += ["--voice-sample", str(voice)]
-    if challenge:
-        command += ["--challenge-kind", challenge["kind"]]
-        command += ["--challenge-at", str(challenge["at_seconds"])]
-    limit = settings.CONSENT_VERIFY_TIMEOUT_SECONDS
-    try:
-        result = subprocess.run(
-            command, capture_output=True, text=True, timeout=limit, cwd=settings.BASE_DIR
-        )
-    except subprocess.TimeoutExpired:
-        reason = f"The automatic check did not finish within {limit} s; a person must review it."
-        return {"passed": False, "reasons": [reason], "thresholds": {}}
-    try:
-        outcome = json.loads(result.stdout)
-        if result.returncode == 0 and isinstance(outcome, dict) and "passed" in outcome:
-            return outcome
-    except ValueError:
-        pass
-    lines = result.stderr.strip().splitlines()
-    reason = lines[-1] if lines else "The automatic check could not read the clip."
-    return {"passed": False, "reasons": [reason], "thresholds": {}}
-
-
-def run_verification(grant_id: int) -> str:
-    """Worker side: score the clip, store every number, and activate or flag the grant."""
-    grant = ConsentGrant.objects.get(pk=grant_id)
-    if grant.status != ConsentGrant.Status.VERIFYING:
-        return grant.status
-    with tempfile.TemporaryDirectory(prefix=f"verify-{grant.pk}-") as folder:
-        workdir = Path(folder)
-        faces = [copy_to_local(grant.reference_portrait, workdir, "portrait")]
-        voices = [copy_to_local(grant.reference_voice, workdir, "voice")]
-        faces = [f for f in faces if f.stat().st_size]
-        voices = [v for v in voices if v.stat().st_size]
-        outcome = check_clip_in_subprocess(
-            copy_to_local(grant.consent_clip, workdir, "clip"),
-            sentence=grant.challenge_text,
-            faces=faces,
-            voices=voices,
-            challenge=grant.liveness_challenge,
-        )
-    if not grant.liveness_challenge:
-        outcome["passed"] = False
-        outcome["reasons"] = [
-            *outcome.get("reasons", []),
-            "The clip was uploaded without the recording page's live challenge; a person must "
-            "review it.",
-        ]
-    with transaction.atomic():
-        locked = ConsentGrant.objects.select_for_update().get(pk=grant_id)
-        verification = ConsentVerification.objects.create(
-            grant=locked,
-            passed=bool(outcome["passed"]),
-            transcript=outcome.get("transcript", ""),
-            word_error_rate=outcome.get("word_error_rate"),
-            face_distance=outcome.get("face_distance"),
-            voice_similarity=outcome.get("voice_similarity"),
-            single_face_ratio=outcome.get("single_face_ratio"),
-            frames_checked=outcome.get("frames_checked", 0),
-            clip_seconds=outcome.get("seconds"),
-            thresholds=outcome.get("thresholds") or {},
-            reasons=outcome.get("reasons", []),
-            liveness=outcome.get("liveness") or {},
-        )
-        locked.conclude_verification(passed=verification.passed)
-        ledger.append(
-            Event.VERIFIED,
-            grant=locked,
-            passed=verification.passed,
-            scores={
-                "word_error_rate": verification.word_error_rate,
-                "face_distance": verification.face_distance,
-                "voice_similarity": verification.voice_similarity,
-                "single_face_ratio": verification.single_face_ratio,
-                "lip_sync": verification.liveness.get("lip_sync_correlation"),
-                "challenge_passed": verification.liveness.get("challenge_passed"),
-            },
-            thresholds=verification.thresholds,
-            reasons=verification.reasons,
-            status=locked.status,
-        )
-    return locked.status
 
 
 @transaction.atomic
@@ -743,7 +624,7 @@ def revoke_on_written_request(
     """A member (an owner: the view checks) revokes because the subject asked in writing; the
     request (checked by the form) is kept with the grant and its hash in the ledger. The same
     consequences as the subject revoking on their link."""
-    request_sha256 = _sha256_upload(written_request)
+    request_sha256 = sha256_of_upload(written_request)
     with _StoredFiles(grant) as stored:
         name = stored.store(
             "revocation_request",
@@ -788,28 +669,6 @@ def record_expiries(at: datetime) -> int:
     return count
 
 
-# Avatar fields derived from the face or voice (landmarks, voice measurements) are emptied too.
-AVATAR_BIOMETRIC_JSON_FIELDS = ("face_landmarks", "voice_checks")
-
-
-def _erase_avatar_biometrics(avatar) -> int:
-    """Delete every file an avatar holds (portrait, voice sample, voice profile...) and empty
-    its derived measurements; the row stays, disabled, for the record of what was made."""
-    from django.db.models import FileField
-
-    changes = {}
-    for field in avatar._meta.get_fields():
-        if isinstance(field, FileField):
-            stored = getattr(avatar, field.name)
-            if stored:
-                stored.storage.delete(stored.name)
-            changes[field.name] = ""
-        elif field.name in AVATAR_BIOMETRIC_JSON_FIELDS:
-            changes[field.name] = [] if field.name == "face_landmarks" else {}
-    type(avatar).objects.filter(pk=avatar.pk).update(**changes)
-    return 1
-
-
 def erase_biometrics(at: datetime) -> list[int]:
     """Delete the clip, reference photo and voice, signature image and the avatars' portraits,
     voice samples and landmarks of grants revoked or expired longer ago than the retention
@@ -835,10 +694,11 @@ def erase_biometrics(at: datetime) -> list[int]:
             ):
                 if field:
                     deleted.append(field.field.name)
-                    field.delete(save=False)
-            avatars = 0
-            for avatar in grant.avatars.all():
-                avatars += _erase_avatar_biometrics(avatar)
+                    delete_after_commit(field)
+            # The apps that copied the likeness (avatars) erase their copies; each answers how
+            # many records it erased.
+            answers = biometrics_erased.send(sender=ConsentGrant, grant=grant)
+            avatars = sum(count or 0 for _, count in answers)
             grant.biometrics_erased_at = at
             grant.save()
             ledger.append(

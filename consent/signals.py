@@ -6,6 +6,11 @@ from django.dispatch import Signal
 # disable themselves.
 grant_revoked = Signal()
 
+# Sent inside the erasing transaction with `grant` once its retention period is over: the apps
+# that keep copies of the subject's face or voice (avatars) erase them after commit and answer how
+# many records they erased.
+biometrics_erased = Signal()
+
 # Sent with `workspace` when consent needs the words a script will be spoken as (a per-script
 # approval records them): the app that keeps the pronunciation lexicon (studio) answers with it,
 # word -> respelling.

@@ -2,9 +2,9 @@
 
 from django.tasks import task
 
-from consent import services
+from consent import verification
 
 
 @task(queue_name="default")
 def verify_grant(grant_id: int) -> str:
-    return services.run_verification(grant_id)
+    return verification.run_verification(grant_id)

@@ -34,9 +34,6 @@ urlpatterns = [
         name="grant_evidence_file",
     ),
     path("consents/<int:grant_id>/reverify/", views.grant_reverify, name="grant_reverify"),
-    path(
-        "consents/<int:grant_id>/scripts/", views.grant_request_script, name="grant_request_script"
-    ),
     path("consents/<int:grant_id>/certificate.pdf", views.grant_certificate, name="certificate"),
     path("audit/", audit_views.audit_grants, name="audit_grants"),
     path("audit/ledger/", audit_views.audit_ledger, name="audit_ledger"),

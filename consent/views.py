@@ -11,7 +11,6 @@ from consent.forms import (
     AddSignedPaperForm,
     InviteForm,
     ReviewForm,
-    ScriptRequestForm,
     SignedDocumentForm,
     SubjectForm,
     WrittenRevocationForm,
@@ -176,7 +175,6 @@ def grant_detail(request, grant_id: int):
             "timeline": ledger.timeline(grant),
             "approvals": grant.approvals.all(),
             "review_form": ReviewForm(grant=grant),
-            "script_form": ScriptRequestForm(workspace=request.workspace),
             "can_audit": request.membership.role in AUDIT_ROLES,
             "can_manage": request.membership.can_manage,
             "can_add_paper": request.membership.can_edit
@@ -296,7 +294,7 @@ def grant_evidence_file(request, grant_id: int, kind: str):
 
     from django.http import Http404
 
-    from config.private_media import serve_file
+    from core.media import serve_file
 
     require_audit_role(request)
     grant = _grant(request, grant_id)
@@ -349,26 +347,6 @@ def grant_reverify(request, grant_id: int):
         messages.error(request, str(error))
     else:
         messages.success(request, "The clip is being checked again.")
-    return redirect("consent:grant_detail", grant_id=grant.pk)
-
-
-@require_POST
-@member_required(edit=True)
-def grant_request_script(request, grant_id: int):
-    grant = _grant(request, grant_id)
-    form = ScriptRequestForm(request.POST, workspace=request.workspace)
-    if form.is_valid():
-        script = form.cleaned_data["script"]
-        try:
-            services.request_script_approval(
-                grant, title=script.title, text=script.body, by=request.user
-            )
-        except ConsentError as error:  # e.g. the script's markup is invalid
-            messages.error(request, f"“{script.title}” was not sent: {error}")
-        else:
-            messages.success(request, f"“{script.title}” was sent to the subject for approval.")
-    else:
-        messages.error(request, "Choose a script of this workspace.")
     return redirect("consent:grant_detail", grant_id=grant.pk)
 
 

@@ -9,18 +9,12 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-
-def client_address(request: HttpRequest) -> str:
-    if settings.VERIFY_TRUST_FORWARDED_FOR:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
-    return request.META.get("REMOTE_ADDR", "unknown")
+from core.client import client_address
 
 
 def allow(request: HttpRequest, scope: str, per_minute: int) -> bool:
     window = int(time.time() // 60)
-    key = f"ratelimit:{scope}:{client_address(request)}:{window}"
+    key = f"ratelimit:{scope}:{client_address(request) or 'unknown'}:{window}"
     cache.add(key, 0, timeout=120)
     try:
         count = cache.incr(key)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from core.files import upload_to_local
 from engine.errors import EngineError
 from engine.keys import ensure_site_identity
 from engine.probe import probe
@@ -45,9 +46,7 @@ def verify_upload(upload) -> Verification:
     suffix = Path(upload.name or "").suffix.lower()[:8]
     with tempfile.TemporaryDirectory(prefix="verify-") as folder:
         path = Path(folder) / f"upload{suffix if suffix.isascii() else ''}"
-        with open(path, "wb") as out:
-            for chunk in upload.chunks():
-                out.write(chunk)
+        upload_to_local(upload, path)
         return verify_path(path)
 
 

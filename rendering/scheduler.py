@@ -27,6 +27,7 @@ from django.db.models import Count, Max, Min, Q
 from django.utils import timezone
 
 from rendering.models import RenderJob
+from rendering.signals import render_due
 
 CLAIM_RETRIES = 5
 log = logging.getLogger(__name__)
@@ -98,15 +99,15 @@ def retry_later(job: RenderJob, *, reason: str, lost_lease: bool = False) -> boo
     """Queue the job again after a backoff, or fail it after the last attempt; True if handled.
 
     `lost_lease`: its worker went silent (only then may someone other than the holder act)."""
-    from rendering.services import enqueue_render
-
     if job.attempts >= settings.RENDER_MAX_ATTEMPTS:
         return job.fail(f"{reason} Gave up after {job.attempts} attempts.", lost_lease=lost_lease)
     retry_at = timezone.now() + retry_delay(job.attempts)
     with transaction.atomic():
         requeued = job.requeue(reason=reason, retry_at=retry_at, lost_lease=lost_lease)
         if requeued:
-            transaction.on_commit(lambda: enqueue_render(job.pk, run_after=retry_at))
+            transaction.on_commit(
+                lambda: render_due.send(sender=RenderJob, job_id=job.pk, run_after=retry_at)
+            )
     return requeued
 
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import get_in_workspace, member_required
-from config.private_media import serve_file
+from core.media import serve_file
 from rendering import services
 from rendering.forms import RenderForm
 from rendering.models import RenderJob, Video

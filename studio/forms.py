@@ -4,6 +4,7 @@ import unicodedata
 from django import forms
 from django.conf import settings
 
+from consent.models import ConsentGrant
 from engine.voice.markup import MarkupError, parse_script
 from engine.voice.spoken import speakable
 from studio.models import PronunciationEntry, Script
@@ -96,3 +97,23 @@ class PronunciationForm(forms.ModelForm):
                 "can speak."
             )
         return respelling
+
+
+class ApprovalRequestForm(forms.Form):
+    """Send a script to a subject whose consent asks to approve each script."""
+
+    grant = forms.ModelChoiceField(
+        queryset=ConsentGrant.objects.none(),
+        label="Consent",
+        empty_label=None,
+        error_messages={"invalid_choice": "Choose an active consent of this workspace."},
+    )
+
+    def __init__(self, *args, workspace, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["grant"].queryset = ConsentGrant.objects.filter(
+            workspace=workspace,
+            status=ConsentGrant.Status.ACTIVE,
+            requires_script_approval=True,
+        ).select_related("subject")
+        self.fields["grant"].label_from_instance = lambda g: g.subject.full_name

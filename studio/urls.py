@@ -7,6 +7,11 @@ urlpatterns = [
     path("", views.script_list, name="script_list"),
     path("new/", views.script_new, name="script_new"),
     path("<int:script_id>/", views.script_detail, name="script_detail"),
+    path(
+        "<int:script_id>/send-for-approval/",
+        views.script_send_for_approval,
+        name="script_send_for_approval",
+    ),
     path("pronunciations/", views.pronunciation_list, name="pronunciation_list"),
     path(
         "pronunciations/<int:pronunciation_id>/delete/",

@@ -1,10 +1,12 @@
+from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import get_in_workspace, member_required
 from avatars.models import Avatar
-from consent.models import Purpose
-from studio.forms import PronunciationForm, ScriptForm
+from consent import services as consent_services
+from consent.models import ConsentError, Purpose
+from studio.forms import ApprovalRequestForm, PronunciationForm, ScriptForm
 from studio.models import PronunciationEntry, Script
 
 
@@ -52,12 +54,33 @@ def script_detail(request, script_id: int):
                 workspace=request.workspace, status=Avatar.Status.ACTIVE
             ),
             "purposes": Purpose.choices,
+            "approval_form": ApprovalRequestForm(workspace=request.workspace),
             "jobs": script.render_jobs.select_related("avatar", "video").order_by("-created_at")[
                 :20
             ],
         },
         status=400 if form.errors else 200,
     )
+
+
+@require_POST
+@member_required(edit=True)
+def script_send_for_approval(request, script_id: int):
+    """Ask the subject of a consent that requires it to approve this script (on their link)."""
+    script = get_in_workspace(request, Script, pk=script_id)
+    form = ApprovalRequestForm(request.POST, workspace=request.workspace)
+    if form.is_valid():
+        try:
+            consent_services.request_script_approval(
+                form.cleaned_data["grant"], title=script.title, text=script.body, by=request.user
+            )
+        except ConsentError as error:  # e.g. the script's markup is invalid
+            messages.error(request, f"“{script.title}” was not sent: {error}")
+        else:
+            messages.success(request, f"“{script.title}” was sent to the subject for approval.")
+    else:
+        messages.error(request, "Choose an active consent of this workspace.")
+    return redirect("studio:script_detail", script_id=script.pk)
 
 
 @member_required()

@@ -191,7 +191,7 @@ def _check_rate(info: MediaInfo, min_rate: int, what: str) -> None:
     if info.sample_rate < min_rate:
         raise SampleRateTooLow(
             f"The {what}'s sound is sampled at {info.sample_rate} Hz; at least {min_rate} Hz is"
-            " needed. Record it again with an ordinary microphone."
+            f" needed: record at {min_rate / 1000:g} kHz or more with an ordinary microphone."
         )
 
 

@@ -105,12 +105,10 @@ def test_a_profile_that_cannot_be_learned_says_why_on_the_avatar_page(
 ):
     from django.core.files.base import ContentFile
 
-    from avatars.voice import build_voice_profile
-
     avatar = make_avatar(grant=GrantFactory(subject=SubjectFactory(workspace=member.workspace)))
     avatar.voice_sample.save("voice.wav", ContentFile(b"RIFF....WAVEnot really a recording"))
     with pytest.raises(Exception):  # noqa: B017 (whatever the decoder raises)
-        build_voice_profile(avatar.pk)
+        avatar.learn_voice_profile()
     avatar.refresh_from_db()
     assert not avatar.voice_profile and avatar.voice_checks["error"]
     page = member_client.get(reverse("avatars:avatar_detail", args=[avatar.pk])).content.decode()

@@ -68,7 +68,7 @@ def test_the_subject_approves_a_script_on_their_link(client, member_client, invi
     ConsentGrant.objects.filter(pk=grant.pk).update(status=ConsentGrant.Status.ACTIVE)
     script = ScriptFactory(workspace=member.workspace, body="Welcome to the safety course.")
     member_client.post(
-        reverse("consent:grant_request_script", args=[grant.pk]), {"script": script.pk}
+        reverse("studio:script_send_for_approval", args=[script.pk]), {"grant": grant.pk}
     )
     approval = ScriptApproval.objects.get(grant=grant)
     page = client.get(reverse("consent:link_home", args=[token])).content.decode()

@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from accounts.models import Role
-from consent import services
+from consent import services, verification
 from consent.models import ConsentError, ConsentGrant, LedgerEntry
 from tests.consent.test_verification import SUBJECT, signed_with_clip
 from tests.factories import MembershipFactory
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 def verified(grant) -> tuple[str, object]:
-    status = services.run_verification(grant.pk)
+    status = verification.run_verification(grant.pk)
     return status, grant.verifications.first()
 
 
@@ -180,7 +180,7 @@ def test_a_verification_over_its_time_limit_awaits_review_and_an_auditor_can_run
     grant.refresh_from_db()
     assert grant.status == ConsentGrant.Status.VERIFYING
     assert LedgerEntry.objects.filter(grant_id=grant.pk, event="reverification_requested").exists()
-    assert services.run_verification(grant.pk) == ConsentGrant.Status.ACTIVE
+    assert verification.run_verification(grant.pk) == ConsentGrant.Status.ACTIVE
 
 
 def low_rate_wav(seconds: int, rate: int) -> bytes:

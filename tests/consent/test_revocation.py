@@ -170,7 +170,7 @@ def test_the_portal_lists_the_videos_made_with_the_likeness(client, active_invit
 
 
 def test_biometric_data_is_erased_only_after_the_retention_period(
-    active_invited, make_avatar, settings, media_root
+    active_invited, make_avatar, settings, media_root, django_capture_on_commit_callbacks
 ):
     settings.CONSENT_BIOMETRIC_RETENTION_DAYS = 30
     grant, _ = active_invited
@@ -190,7 +190,8 @@ def test_biometric_data_is_erased_only_after_the_retention_period(
     assert all(os.path.exists(f) for f in files)
 
     ConsentGrant.objects.filter(pk=grant.pk).update(revoked_at=timezone.now() - timedelta(days=31))
-    call_command("erase_biometrics")
+    with django_capture_on_commit_callbacks(execute=True):  # files go once the erasure commits
+        call_command("erase_biometrics")
     grant.refresh_from_db()
     avatar.refresh_from_db()
     assert grant.biometrics_erased_at is not None

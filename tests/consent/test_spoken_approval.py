@@ -123,8 +123,8 @@ def test_a_script_with_invalid_markup_is_not_sent_and_the_page_says_why(member_c
     grant = GrantFactory(subject__workspace=member.workspace, requires_script_approval=True)
     script = ScriptFactory(workspace=member.workspace, title="Broken", body="Hello [slow]there.")
     response = member_client.post(
-        reverse("consent:grant_request_script", args=[grant.pk]),
-        {"script": script.pk},
+        reverse("studio:script_send_for_approval", args=[script.pk]),
+        {"grant": grant.pk},
         follow=True,
     )
     assert response.status_code == 200

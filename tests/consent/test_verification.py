@@ -5,7 +5,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from accounts.models import Role
-from consent import services
+from consent import services, verification
 from consent.models import ConsentGrant, LedgerEntry
 from tests.factories import MembershipFactory
 
@@ -33,7 +33,7 @@ def signed_with_clip(invite, clip_bytes_for, monkeypatch):
 
 def test_the_right_person_reading_the_sentence_activates_the_grant(invite, take, monkeypatch):
     grant, _ = signed_with_clip(invite, take, monkeypatch)
-    assert services.run_verification(grant.pk) == ConsentGrant.Status.ACTIVE
+    assert verification.run_verification(grant.pk) == ConsentGrant.Status.ACTIVE
     check = grant.verifications.get()
     assert check.passed and check.reasons == []
     assert check.word_error_rate <= check.thresholds["max_word_error_rate"] == 0.35
@@ -54,7 +54,7 @@ def test_the_right_person_reading_the_sentence_activates_the_grant(invite, take,
 
 def test_another_face_needs_review_with_the_reason(invite, take, drawn_face_rgb, monkeypatch):
     grant, _ = signed_with_clip(invite, lambda g: take(g, face=drawn_face_rgb), monkeypatch)
-    assert services.run_verification(grant.pk) == ConsentGrant.Status.NEEDS_REVIEW
+    assert verification.run_verification(grant.pk) == ConsentGrant.Status.NEEDS_REVIEW
     check = grant.verifications.get()
     assert not check.passed
     assert check.face_distance > 0.6
@@ -67,7 +67,7 @@ def test_the_wrong_sentence_needs_review(invite, take, monkeypatch):
         lambda g: take(g, sentence="Please send me the weekly report before Friday."),
         monkeypatch,
     )
-    assert services.run_verification(grant.pk) == ConsentGrant.Status.NEEDS_REVIEW
+    assert verification.run_verification(grant.pk) == ConsentGrant.Status.NEEDS_REVIEW
     check = grant.verifications.get()
     assert check.word_error_rate > 0.35
     assert any("The sentence was not heard" in r for r in check.reasons)
@@ -76,7 +76,7 @@ def test_the_wrong_sentence_needs_review(invite, take, monkeypatch):
 def test_a_grant_revoked_while_verifying_stays_revoked(invite, take, monkeypatch):
     grant, _ = signed_with_clip(invite, take, monkeypatch)
     services.revoke_grant(grant, reason="changed my mind", evidence=SUBJECT)
-    services.run_verification(grant.pk)
+    verification.run_verification(grant.pk)
     grant.refresh_from_db()
     assert grant.status == ConsentGrant.Status.REVOKED
 

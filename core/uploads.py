@@ -1,0 +1,120 @@
+"""Upload checks every form uses: cheap checks first (extension, emptiness, size), then the
+engine's own check on a temporary copy, whose errors become form errors. A portrait and a voice
+sample are the same kind of file wherever they are uploaded (an avatar, a consent's references)."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path, PurePath
+
+from django import forms
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
+from django.utils.text import get_valid_filename
+
+from core.files import upload_to_local
+from engine.biometrics.bounds import NotAMediaFile, check_audio_bounds
+from engine.errors import EngineError
+from engine.face import inspect_portrait
+from engine.voice import inspect_voice_sample
+
+PORTRAIT_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp")
+VOICE_EXTENSIONS = (".wav",)
+
+
+def check_upload(upload, *, extensions: tuple[str, ...], max_bytes: int, what: str) -> None:
+    """Cheap checks before any decoding: extension, size."""
+    suffix = PurePath(upload.name).suffix.lower()
+    if suffix not in extensions:
+        raise forms.ValidationError(
+            f"The {what} must be a {' or '.join(e.lstrip('.').upper() for e in extensions)} file; "
+            f"“{upload.name}” is not."
+        )
+    if upload.size > max_bytes:
+        raise forms.ValidationError(
+            f"The {what} is {filesizeformat(upload.size)}; "
+            f"the limit is {filesizeformat(max_bytes)}."
+        )
+
+
+def inspect_upload(upload, inspect, **kwargs):
+    """Run an engine check on an upload via a temporary file; engine errors become form errors."""
+    # The temporary file keeps the upload's (sanitised) name, so messages name the user's file.
+    name = get_valid_filename(PurePath(upload.name).name) or "upload"
+    with tempfile.TemporaryDirectory(prefix="likeness-upload-") as folder:
+        path = Path(folder) / name
+        upload_to_local(upload, path)
+        try:
+            return inspect(path, **kwargs)
+        except EngineError as error:
+            raise forms.ValidationError(str(error)) from error
+        finally:
+            upload.seek(0)
+
+
+def _within_audio_bounds(path: Path, **kwargs) -> None:
+    """Length and sample rate from the file's header, before anything decodes it: an hour of
+    sound at 1 Hz is a small file but would take every later check hours. A header that cannot be
+    read is left to the decoder, whose message names the file."""
+    try:
+        check_audio_bounds(path, **kwargs)
+    except NotAMediaFile:
+        return
+
+
+class PortraitField(forms.FileField):
+    """A photo of the subject alone; cleaning leaves the engine's report on the upload as
+    ``upload.portrait_report`` (size, landmarks)."""
+
+    def __init__(self, *, what: str = "portrait", **kwargs):
+        self.what = what
+        kwargs.setdefault(
+            "widget", forms.ClearableFileInput(attrs={"accept": ",".join(PORTRAIT_EXTENSIONS)})
+        )
+        super().__init__(**kwargs)
+
+    def clean(self, data, initial=None):
+        upload = super().clean(data, initial)
+        if not upload:
+            return upload
+        check_upload(
+            upload,
+            extensions=PORTRAIT_EXTENSIONS,
+            max_bytes=settings.MAX_PORTRAIT_BYTES,
+            what=self.what,
+        )
+        upload.portrait_report = inspect_upload(upload, inspect_portrait)
+        return upload
+
+
+class VoiceSampleField(forms.FileField):
+    """A WAV recording of the subject speaking, within the site's length and sample-rate limits;
+    cleaning leaves the engine's report on the upload as ``upload.voice_report``."""
+
+    def __init__(self, *, what: str = "voice sample", **kwargs):
+        self.what = what
+        kwargs.setdefault(
+            "widget", forms.ClearableFileInput(attrs={"accept": ",".join(VOICE_EXTENSIONS)})
+        )
+        super().__init__(**kwargs)
+
+    def clean(self, data, initial=None):
+        upload = super().clean(data, initial)
+        if not upload:
+            return upload
+        check_upload(
+            upload,
+            extensions=VOICE_EXTENSIONS,
+            max_bytes=settings.MAX_VOICE_SAMPLE_BYTES,
+            what=self.what,
+        )
+        inspect_upload(
+            upload,
+            _within_audio_bounds,
+            max_seconds=settings.MAX_VOICE_SAMPLE_SECONDS,
+            min_rate=settings.MIN_VOICE_SAMPLE_RATE,
+        )
+        upload.voice_report = inspect_upload(
+            upload, inspect_voice_sample, min_seconds=settings.MIN_VOICE_SAMPLE_SECONDS
+        )
+        return upload
