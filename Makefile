@@ -13,4 +13,4 @@ bench:
 	scripts/setup.sh && .venv/bin/python -m bench.render_speed
 
 lint:
-	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/lint-imports

@@ -12,6 +12,7 @@ from avatars.voice import voice_profile_bytes
 from consent.models import ConsentGrant
 from consent.policy import RenderDecision, authorize_render
 from consent.signals import biometrics_erased, grant_revoked
+from core.errors import UserError
 from core.files import delete_after_commit
 
 
@@ -33,7 +34,7 @@ def voice_profile_upload_to(instance, filename: str) -> str:
     return _random_name(instance, "voice-profile", filename)
 
 
-class AvatarError(Exception):
+class AvatarError(UserError):
     """An avatar state change that is not allowed; the message is for the user."""
 
 

@@ -1,14 +1,17 @@
 from django.db import transaction
 from django.utils import timezone
 
-from avatars.models import Avatar
+from avatars.models import Avatar, AvatarError
 from consent import ledger
 from consent.ledger import Event
 from consent.models import ConsentGrant
+from core.errors import UserError
 
 
-class IdentityMismatch(Exception):
+class IdentityMismatch(UserError):
     """The uploads are not shown to be the consenting person's, and no review was asked for."""
+
+    code = "identity_mismatch"
 
 
 def _identity_facts(identity) -> dict:
@@ -48,7 +51,7 @@ def enroll_avatar(
     the member wrote why, and is refused otherwise. The decision goes into the consent ledger.
     """
     if grant.workspace_id != workspace.pk:
-        raise ValueError("The consent belongs to another workspace.")
+        raise AvatarError("The consent belongs to another workspace.")
     hold_reason = hold_reason.strip()
     if not identity.passed and not hold_reason:
         raise IdentityMismatch(" ".join(identity.reasons))

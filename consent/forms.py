@@ -4,7 +4,15 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 
-from consent.models import Channel, ConsentDocument, ConsentMethod, Language, Purpose, Subject
+from consent.models import (
+    Channel,
+    ConsentDocument,
+    ConsentGrant,
+    ConsentMethod,
+    Language,
+    Purpose,
+    Subject,
+)
 from consent.uploads import (
     SIGNED_DOCUMENT_TYPES,
     WRITTEN_REQUEST_TYPES,
@@ -99,21 +107,7 @@ class InviteForm(ValidityPeriodMixin, forms.Form):
         return _lines_or_commas(self.cleaned_data["forbidden_topics"])[:50]
 
     def scope(self) -> dict:
-        data = self.cleaned_data
-        return {
-            key: data[key]
-            for key in (
-                "purposes",
-                "languages",
-                "channels",
-                "territory",
-                "valid_from",
-                "valid_until",
-                "forbidden_topics",
-                "requires_script_approval",
-                "compensation",
-            )
-        }
+        return {key: self.cleaned_data[key] for key in ConsentGrant.SCOPE_FIELDS}
 
 
 def _evidence_file(upload, *, types: dict[str, str], what: str):

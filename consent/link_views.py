@@ -14,8 +14,12 @@ from django.views.decorators.http import require_POST
 from consent import ledger, services
 from consent.forms import DecisionForm, RevokeForm, SignForm
 from consent.models import ConsentError, ConsentGrant, ScriptApproval
+from consent.signals import videos_requested
 from core.client import client_address
 from engine.biometrics.bounds import MAX_CLIP_SECONDS
+
+# The first frame of a video without a poster is decoded in the request: never for longer.
+THUMBNAIL_SECONDS = 10
 
 
 def evidence_of(request) -> services.Evidence:
@@ -143,14 +147,9 @@ def link_sign(request, grant, token):
 
 
 def _videos_of(grant):
-    from django.apps import apps
-
-    Video = apps.get_model("rendering", "Video")  # consent never imports rendering's code
-    return (
-        Video.objects.filter(job__avatar__grant=grant)
-        .select_related("job", "job__script", "workspace")
-        .order_by("-created_at")
-    )
+    """Every video made with the grant's likeness, from the app that publishes them."""
+    answers = [videos for _, videos in videos_requested.send(sender=ConsentGrant, grant=grant)]
+    return answers[0] if answers else []
 
 
 def _portal(request, grant, token, *, revoke_form=None, status=200):
@@ -223,33 +222,38 @@ def link_thumbnail(request, grant, token, video_id: int):
     existed, the first frame (decoded by ffmpeg)."""
     import subprocess
 
-    video = get_object_or_404(_videos_of(grant), pk=video_id)
-    if not video.file:
+    videos = _videos_of(grant)
+    video = videos.filter(pk=video_id).first() if videos else None
+    if video is None or not video.file:
         raise Http404("This video is gone.")
     if video.poster:
         with video.poster.open("rb") as handle:
             return HttpResponse(handle.read(), content_type="image/jpeg")
     with video.file.open("rb") as handle:
-        result = subprocess.run(
-            [
-                "ffmpeg",
-                "-v",
-                "error",
-                "-i",
-                "pipe:0",
-                "-frames:v",
-                "1",
-                "-vf",
-                "scale=160:-2",
-                "-f",
-                "image2",
-                "-c:v",
-                "mjpeg",
-                "pipe:1",
-            ],
-            input=handle.read(),
-            capture_output=True,
-        )
+        try:
+            result = subprocess.run(
+                [
+                    "ffmpeg",
+                    "-v",
+                    "error",
+                    "-i",
+                    "pipe:0",
+                    "-frames:v",
+                    "1",
+                    "-vf",
+                    "scale=160:-2",
+                    "-f",
+                    "image2",
+                    "-c:v",
+                    "mjpeg",
+                    "pipe:1",
+                ],
+                input=handle.read(),
+                capture_output=True,
+                timeout=THUMBNAIL_SECONDS,
+            )
+        except subprocess.TimeoutExpired as error:
+            raise Http404("This video has no picture.") from error
     if result.returncode != 0 or not result.stdout:
         raise Http404("This video has no picture.")
     return HttpResponse(result.stdout, content_type="image/jpeg")

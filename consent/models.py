@@ -7,10 +7,13 @@ from django.conf import settings
 from django.db import models
 
 from accounts.models import Workspace, WorkspaceScoped
+from core.errors import UserError
 
 
-class ConsentError(Exception):
+class ConsentError(UserError):
     """A consent state change that is not allowed; the message is for the user."""
+
+    code = "consent_refused"
 
 
 def sha256_hex(text: str) -> str:
@@ -227,6 +230,27 @@ class ConsentGrant(WorkspaceScoped):
 
     def __str__(self) -> str:
         return f"{self.subject} — {self.document} ({self.get_status_display()})"
+
+    # What the subject agreed to: the fields an invitation sets, the ledger records at invitation
+    # and the audit export lists.
+    SCOPE_FIELDS = (
+        "purposes",
+        "languages",
+        "channels",
+        "territory",
+        "valid_from",
+        "valid_until",
+        "forbidden_topics",
+        "requires_script_approval",
+        "compensation",
+    )
+
+    def scope(self) -> dict:
+        """The scope as JSON values (dates in ISO 8601), for the ledger and exports."""
+        values = {name: getattr(self, name) for name in self.SCOPE_FIELDS}
+        for name in ("valid_from", "valid_until"):
+            values[name] = values[name].isoformat()
+        return values
 
     @classmethod
     def draft(cls, *, subject: Subject, document: ConsentDocument, **scope) -> "ConsentGrant":

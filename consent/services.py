@@ -142,20 +142,6 @@ def _new_link_token() -> tuple[str, str]:
     return token, token_hash(token)
 
 
-def scope_of(grant: ConsentGrant) -> dict:
-    return {
-        "purposes": grant.purposes,
-        "languages": grant.languages,
-        "channels": grant.channels,
-        "territory": grant.territory,
-        "valid_from": grant.valid_from.isoformat(),
-        "valid_until": grant.valid_until.isoformat(),
-        "forbidden_topics": grant.forbidden_topics,
-        "requires_script_approval": grant.requires_script_approval,
-        "compensation": grant.compensation,
-    }
-
-
 def invite_subject(
     *,
     subject: Subject,
@@ -193,7 +179,7 @@ def invite_subject(
                 email=subject.email,
                 document=f"{document.slug} v{document.version}",
                 document_sha256=grant.document_sha256,
-                scope=scope_of(grant),
+                scope=grant.scope(),
                 link_expires_at=grant.invite_expires_at.isoformat(),
                 **evidence.as_payload(),
             )
@@ -302,7 +288,7 @@ def _await_review_of_paper(
         document=f"{grant.document.slug} v{grant.document.version}",
         document_sha256=grant.document_sha256,
         subject=grant.subject.full_name,
-        scope=scope_of(grant),
+        scope=grant.scope(),
         status=grant.status,
         **evidence.as_payload(),
     )

@@ -15,3 +15,7 @@ biometrics_erased = Signal()
 # approval records them): the app that keeps the pronunciation lexicon (studio) answers with it,
 # word -> respelling.
 lexicon_requested = Signal()
+
+# Sent with `grant` when the subject's portal lists what was made with their likeness: the app
+# that publishes videos (rendering) answers with a queryset of them, newest first.
+videos_requested = Signal()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from core.errors import UserError
 from core.files import upload_to_local
 from engine.errors import EngineError
 from engine.keys import ensure_site_identity
@@ -20,8 +21,10 @@ log = logging.getLogger(__name__)
 PUBLIC_STREAM_KEYS = ("type", "codec", "duration", "width", "height", "fps", "sample_rate")
 
 
-class VerificationRefused(Exception):
+class VerificationRefused(UserError):
     """The file cannot be checked; the message says why, for the user."""
+
+    code = "verification_refused"
 
 
 @dataclass

@@ -9,7 +9,7 @@ from django.utils import timezone
 from accounts.models import WorkspaceScoped
 from avatars.models import Avatar
 from consent.models import Purpose
-from consent.signals import grant_revoked
+from consent.signals import grant_revoked, videos_requested
 from studio.models import Script
 
 
@@ -252,3 +252,13 @@ def cancel_renders_of_revoked_grant(sender, grant, **kwargs):
     )
     for job in pending:
         job.cancel("The subject revoked their consent.")
+
+
+@receiver(videos_requested)
+def videos_of_grant(sender, grant, **kwargs):
+    """The subject's portal lists every video made with their likeness."""
+    return (
+        Video.objects.filter(job__avatar__grant=grant)
+        .select_related("job", "job__script", "workspace")
+        .order_by("-created_at")
+    )

@@ -12,7 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from consent import services as consent_services
-from consent.services import copy_to_local
+from core.errors import UserError
+from core.files import copy_to_local
 from engine.captions import caption_paths
 from engine.errors import EngineError, RenderCancelled
 from engine.pipeline import render
@@ -26,7 +27,7 @@ from rendering.scheduler import (
     reconnecting,
     retry_later,
 )
-from rendering.signals import render_spec_requested, video_published
+from rendering.signals import render_due, render_spec_requested, video_published
 from studio.models import PronunciationEntry
 
 log = logging.getLogger(__name__)
@@ -35,8 +36,10 @@ log = logging.getLogger(__name__)
 PROGRESS_INTERVAL_SECONDS = 0.5
 
 
-class RenderRefused(Exception):
+class RenderRefused(UserError):
     """The render may not start; the message says why, for the user."""
+
+    code = "render_refused"
 
 
 @transaction.atomic
@@ -45,38 +48,37 @@ def submit_render(*, workspace, user, avatar, script, purpose: str) -> RenderJob
         raise RenderRefused("The avatar and the script must belong to this workspace.")
     # The lexicon is copied onto the job with the script: the policy checks the words these make
     # (language detected, forbidden topics, the subject's approval), and the worker says them.
-    lexicon = PronunciationEntry.lexicon_of(workspace)
-    decision = avatar.render_decision(
-        purpose=purpose, at=timezone.now(), script_text=script.body, lexicon=lexicon
-    )
-    if not decision:
-        raise RenderRefused(decision.reason)
-    job = RenderJob.objects.create(
+    job = RenderJob(
         workspace=workspace,
         avatar=avatar,
         script=script,
         script_text=script.body,
-        pronunciations=lexicon,
+        pronunciations=PronunciationEntry.lexicon_of(workspace),
         purpose=purpose,
         width=settings.RENDER_WIDTH,
         height=settings.RENDER_HEIGHT,
         fps=settings.RENDER_FPS,
         created_by=user,
     )
-    consent_services.record_render_decision(
-        avatar.grant, decision, job_id=job.pk, stage="submit", purpose=purpose
-    )
+    decision = job.render_decision(at=timezone.now())
+    if not decision:
+        raise RenderRefused(decision.reason)
+    job.save()
+    _record_decision(job, decision, stage="submit")
     transaction.on_commit(lambda: enqueue_render(job.pk))
     return job
 
 
-def enqueue_render(job_id: int, *, run_after=None) -> None:
-    """Give the render queue one more turn (the worker that takes it picks the fairest job)."""
-    from rendering.tasks import render_job
+def _record_decision(job: RenderJob, decision, *, stage: str) -> None:
+    """Every decision about a saved job goes into the consent ledger."""
+    consent_services.record_render_decision(
+        job.avatar.grant, decision, job_id=job.pk, stage=stage, purpose=job.purpose
+    )
 
-    task = render_job.using(run_after=run_after) if run_after else render_job
-    result = task.enqueue(job_id)
-    RenderJob.objects.filter(pk=job_id).update(task_id=str(result.id))
+
+def enqueue_render(job_id: int, *, run_after=None) -> None:
+    """Ask the queue for a worker's turn for this job (call after commit)."""
+    render_due.send(sender=RenderJob, job_id=job_id, run_after=run_after)
 
 
 @transaction.atomic
@@ -88,6 +90,7 @@ def cancel_render(job: RenderJob, *, reason: str) -> bool:
 def retry_render(job: RenderJob) -> None:
     """Try a failed render again; consent is checked again as at submit (same words)."""
     decision = job.render_decision(at=timezone.now())
+    _record_decision(job, decision, stage="retry")
     if not decision:
         raise RenderRefused(decision.reason)
     if not job.retry():
@@ -111,7 +114,10 @@ def build_spec(job: RenderJob, *, portrait: Path, voice_sample: Path) -> RenderS
         voice_engine=settings.VOICE_ENGINE,
         voice_profile_path=str(voice_profile),
         pronunciations=dict(job.pronunciations),  # the snapshot consent was checked with
+        voice_weights_dir=settings.XTTS_WEIGHTS_DIR,
+        voice_device=settings.XTTS_DEVICE,
         face_engine=settings.FACE_ENGINE,
+        face_weights_dir=settings.FACE_NEURAL_WEIGHTS_DIR,
         metadata={
             "likeness_render_job": str(job.pk),
             "likeness_site": settings.SITE_NAME,
@@ -176,9 +182,7 @@ def _work_folder(job: RenderJob) -> Path:
 
 def _render_claimed(job: RenderJob, heartbeat: Heartbeat) -> str:
     decision = job.render_decision(at=timezone.now())
-    consent_services.record_render_decision(
-        job.avatar.grant, decision, job_id=job.pk, stage="worker", purpose=job.purpose
-    )
+    _record_decision(job, decision, stage="worker")
     if not decision:
         job.cancel(f"Consent check failed before rendering: {decision.reason}")
         return job.status
@@ -213,11 +217,17 @@ def _render_claimed(job: RenderJob, heartbeat: Heartbeat) -> str:
     return job.status
 
 
-@transaction.atomic
 def _publish(job: RenderJob, result) -> None:
-    locked = RenderJob.objects.select_for_update().get(pk=job.pk)
-    if locked.status != RenderJob.Status.RUNNING or locked.lease_owner != job.lease_owner:
-        return  # cancelled, or handed to another worker, while encoding: publish nothing
+    """Store the video and its captions and poster, then, under the job's row lock, publish them
+    unless the job was cancelled or handed to another worker while encoding. The uploads (slow,
+    to S3 perhaps) happen before the lock; files of a video that is not published are deleted."""
+
+    def still_ours(rows) -> bool:
+        current = rows.get(pk=job.pk)
+        return current.status == RenderJob.Status.RUNNING and current.lease_owner == job.lease_owner
+
+    if not still_ours(RenderJob.objects):  # cancelled or handed on while encoding: upload nothing
+        return
     path = Path(result.video_path)
     video = Video(
         workspace=job.workspace,
@@ -229,14 +239,23 @@ def _publish(job: RenderJob, result) -> None:
         frames=result.frames,
         size_bytes=path.stat().st_size,
     )
-    with open(path, "rb") as handle:
-        video.file.save(f"render-{job.pk}.mp4", File(handle), save=False)
     vtt, srt = caption_paths(path)
-    beside = [(video.captions_vtt, vtt), (video.captions_srt, srt)]
-    for field, extra in [*beside, (video.poster, poster_path(path))]:
-        if extra.is_file():
-            with open(extra, "rb") as handle:
-                field.save(f"render-{job.pk}{extra.suffix}", File(handle), save=False)
-    video.save()
-    video_published.send(sender=Video, video=video, result=result)
-    job.succeed()
+    files = [(video.file, path), (video.captions_vtt, vtt), (video.captions_srt, srt)]
+    files.append((video.poster, poster_path(path)))
+    published = False
+    try:
+        for field, local in files:
+            if local.is_file():
+                with open(local, "rb") as handle:
+                    field.save(f"render-{job.pk}{local.suffix}", File(handle), save=False)
+        with transaction.atomic():
+            if still_ours(RenderJob.objects.select_for_update()):
+                video.save()
+                video_published.send(sender=Video, video=video, result=result)
+                job.succeed()
+                published = True
+    finally:
+        if not published:
+            for field, _ in files:
+                if field:
+                    field.storage.delete(field.name)

@@ -5,6 +5,8 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+# The architecture: apps depend one way, the engine knows no Django, no import circles.
+.venv/bin/lint-imports
 .venv/bin/python manage.py makemigrations --check --dry-run -v 0
 echo "==> Test suite on SQLite"
 .venv/bin/python -m pytest "$@"
