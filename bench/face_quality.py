@@ -1,6 +1,7 @@
 """Face quality: lip sync, identity, stillness and speed of a face engine on shipped portraits.
 
-Run: ``python -m bench.face_quality [--engine warp] [--size 512]`` from the repository root.
+Run: ``python -m bench.face_quality [--engine warp|neural] [--weights-dir DIR] [--size 512]``
+from the repository root.
 Prints one JSON object: per portrait and the mean of
 
 - ``lipsync_r``: Pearson correlation between the mouth opening measured in each rendered frame
@@ -167,8 +168,16 @@ def portraits(folder: Path) -> dict[str, tuple[Path, list[list[float]]]]:
     }
 
 
-def measure(engine_name: str, portrait: Path, landmarks, track: Path, phonemes, size: int) -> dict:
-    engine = get_face_engine(engine_name)
+def measure(
+    engine_name: str,
+    portrait: Path,
+    landmarks,
+    track: Path,
+    phonemes,
+    size: int,
+    weights_dir: str = "",
+) -> dict:
+    engine = get_face_engine(engine_name, weights_dir=weights_dir)
     frames, engine_seconds = [], 0.0
     iterator = iter(
         engine.animate(str(portrait), landmarks, str(track), FPS, (size, size), phonemes=phonemes)
@@ -212,13 +221,16 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--engine", default="warp")
     parser.add_argument("--size", type=int, default=512)
+    parser.add_argument("--weights-dir", default="", help="weights of the neural engine")
     args = parser.parse_args(argv)
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="likeness-face-bench-") as tmp:
         folder = Path(tmp)
         track, phonemes = speech_track(folder)
         results = {
-            name: measure(args.engine, path, landmarks, track, phonemes, args.size)
+            name: measure(
+                args.engine, path, landmarks, track, phonemes, args.size, args.weights_dir
+            )
             for name, (path, landmarks) in portraits(folder).items()
         }
     keys = ("lipsync_r", "identity_distance", "jitter_px", "fps")

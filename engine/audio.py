@@ -97,6 +97,18 @@ def frame_levels_db(samples: np.ndarray, rate: int, hop_seconds: float) -> np.nd
     return 10.0 * np.log10(energy + 1e-12)
 
 
+def resampled(samples: np.ndarray, rate: int, target: int) -> np.ndarray:
+    """Mono samples at ``rate`` Hz resampled to ``target`` Hz, as contiguous float64 (what WORLD,
+    the voice analysis and the recogniser read)."""
+    samples = np.asarray(samples, dtype=np.float64)
+    if rate != target:
+        from scipy.signal import resample_poly  # slow to import; most users never resample
+
+        divisor = np.gcd(rate, target)
+        samples = resample_poly(samples, target // divisor, rate // divisor)
+    return np.ascontiguousarray(samples)
+
+
 def duration_seconds(path: str | Path) -> float:
     samples, rate = read_wav(path)
     return len(samples) / rate

@@ -3,7 +3,10 @@ line.
 
 Each command prints one JSON object on stdout; bad input exits with status 2 and one line on
 stderr that says what to fix. ``check-clip`` exits 0 with ``"passed": false`` and its reasons
-when a clip was checked and failed.
+when a clip was checked and failed. An option that the chosen engine would ignore (a voice sample
+for festival, a weights directory for an engine that loads none) is a usage error, status 2. The
+engines' settings come from options (``speak``, ``animate``) or the spec (``render``), never from
+the environment.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import tempfile
 from pathlib import Path
 
 from engine import __version__
-from engine.errors import EngineError
+from engine.errors import EngineError, FaceWeightsMissing, VoiceWeightsMissing
 
 
 def _cmd_render(args: argparse.Namespace) -> dict:
@@ -48,7 +51,7 @@ def _cmd_speak(args: argparse.Namespace) -> dict:
         except (OSError, ValueError, AttributeError) as error:
             raise EngineError(f"The lexicon {args.lexicon} is not a JSON object.") from error
         lexicon = {str(word): str(spelling) for word, spelling in entries}
-    engine = get_voice_engine(args.engine)
+    engine = get_voice_engine(args.engine, **_given(args, "weights_dir", "device"))
     speech = engine.speak(
         args.text,
         args.voice_sample,
@@ -82,10 +85,6 @@ def _cmd_animate(args: argparse.Namespace) -> dict:
         landmarks = json.loads(Path(args.landmarks).read_text())
     else:
         landmarks = inspect_portrait(args.portrait).landmarks
-    if args.weights_dir:
-        from engine.face.neural import WEIGHTS_SETTING
-
-        os.environ[WEIGHTS_SETTING] = args.weights_dir
     if args.size:
         size = (args.size, args.size)
     else:  # the portrait's own resolution, up to 1080p
@@ -99,6 +98,7 @@ def _cmd_animate(args: argparse.Namespace) -> dict:
         fps=args.fps,
         size=size,
         face_engine=args.engine,
+        face_weights_dir=args.weights_dir or "",
         start_fraction=0.0,
     )
     return {
@@ -110,6 +110,73 @@ def _cmd_animate(args: argparse.Namespace) -> dict:
         "audio_seconds": round(len(samples) / rate, 3),
         "video": str(args.out),
     }
+
+
+def _given(args: argparse.Namespace, *names: str) -> dict[str, str]:
+    """The engine options among ``names`` given on the command line (the rest keep the engine's
+    defaults)."""
+    return {name: getattr(args, name) for name in names if getattr(args, name) is not None}
+
+
+# Per command, its options that only some engines read -> what each is to the engine: an input
+# of ``speak`` or a keyword option of the engine's factory (``engine.voice``, ``engine.face``).
+ENGINE_OPTIONS = {
+    "speak": {
+        "--voice-sample": "voice_samples",
+        "--voice-profile": "voice_profile",
+        "--weights-dir": "weights_dir",
+        "--device": "device",
+    },
+    "animate": {"--weights-dir": "weights_dir"},
+}
+
+
+def _engine_reads(command: str, engine: str) -> frozenset[str] | None:
+    """What the engine chosen for ``command`` reads; None for an unknown engine."""
+    if command == "speak":
+        from engine.voice import voice_engine_inputs, voice_engine_names, voice_engine_options
+
+        if engine in voice_engine_names():
+            return voice_engine_inputs(engine) | voice_engine_options(engine)
+    elif command == "animate":
+        from engine.face import face_engine_names, face_engine_options
+
+        if engine in face_engine_names():
+            return face_engine_options(engine)
+    return None
+
+
+def _refuse_ignored_options(args: argparse.Namespace) -> None:
+    """Exit with status 2 when an option is given that the chosen engine would ignore (a voice
+    sample for festival, a weights directory for an engine that loads none). ``render`` takes
+    its engines and their settings from the spec alone."""
+    options = ENGINE_OPTIONS.get(args.command, {})
+    reads = _engine_reads(args.command, args.engine) if options else None
+    if reads is None:
+        return  # no engine options, or an unknown engine: the command names the known ones
+    ignored = [
+        option
+        for option, use in options.items()
+        if getattr(args, option[2:].replace("-", "_")) and use not in reads
+    ]
+    if ignored:
+        args.command_parser.error(
+            f"the {args.engine} engine does not use {', '.join(ignored)}; leave it out or"
+            " choose an engine that does"
+        )
+
+
+def _command_line_hint(args: argparse.Namespace, error: Exception) -> str:
+    """Where the command line takes the weights that a missing-weights error (written for the
+    site) asks a setting for."""
+    if not isinstance(error, (VoiceWeightsMissing, FaceWeightsMissing)):
+        return ""
+    if args.command == "render":
+        field = (
+            "voice_weights_dir" if isinstance(error, VoiceWeightsMissing) else "face_weights_dir"
+        )
+        return f' From the command line: "{field}" in the spec.'
+    return " From the command line: --weights-dir DIR."
 
 
 def _cmd_probe(args: argparse.Namespace) -> dict:
@@ -193,26 +260,35 @@ def build_parser() -> argparse.ArgumentParser:
     speak.add_argument("--voice-sample", action="append", default=[])
     speak.add_argument("--out", required=True)
     speak.add_argument(
-        "--engine", default="festival", help="festival, world (conversion toward the samples), xtts"
+        "--engine",
+        default="world",
+        help="world (the site's default: conversion toward the samples), festival (its own voice,"
+        " no samples), xtts (cloning; needs --weights-dir)",
     )
     speak.add_argument("--voice-profile", help="a cached voice profile (.npz) of the samples")
     speak.add_argument("--lexicon", help="JSON file of word -> respelling")
-    speak.set_defaults(run=_cmd_speak)
+    speak.add_argument(
+        "--weights-dir", help="XTTS-v2's weights (xtts; the site's XTTS_WEIGHTS_DIR)"
+    )
+    speak.add_argument(
+        "--device", help="cpu, cuda, ... (xtts; default auto; the site's XTTS_DEVICE)"
+    )
+    speak.set_defaults(run=_cmd_speak, command_parser=speak)
 
     animate = commands.add_parser("animate", help="a talking head from one photo and audio")
     animate.add_argument("--portrait", required=True)
     animate.add_argument("--audio", required=True)
     animate.add_argument("--out", required=True)
-    animate.add_argument("--engine", default="warp")
+    animate.add_argument("--engine", default="warp", help="warp (the site's default), neural")
     animate.add_argument("--fps", type=int, default=25)
     animate.add_argument(
         "--size", type=int, help="square output side in pixels (default: the portrait's size)"
     )
     animate.add_argument("--landmarks", help="JSON file of [x, y] landmarks (skip detection)")
     animate.add_argument(
-        "--weights-dir", help="weights of the neural engine (default: FACE_NEURAL_WEIGHTS_DIR)"
+        "--weights-dir", help="weights of the neural engine (the site's FACE_NEURAL_WEIGHTS_DIR)"
     )
-    animate.set_defaults(run=_cmd_animate)
+    animate.set_defaults(run=_cmd_animate, command_parser=animate)
 
     probe = commands.add_parser("probe", help="what a file says about itself")
     probe.add_argument("file")
@@ -278,12 +354,13 @@ def _quiet_native_logs(enabled: bool):
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    _refuse_ignored_options(args)
     try:
         with _quiet_native_logs(not args.verbose):
             result = args.run(args)
     except (EngineError, ValueError, OSError) as error:
         message = " ".join(str(error).split()) or type(error).__name__
-        print(f"error: {message}", file=sys.stderr)
+        print(f"error: {message}{_command_line_hint(args, error)}", file=sys.stderr)
         return 2
     print(json.dumps(result, indent=1))
     return 0

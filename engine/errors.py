@@ -97,5 +97,15 @@ class PortraitUnevenlyLit(PortraitPoorlyLit):
     )
 
 
-class FaceWeightsMissing(EngineError):
+class WeightsMissing(EngineError):
+    """A neural engine's local weights are not where it was told to find them."""
+
+    default_message = "The neural engine's weights are not installed."
+
+
+class FaceWeightsMissing(WeightsMissing):
     default_message = "The neural face engine's weights are not installed."
+
+
+class VoiceWeightsMissing(WeightsMissing):
+    default_message = "The neural voice engine's weights are not installed."

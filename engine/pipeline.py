@@ -62,7 +62,9 @@ def render(
         # 1. Voice: the script spoken, then framed by silence while the presenter idles.
         report("voice", 0.0)
         started = time.perf_counter()
-        voice = get_voice_engine(spec.voice_engine)
+        voice = get_voice_engine(
+            spec.voice_engine, weights_dir=spec.voice_weights_dir, device=spec.voice_device
+        )
         speech = voice.speak(
             spec.script_text,
             spec.voice_sample_paths,
@@ -100,6 +102,7 @@ def render(
             fps=spec.fps,
             size=(spec.width, spec.height),
             face_engine=spec.face_engine,
+            face_weights_dir=spec.face_weights_dir,
             label_text=spec.label_text,
             metadata=spec.metadata,
             words=words,
@@ -191,6 +194,7 @@ def write_talking_head(
     fps: int,
     size: tuple[int, int],
     face_engine: str = "warp",
+    face_weights_dir: str = "",
     label_text: str = "AI-generated",
     metadata: dict[str, str] | None = None,
     words: Sequence[tuple[str, float, float]] | None = None,
@@ -203,7 +207,7 @@ def write_talking_head(
     card: DisclosureCard | None = None,
 ) -> int:
     """Animate the portrait to the audio, label and watermark every frame, encode; returns the
-    frame count.
+    frame count. ``face_weights_dir``: the weights of a neural ``face_engine``.
 
     The MP4 is written beside ``out_path`` and moved into place only when complete.
     """
@@ -214,7 +218,7 @@ def write_talking_head(
     out_path = Path(out_path)
     partial = out_path.with_name(f".{out_path.name}.partial")
     width, height = size
-    engine = get_face_engine(face_engine)
+    engine = get_face_engine(face_engine, weights_dir=face_weights_dir)
     share = FRAMES_SHARE + VOICE_SHARE - start_fraction
     frames: Iterator[np.ndarray] = iter(
         engine.animate(

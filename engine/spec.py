@@ -23,12 +23,18 @@ class RenderSpec:
     height: int = 512
     fps: int = 25
     label_text: str = "AI-generated"
-    voice_engine: str = "festival"
+    voice_engine: str = "world"  # the site's default (setting VOICE_ENGINE)
     # The subject's voice profile cached at enrollment (engine.voice.profile .npz; "" = the
     # engine computes it from the samples) and the workspace's lexicon (word -> respelling).
     voice_profile_path: str = ""
     pronunciations: dict[str, str] = field(default_factory=dict)
-    face_engine: str = "warp"
+    # The neural voice engine's weights directory and device ("auto": cuda when available),
+    # the site's settings XTTS_WEIGHTS_DIR and XTTS_DEVICE; engines that load none ignore them.
+    voice_weights_dir: str = ""
+    voice_device: str = "auto"
+    face_engine: str = "warp"  # the site's default (setting FACE_ENGINE)
+    # The neural face engine's weights directory (setting FACE_NEURAL_WEIGHTS_DIR).
+    face_weights_dir: str = ""
     # Render at the portrait's own resolution (up to 1080p) instead of width x height.
     size_from_portrait: bool = False
     lead_in_seconds: float = 0.4

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from engine.face import topology as T
+import engine.face.topology as T
 
 # A neutral, frontal face puts the nose tip (mediapipe point 1) this far from the eye line
 # towards the mouth line (measured: 0.75 on a frontal NASA portrait, 0.63 on the drawn presenter).

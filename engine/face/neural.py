@@ -8,8 +8,9 @@ and the result is pasted back under a soft mask over the lower face. Since one p
 whole video, both latents are computed once. Blinks and head motion come from the warp rig, so
 everything outside the lower face stays the portrait's own pixels.
 
-Weights come only from a local directory (``FACE_NEURAL_WEIGHTS_DIR``) holding ``unet/``,
-``vae/`` and ``whisper/`` in the layout ``save_pretrained`` writes; nothing is downloaded.
+Weights come only from a local directory, given as ``weights`` (the site's setting
+``FACE_NEURAL_WEIGHTS_DIR``), holding ``unet/``, ``vae/`` and ``whisper/`` in the layout
+``save_pretrained`` writes; nothing is downloaded.
 Batched; fp16 on a CUDA GPU, fp32 on the CPU.
 """
 
@@ -25,13 +26,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+import engine.face.topology as T
 from engine.audio import read_wav
 from engine.errors import FaceWeightsMissing
-from engine.face import topology as T
 from engine.face.drive import blink_schedule, frame_count, head_motion, mouth_openness
 from engine.face.warp import FaceRig, prepared_rig
 
-WEIGHTS_SETTING = "FACE_NEURAL_WEIGHTS_DIR"
+WEIGHTS_SETTING = "FACE_NEURAL_WEIGHTS_DIR"  # the site's setting, named by the errors
 PARTS = ("unet", "vae", "whisper")
 WHISPER_RATE = 16000
 WHISPER_HZ = 50  # encoder frames per second of audio
@@ -41,9 +42,8 @@ AUDIO_CONTEXT = (2, 2)  # video frames of audio before and after each frame (Mus
 _lock = threading.Lock()
 
 
-def weights_dir(explicit: str | os.PathLike | None = None) -> Path:
-    """The weights directory (argument, else the setting); FaceWeightsMissing names the setting."""
-    value = explicit or os.environ.get(WEIGHTS_SETTING, "")
+def weights_dir(value: str | os.PathLike | None = None) -> Path:
+    """The weights directory ``value``, checked; FaceWeightsMissing names the setting to set."""
     if not value:
         raise FaceWeightsMissing(
             f"The neural face engine needs local weights: set {WEIGHTS_SETTING} to a directory"

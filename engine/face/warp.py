@@ -19,8 +19,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+import engine.face.topology as T
 from engine.audio import read_wav
-from engine.face import topology as T
 from engine.face.drive import (
     blink_schedule,
     frame_count,

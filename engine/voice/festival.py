@@ -23,7 +23,7 @@ import numpy as np
 from engine.audio import read_wav, write_wav
 from engine.errors import EmptyScript, EngineError, ToolMissing
 from engine.tools import require_tool
-from engine.voice import Speech, Timing
+from engine.voice.base import Speech, Timing
 from engine.voice.markup import Pause
 from engine.voice.spoken import SpokenPiece, spoken_pieces
 from engine.voice.spoken import sanitize_script as sanitize_script  # its home before spoken.py

@@ -21,10 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.voice.profile import to_analysis_rate
+from engine.audio import resampled
 
 _lock = threading.Lock()
 
+RATE = 16000  # Moonshine hears 16 kHz audio
 # Moonshine's own bound on the words in an utterance: about 6.5 tokens a second of speech (a
 # hallucinating decoder stops there instead of at 192 tokens).
 TOKENS_PER_SECOND = 6.5
@@ -43,10 +44,10 @@ def _model():
 
 def transcribe_samples(samples: np.ndarray, rate: int) -> str:
     """What Moonshine hears in mono float samples (one utterance, up to about 30 s; may be "")."""
-    audio = np.ascontiguousarray(to_analysis_rate(samples, rate), dtype=np.float32)  # 16 kHz
-    if len(audio) < 1600:  # under 0.1 s: nothing Moonshine can hear
+    audio = np.ascontiguousarray(resampled(samples, rate, RATE), dtype=np.float32)
+    if len(audio) < RATE // 10:  # under 0.1 s: nothing Moonshine can hear
         return ""
-    max_tokens = math.ceil(len(audio) / 16000 * TOKENS_PER_SECOND) + 4
+    max_tokens = math.ceil(len(audio) / RATE * TOKENS_PER_SECOND) + 4
     with _lock:  # one transcription at a time on the shared model
         model, tokenizer = _model()
         tokens = model.generate(audio[None, :], max_len=max_tokens)

@@ -16,6 +16,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from engine.audio import resampled
+from engine.voice.enrollment import speech_segments
+from engine.voice.intelligibility import transcribe_samples, words_of
+
 # The CMU dictionary's 39 phones (its vowels without stress marks).
 _ARPABET = (
     "AA AE AH AO AW AY B CH D DH EH ER EY F G HH IH IY JH K L M N NG OW OY P R S SH T TH UH UW V "
@@ -74,11 +78,7 @@ def frame_phones(timings: Sequence[tuple[str, float, float]], frames: int, frame
 def align_phones(samples: np.ndarray, rate: int) -> list[tuple[str, float, float]]:
     """(ARPAbet phone, start, end seconds) of the speech in mono float ``samples``: the words
     Moonshine hears, force-aligned by pocketsphinx. Empty when no word is heard."""
-    from engine.voice.enrollment import speech_segments
-    from engine.voice.intelligibility import transcribe_samples, words_of
-    from engine.voice.profile import to_analysis_rate
-
-    audio = to_analysis_rate(samples, rate)  # profile.RATE is ALIGN_RATE
+    audio = resampled(samples, rate, ALIGN_RATE)
     decoder = None
     timings: list[tuple[str, float, float]] = []
     for start, end in _stretches(speech_segments(audio, ALIGN_RATE), len(audio) / ALIGN_RATE):

@@ -26,10 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy.signal import find_peaks, resample_poly
+from scipy.signal import find_peaks
 
-from engine.audio import read_wav
+from engine.audio import read_wav, resampled
 from engine.errors import SilentAudio
+from engine.voice.phones import align_phones, frame_phones
 
 PROFILE_VERSION = 3
 READABLE_VERSIONS = (1, 2, 3)
@@ -153,11 +154,7 @@ class WorldFrames:
 
 def to_analysis_rate(samples: np.ndarray, rate: int) -> np.ndarray:
     """Mono float64 samples resampled to RATE (WORLD wants float64)."""
-    samples = np.asarray(samples, dtype=np.float64)
-    if rate != RATE:
-        divisor = np.gcd(rate, RATE)
-        samples = resample_poly(samples, RATE // divisor, rate // divisor)
-    return np.ascontiguousarray(samples)
+    return resampled(samples, rate, RATE)
 
 
 def analyze(samples: np.ndarray) -> WorldFrames:
@@ -251,8 +248,6 @@ def voice_profile_of_samples(
         cepstra.append(coded[speech])
         voiced.append(frames.f0[speech] > 0)
         if with_phones:
-            from engine.voice.phones import align_phones, frame_phones
-
             timings = align_phones(audio, RATE)
             labels.append(frame_phones(timings, len(coded), FRAME_MS / 1000.0)[speech])
         log_f0s.append(np.log(frames.f0[frames.f0 > 0]))

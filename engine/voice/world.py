@@ -18,7 +18,7 @@ import numpy as np
 
 from engine.audio import read_wav, write_wav
 from engine.errors import EngineError
-from engine.voice import Speech
+from engine.voice.base import Speech
 from engine.voice.conversion import convert_voice
 from engine.voice.festival import emphasise, script_chunks, synthesize
 from engine.voice.profile import (

@@ -1,18 +1,18 @@
 """Neural voice engine: Coqui XTTS-v2 (the maintained ``coqui-tts`` package, ``import TTS``),
 cloning from the subject's samples. Meant for a GPU; runs on a CPU, slowly.
 
-Weights are read only from a local directory (``XTTS_WEIGHTS_DIR``: ``config.json``,
-``model.pth``, ``vocab.json``, as Coqui publishes XTTS-v2); nothing is downloaded. XTTS-v2's
-weights are under the Coqui Public Model License (non-commercial), so this engine is never the
-default. Scripts are parsed like every engine's (markup, lexicon, numbers), spoken one sentence
-at a time, and joined with short fades so no click marks a seam. XTTS gives no timings: word
-timings are spread over each sentence in proportion to the words' lengths.
+Weights are read only from a local directory, given as ``weights_dir`` (the site's setting
+``XTTS_WEIGHTS_DIR``: ``config.json``, ``model.pth``, ``vocab.json``, as Coqui publishes XTTS-v2);
+nothing is downloaded. XTTS-v2's weights are under the Coqui Public Model License
+(non-commercial), so this engine is never the default. Scripts are parsed like every engine's
+(markup, lexicon, numbers), spoken one sentence at a time, and joined with short fades so no
+click marks a seam. XTTS gives no timings: word timings are spread over each sentence in
+proportion to the words' lengths.
 """
 
 from __future__ import annotations
 
 import functools
-import os
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -20,12 +20,11 @@ from pathlib import Path
 import numpy as np
 
 from engine.audio import write_wav
-from engine.errors import EmptyScript, EngineError
-from engine.voice import Speech, Timing
+from engine.errors import EmptyScript, EngineError, VoiceWeightsMissing
+from engine.voice.base import Speech, Timing
 from engine.voice.festival import EMPHASIS_GAIN, Chunk, emphasise, script_chunks
 
-WEIGHTS_SETTING = "XTTS_WEIGHTS_DIR"
-DEVICE_SETTING = "XTTS_DEVICE"
+WEIGHTS_SETTING = "XTTS_WEIGHTS_DIR"  # the site's setting, named by the errors
 WEIGHT_FILES = ("config.json", "model.pth", "vocab.json")
 LANGUAGE = "en"
 FADE_SECONDS = 0.01  # fade at each seam: no click where two sentences meet
@@ -34,7 +33,7 @@ SENTENCE_GAP_SECONDS = 0.12
 _lock = threading.Lock()
 
 
-class XttsWeightsMissing(EngineError):
+class XttsWeightsMissing(VoiceWeightsMissing):
     pass
 
 
@@ -47,13 +46,6 @@ class XttsVoice:
         self.weights_dir = check_weights_dir(weights_dir)
         self.device = _device(device)
         self.sampling = sampling  # False: greedy decoding (reproducible, used by the tests)
-
-    @classmethod
-    def from_environment(cls) -> XttsVoice:
-        """The engine as configured by XTTS_WEIGHTS_DIR and XTTS_DEVICE (same names as settings)."""
-        return cls(
-            os.environ.get(WEIGHTS_SETTING, ""), device=os.environ.get(DEVICE_SETTING, "auto")
-        )
 
     def speak(
         self,

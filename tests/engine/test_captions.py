@@ -171,6 +171,7 @@ def rendered_with_captions(tmp_path_factory, astronaut_png):
         script_text=SCRIPT,
         portrait_path=str(astronaut_png),
         portrait_landmarks=inspect_portrait(astronaut_png).landmarks,
+        voice_engine="festival",
         width=128,
         height=128,
         label_text=LABEL_TEXTS["fr"],

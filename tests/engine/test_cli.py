@@ -27,10 +27,10 @@ def error_line(proc):
     return lines[0]
 
 
-def test_speak_prints_json_and_writes_timings_beside_the_wav(tmp_path, silence_wav):
+def test_speak_prints_json_and_writes_timings_beside_the_wav(tmp_path):
     out = tmp_path / "hello.wav"
     proc = run("speak", "--text", "Hello from the command line.", "--out", out,
-               "--voice-sample", silence_wav)  # fmt: skip
+               "--engine", "festival")  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)
     assert summary["engine"] == "festival" and summary["duration"] > 1.0
@@ -39,9 +39,46 @@ def test_speak_prints_json_and_writes_timings_beside_the_wav(tmp_path, silence_w
 
 
 def test_speak_without_words_exits_with_one_line(tmp_path):
-    proc = run("speak", "--text", " ;; ", "--out", tmp_path / "x.wav")
+    proc = run("speak", "--text", " ;; ", "--out", tmp_path / "x.wav", "--engine", "festival")
     assert proc.returncode == 2
     assert "no words" in error_line(proc) and proc.stdout == ""
+
+
+def test_speak_uses_the_sites_default_voice_engine_world(tmp_path):
+    proc = run("speak", "--text", "Hello.", "--out", tmp_path / "x.wav")
+    assert proc.returncode == 2
+    assert "world voice engine needs the subject's voice samples" in error_line(proc)
+
+
+@pytest.mark.parametrize(
+    ("command", "engine", "option"),
+    [
+        ("speak", "festival", "--voice-sample"),
+        ("speak", "festival", "--voice-profile"),
+        ("speak", "xtts", "--voice-profile"),
+        ("speak", "world", "--weights-dir"),
+        ("speak", "world", "--device"),
+        ("animate", "warp", "--weights-dir"),
+    ],
+)
+def test_an_option_the_chosen_engine_ignores_is_an_error_naming_both(
+    tmp_path, silence_wav, astronaut_png, command, engine, option
+):
+    out = tmp_path / "out"
+    if command == "speak":
+        args = ["speak", "--text", "Hello.", "--out", out, "--engine", engine]
+    else:
+        args = ["animate", "--portrait", astronaut_png, "--audio", silence_wav, "--out", out]
+    proc = run(*args, option, silence_wav if option != "--device" else "cpu")
+    assert proc.returncode == 2 and proc.stdout == "" and not out.exists()
+    assert f"the {engine} engine does not use {option}" in proc.stderr
+
+
+def test_xtts_without_weights_names_the_option_and_the_setting(tmp_path, silence_wav):
+    proc = run("speak", "--text", "Hello.", "--out", tmp_path / "x.wav", "--engine", "xtts",
+               "--voice-sample", silence_wav)  # fmt: skip
+    assert proc.returncode == 2
+    assert "needs XTTS_WEIGHTS_DIR" in error_line(proc) and "--weights-dir DIR" in proc.stderr
 
 
 def test_animate_without_a_face_exits_with_one_line(tmp_path, blank_png, silence_wav):

@@ -88,6 +88,7 @@ def test_a_render_with_the_opening_card_and_a_french_bottom_left_label(tmp_path)
     spec = RenderSpec(
         script_text="Bonjour. Cette vidéo est synthétique.",
         portrait_path=assets.portrait_path,
+        voice_engine="festival",
         voice_sample_paths=[assets.voice_sample_path],
         width=256,
         height=256,

@@ -93,20 +93,26 @@ def speech_wav(tmp_path_factory):
     return path
 
 
-def test_without_the_setting_the_error_names_it(monkeypatch):
-    monkeypatch.delenv(WEIGHTS_SETTING, raising=False)
+def test_without_the_setting_the_error_names_it():
     with pytest.raises(FaceWeightsMissing, match=WEIGHTS_SETTING):
         weights_dir()
 
 
-def test_a_directory_without_the_models_is_a_clear_error(monkeypatch, tmp_path):
-    (tmp_path / "unet").mkdir()
-    monkeypatch.setenv(WEIGHTS_SETTING, str(tmp_path))
-    with pytest.raises(FaceWeightsMissing, match=r"lacks unet, vae, whisper"):
-        weights_dir()
-    monkeypatch.setenv(WEIGHTS_SETTING, str(tmp_path / "nowhere"))
-    with pytest.raises(FaceWeightsMissing, match="does not exist"):
+def test_the_engine_reads_its_weights_from_its_options_not_the_environment(
+    monkeypatch, tiny_weights
+):
+    monkeypatch.setenv(WEIGHTS_SETTING, str(tiny_weights))
+    with pytest.raises(FaceWeightsMissing, match=WEIGHTS_SETTING):
         list(get_face_engine("neural").animate("p.png", [], "a.wav", 25, (64, 64)))
+
+
+def test_a_directory_without_the_models_is_a_clear_error(tmp_path):
+    (tmp_path / "unet").mkdir()
+    with pytest.raises(FaceWeightsMissing, match=r"lacks unet, vae, whisper"):
+        weights_dir(tmp_path)
+    engine = get_face_engine("neural", weights_dir=str(tmp_path / "nowhere"))
+    with pytest.raises(FaceWeightsMissing, match="does not exist"):
+        list(engine.animate("p.png", [], "a.wav", 25, (64, 64)))
 
 
 def test_audio_becomes_a_window_of_whisper_states_per_frame(tiny_weights):
@@ -119,10 +125,9 @@ def test_audio_becomes_a_window_of_whisper_states_per_frame(tiny_weights):
 
 
 def test_the_engine_renders_one_frame_per_frame_of_audio_and_keeps_the_upper_face(
-    monkeypatch, tiny_weights, astronaut_png, astronaut_landmarks, speech_wav
+    tiny_weights, astronaut_png, astronaut_landmarks, speech_wav
 ):
-    monkeypatch.setenv(WEIGHTS_SETTING, str(tiny_weights))
-    engine = get_face_engine("neural")
+    engine = get_face_engine("neural", weights_dir=str(tiny_weights))
     assert isinstance(engine, NeuralFaceEngine)
     fractions = []
     frames = np.stack(
@@ -172,13 +177,12 @@ def test_batch_size_does_not_change_the_frames(
 
 
 def test_animate_with_the_neural_engine_from_the_command_line(
-    monkeypatch, capsys, tmp_path, tiny_weights, astronaut_png, speech_wav
+    capsys, tmp_path, tiny_weights, astronaut_png, speech_wav
 ):
     import json
 
     from engine.cli import main
 
-    monkeypatch.setenv(WEIGHTS_SETTING, "")  # restored afterwards; --weights-dir sets it
     out = tmp_path / "neural.mp4"
     argv = ["animate", "--portrait", str(astronaut_png), "--audio", str(speech_wav)]
     argv += ["--out", str(out), "--engine", "neural", "--size", "96"]
@@ -187,13 +191,13 @@ def test_animate_with_the_neural_engine_from_the_command_line(
 
 
 def test_animate_with_missing_neural_weights_exits_with_one_line_naming_the_setting(
-    monkeypatch, capsys, tmp_path, astronaut_png, speech_wav
+    capsys, tmp_path, astronaut_png, speech_wav
 ):
     from engine.cli import main
 
-    monkeypatch.delenv(WEIGHTS_SETTING, raising=False)
     argv = ["animate", "--portrait", str(astronaut_png), "--audio", str(speech_wav)]
     assert main([*argv, "--out", str(tmp_path / "x.mp4"), "--engine", "neural"]) == 2
     error = capsys.readouterr().err.strip()
     assert "\n" not in error and WEIGHTS_SETTING in error
+    assert "--weights-dir DIR" in error
     assert not (tmp_path / "x.mp4").exists()

@@ -22,6 +22,7 @@ def signed_render(tmp_path_factory):
     spec = RenderSpec(
         script_text="This presenter is synthetic. The file says so three ways.",
         portrait_path=assets.portrait_path,
+        voice_engine="festival",
         voice_sample_paths=[assets.voice_sample_path],
         provenance_id=PROVENANCE_ID,
         provenance={"grant_sha256": "cd" * 32},

@@ -6,12 +6,13 @@ import numpy as np
 import pytest
 
 from engine.encode import VideoEncoder, synthetic_metadata
-from engine.errors import RenderCancelled
+from engine.errors import FaceWeightsMissing, RenderCancelled
 from engine.face import topology
 from engine.face.framing import frame_portrait
 from engine.pipeline import render
 from engine.probe import probe
 from engine.spec import RenderResult, RenderSpec
+from engine.voice.xtts import XttsWeightsMissing
 
 SIZE, FPS, LEAD_IN, TAIL = 256, 25, 0.6, 0.8
 
@@ -28,6 +29,7 @@ def rendered(tmp_path_factory, astronaut_png, landmarks):
     spec = RenderSpec(
         script_text="Hello there. Watch my mouth move while I speak.",
         portrait_path=str(astronaut_png),
+        voice_engine="festival",
         portrait_landmarks=landmarks,
         width=SIZE,
         height=SIZE,
@@ -133,6 +135,7 @@ def test_a_cancelled_render_leaves_no_file(tmp_path, astronaut_png, landmarks):
     spec = RenderSpec(
         script_text="This render will be cancelled halfway through the frames.",
         portrait_path=str(astronaut_png),
+        voice_engine="festival",
         portrait_landmarks=landmarks,
         width=128,
         height=128,
@@ -172,6 +175,32 @@ def test_render_result_is_json_ready(rendered):
 def test_synthetic_tags_cannot_be_overridden_by_spec_metadata():
     tags = synthetic_metadata("AI-generated", {"synthetic": "false", "Work Space!": "a\nb"})
     assert tags["synthetic"] == "true" and tags["work_space_"] == "a b"
+
+
+def test_a_spec_defaults_to_the_sites_engines():
+    spec = RenderSpec(script_text="Hi", portrait_path="/p.png")
+    assert (spec.voice_engine, spec.face_engine) == ("world", "warp")
+
+
+def test_the_neural_engines_get_their_weights_from_the_spec(tmp_path, astronaut_png, landmarks):
+    spec = RenderSpec(
+        script_text="Hi.",
+        portrait_path=str(astronaut_png),
+        portrait_landmarks=landmarks,
+        voice_engine="xtts",
+        width=SIZE,
+        height=SIZE,
+    )
+    with pytest.raises(XttsWeightsMissing, match="needs XTTS_WEIGHTS_DIR"):
+        render(spec, tmp_path / "x.mp4")
+    spec.voice_weights_dir = str(tmp_path / "voice-weights")
+    with pytest.raises(XttsWeightsMissing, match="voice-weights is not a directory"):
+        render(spec, tmp_path / "x.mp4")
+    spec.voice_engine, spec.face_engine = "festival", "neural"
+    spec.face_weights_dir = str(tmp_path / "face-weights")
+    with pytest.raises(FaceWeightsMissing, match="face-weights does not exist"):
+        render(spec, tmp_path / "x.mp4")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_odd_sizes_are_refused_before_any_work(tmp_path):

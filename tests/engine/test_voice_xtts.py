@@ -22,10 +22,17 @@ def sample(tmp_path_factory):
     )
 
 
-def test_no_weights_directory_is_an_error_naming_the_setting(monkeypatch):
-    monkeypatch.delenv("XTTS_WEIGHTS_DIR", raising=False)
+def test_no_weights_directory_is_an_error_naming_the_setting():
     with pytest.raises(XttsWeightsMissing, match="needs XTTS_WEIGHTS_DIR"):
         get_voice_engine("xtts")
+
+
+def test_the_engine_reads_its_weights_from_its_options_not_the_environment(weights, monkeypatch):
+    monkeypatch.setenv("XTTS_WEIGHTS_DIR", str(weights))
+    with pytest.raises(XttsWeightsMissing, match="needs XTTS_WEIGHTS_DIR"):
+        get_voice_engine("xtts")
+    engine = get_voice_engine("xtts", weights_dir=str(weights), device="cpu")
+    assert engine.weights_dir == weights and engine.device == "cpu"
 
 
 def test_a_missing_or_incomplete_directory_says_what_is_missing(tmp_path):
@@ -37,11 +44,9 @@ def test_a_missing_or_incomplete_directory_says_what_is_missing(tmp_path):
 
 
 def test_the_engine_speaks_each_sentence_and_joins_them_with_pauses_and_no_clicks(
-    weights, sample, tmp_path, monkeypatch
+    weights, sample, tmp_path
 ):
-    monkeypatch.setenv("XTTS_WEIGHTS_DIR", str(weights))
-    monkeypatch.setenv("XTTS_DEVICE", "cpu")
-    engine = get_voice_engine("xtts")
+    engine = get_voice_engine("xtts", weights_dir=str(weights), device="cpu")
     assert engine.name == "xtts"
     engine.sampling = False  # greedy: the same audio every run
     speech = engine.speak(

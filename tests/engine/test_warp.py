@@ -240,6 +240,7 @@ def test_a_render_can_be_made_at_the_portraits_own_resolution(tmp_path, astronau
     spec = RenderSpec(
         script_text="Hi there.",
         portrait_path=str(path),
+        voice_engine="festival",
         portrait_landmarks=(np.asarray(astronaut_landmarks) * 320 / 512).tolist(),
         size_from_portrait=True,
     )

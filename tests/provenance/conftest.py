@@ -25,6 +25,7 @@ def signed_video(tmp_path_factory, keys_dir):
     spec = RenderSpec(
         script_text="I am a synthetic presenter. Check this file on the verify page.",
         portrait_path=assets.portrait_path,
+        voice_engine="festival",
         voice_sample_paths=[assets.voice_sample_path],
         provenance_id=PAYLOAD,
         provenance={"provenance_id": PAYLOAD, "grant_sha256": "ab" * 32},
