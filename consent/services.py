@@ -128,6 +128,10 @@ class _StoredFiles:
         )
         self.grant.reference_voice.name = self.store("reference_voice", "voice.wav", voice)
 
+    def store_signed_document(self, scan) -> str:
+        """The scan or PDF of the paper the subject signed."""
+        return self.store("signed_document", f"signed{PurePath(scan.name).suffix.lower()}", scan)
+
     def __enter__(self) -> _StoredFiles:
         return self
 
@@ -210,11 +214,7 @@ def record_signed_document(
     scan_sha256 = sha256_of_upload(signed_document)
     with _StoredFiles(grant) as stored:
         stored.store_references(reference_portrait, reference_voice)
-        scan = stored.store(
-            "signed_document",
-            f"signed{PurePath(signed_document.name).suffix.lower()}",
-            signed_document,
-        )
+        scan = stored.store_signed_document(signed_document)
         with transaction.atomic():
             grant.save()
             _await_review_of_paper(
@@ -249,11 +249,7 @@ def add_signed_document(
     evidence was required) or one still awaiting its ceremony: it then awaits review."""
     scan_sha256 = sha256_of_upload(signed_document)
     with _StoredFiles(grant) as stored:
-        scan = stored.store(
-            "signed_document",
-            f"signed{PurePath(signed_document.name).suffix.lower()}",
-            signed_document,
-        )
+        scan = stored.store_signed_document(signed_document)
         with transaction.atomic():
             locked = ConsentGrant.objects.select_for_update().get(pk=grant.pk)
             _await_review_of_paper(

@@ -16,7 +16,7 @@ from consent.forms import (
     WrittenRevocationForm,
 )
 from consent.link_views import evidence_of
-from consent.models import ConsentError, ConsentGrant, Subject
+from consent.models import ConsentError, ConsentGrant, ConsentMethod, Subject
 
 # Who may read the evidence and decide reviews: auditors read everything and edit nothing else.
 AUDIT_ROLES = frozenset({Role.OWNER, Role.AUDITOR})
@@ -75,12 +75,17 @@ def _link_created(request, grant, token: str, *, title: str, status: int = 200):
     return response
 
 
-@member_required(edit=True)
-def grant_in_person(request, subject_id: int):
-    """Scope and references as for an invitation; then the subject does the same ceremony on
-    this device, and the same automatic checks decide."""
-    from consent.models import ConsentMethod
+def _scope_form_page(request, template: str, form, subject):
+    return render(
+        request,
+        template,
+        {"form": form, "subject": subject, "documents": form.fields["document"].queryset},
+        status=400 if form.errors else 200,
+    )
 
+
+def _invite(request, subject_id: int, *, method: str, template: str, created):
+    """An invitation's scope and references; `created(grant, token)` answers once it is made."""
     subject = get_in_workspace(request, Subject, pk=subject_id)
     form = InviteForm(request.POST or None, request.FILES or None, subject=subject)
     if request.method == "POST" and form.is_valid():
@@ -92,14 +97,24 @@ def grant_in_person(request, subject_id: int):
             reference_voice=form.cleaned_data["reference_voice"],
             invited_by=request.user,
             evidence=evidence_of(request),
-            method=ConsentMethod.IN_PERSON,
+            method=method,
         )
-        return _link_created(request, grant, token, title="Consent in person")
-    return render(
+        return created(grant, token)
+    return _scope_form_page(request, template, form, subject)
+
+
+@member_required(edit=True)
+def grant_in_person(request, subject_id: int):
+    """Scope and references as for an invitation; then the subject does the same ceremony on
+    this device, and the same automatic checks decide."""
+    return _invite(
         request,
-        "consent/in_person_form.html",
-        {"form": form, "subject": subject, "documents": form.fields["document"].queryset},
-        status=400 if form.errors else 200,
+        subject_id,
+        method=ConsentMethod.IN_PERSON,
+        template="consent/in_person_form.html",
+        created=lambda grant, token: _link_created(
+            request, grant, token, title="Consent in person"
+        ),
     )
 
 
@@ -124,36 +139,22 @@ def grant_signed_document(request, subject_id: int):
             evidence=evidence_of(request),
         )
         return _link_created(request, grant, token, title="Signed consent uploaded")
-    return render(
-        request,
-        "consent/signed_document_form.html",
-        {"form": form, "subject": subject, "documents": form.fields["document"].queryset},
-        status=400 if form.errors else 200,
-    )
+    return _scope_form_page(request, "consent/signed_document_form.html", form, subject)
 
 
 @member_required(edit=True)
 def invite_new(request, subject_id: int):
-    subject = get_in_workspace(request, Subject, pk=subject_id)
-    form = InviteForm(request.POST or None, request.FILES or None, subject=subject)
-    if request.method == "POST" and form.is_valid():
-        grant, token = services.invite_subject(
-            subject=subject,
-            document=form.cleaned_data["document"],
-            scope=form.scope(),
-            reference_portrait=form.cleaned_data["reference_portrait"],
-            reference_voice=form.cleaned_data["reference_voice"],
-            invited_by=request.user,
-            evidence=evidence_of(request),
-        )
+    def created(grant, token):
         link = request.build_absolute_uri(reverse("consent:link_home", args=[token]))
         # The token is stored only as a hash: this page is the one chance to copy the link.
         return render(request, "consent/invite_created.html", {"grant": grant, "link": link})
-    return render(
+
+    return _invite(
         request,
-        "consent/invite_form.html",
-        {"form": form, "subject": subject, "documents": form.fields["document"].queryset},
-        status=400 if form.errors else 200,
+        subject_id,
+        method=ConsentMethod.REMOTE,
+        template="consent/invite_form.html",
+        created=created,
     )
 
 

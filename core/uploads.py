@@ -62,52 +62,56 @@ def _within_audio_bounds(path: Path, **kwargs) -> None:
         return
 
 
-class PortraitField(forms.FileField):
+class _CheckedFileField(forms.FileField):
+    """A file field whose upload passes ``check_upload`` (extension, size), then ``inspect``."""
+
+    extensions: tuple[str, ...] = ()
+    max_bytes_setting = ""
+
+    def __init__(self, *, what: str, **kwargs):
+        self.what = what
+        kwargs.setdefault(
+            "widget", forms.ClearableFileInput(attrs={"accept": ",".join(self.extensions)})
+        )
+        super().__init__(**kwargs)
+
+    def clean(self, data, initial=None):
+        upload = super().clean(data, initial)
+        if upload:
+            max_bytes = getattr(settings, self.max_bytes_setting)
+            check_upload(upload, extensions=self.extensions, max_bytes=max_bytes, what=self.what)
+            self.inspect(upload)
+        return upload
+
+    def inspect(self, upload) -> None:
+        raise NotImplementedError
+
+
+class PortraitField(_CheckedFileField):
     """A photo of the subject alone; cleaning leaves the engine's report on the upload as
     ``upload.portrait_report`` (size, landmarks)."""
 
+    extensions = PORTRAIT_EXTENSIONS
+    max_bytes_setting = "MAX_PORTRAIT_BYTES"
+
     def __init__(self, *, what: str = "portrait", **kwargs):
-        self.what = what
-        kwargs.setdefault(
-            "widget", forms.ClearableFileInput(attrs={"accept": ",".join(PORTRAIT_EXTENSIONS)})
-        )
-        super().__init__(**kwargs)
+        super().__init__(what=what, **kwargs)
 
-    def clean(self, data, initial=None):
-        upload = super().clean(data, initial)
-        if not upload:
-            return upload
-        check_upload(
-            upload,
-            extensions=PORTRAIT_EXTENSIONS,
-            max_bytes=settings.MAX_PORTRAIT_BYTES,
-            what=self.what,
-        )
+    def inspect(self, upload) -> None:
         upload.portrait_report = inspect_upload(upload, inspect_portrait)
-        return upload
 
 
-class VoiceSampleField(forms.FileField):
+class VoiceSampleField(_CheckedFileField):
     """A WAV recording of the subject speaking, within the site's length and sample-rate limits;
     cleaning leaves the engine's report on the upload as ``upload.voice_report``."""
 
-    def __init__(self, *, what: str = "voice sample", **kwargs):
-        self.what = what
-        kwargs.setdefault(
-            "widget", forms.ClearableFileInput(attrs={"accept": ",".join(VOICE_EXTENSIONS)})
-        )
-        super().__init__(**kwargs)
+    extensions = VOICE_EXTENSIONS
+    max_bytes_setting = "MAX_VOICE_SAMPLE_BYTES"
 
-    def clean(self, data, initial=None):
-        upload = super().clean(data, initial)
-        if not upload:
-            return upload
-        check_upload(
-            upload,
-            extensions=VOICE_EXTENSIONS,
-            max_bytes=settings.MAX_VOICE_SAMPLE_BYTES,
-            what=self.what,
-        )
+    def __init__(self, *, what: str = "voice sample", **kwargs):
+        super().__init__(what=what, **kwargs)
+
+    def inspect(self, upload) -> None:
         inspect_upload(
             upload,
             _within_audio_bounds,
@@ -117,4 +121,3 @@ class VoiceSampleField(forms.FileField):
         upload.voice_report = inspect_upload(
             upload, inspect_voice_sample, min_seconds=settings.MIN_VOICE_SAMPLE_SECONDS
         )
-        return upload
