@@ -9,67 +9,16 @@ Engines are plugins chosen by name (``get_voice_engine("world")``), each a ``Voi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-
+from engine.plugins import Plugins
 from engine.voice.base import Speech, Timing, VoiceEngine
 from engine.voice.samples import VoiceSampleReport, inspect_voice_sample
 
-
-@dataclass(frozen=True)
-class _Registration:
-    factory: Callable[..., VoiceEngine]
-    options: frozenset[str]  # keyword options of the factory (the engine's settings)
-    inputs: frozenset[str]  # what of a speaker it reads: "voice_samples", "voice_profile"
-
-
-_REGISTRY: dict[str, _Registration] = {}
-
-
-def register_voice_engine(
-    name: str,
-    factory: Callable[..., VoiceEngine],
-    *,
-    options: Iterable[str] = (),
-    inputs: Iterable[str] = (),
-) -> None:
-    """Register ``factory`` as ``name``. ``options``: the keyword options it takes;
-    ``inputs``: what the engine reads of the speaker ("voice_samples", "voice_profile")."""
-    _REGISTRY[name] = _Registration(factory, frozenset(options), frozenset(inputs))
-
-
-def voice_engine_names() -> list[str]:
-    return sorted(_REGISTRY)
-
-
-def voice_engine_options(name: str) -> frozenset[str]:
-    """The keyword options the engine ``name`` takes (e.g. "weights_dir", "device")."""
-    return _registration(name).options
-
-
-def voice_engine_inputs(name: str) -> frozenset[str]:
-    """What the engine ``name`` reads of the speaker: "voice_samples", "voice_profile"."""
-    return _registration(name).inputs
-
-
-def get_voice_engine(name: str, **options: str) -> VoiceEngine:
-    """The voice engine registered as ``name``, built with those of ``options`` it takes (a site
-    sets every engine's options and uses one); ValueError lists the known names."""
-    registration = _registration(name)
-    known = set().union(*(r.options for r in _REGISTRY.values()))
-    unknown = sorted(set(options) - known)
-    if unknown:
-        raise TypeError(f"No voice engine takes the option {', '.join(unknown)}.")
-    return registration.factory(
-        **{key: value for key, value in options.items() if key in registration.options}
-    )
-
-
-def _registration(name: str) -> _Registration:
-    if name not in _REGISTRY:
-        known = ", ".join(voice_engine_names())
-        raise ValueError(f"Unknown voice engine '{name}'; choose one of: {known}.")
-    return _REGISTRY[name]
+_ENGINES: Plugins[VoiceEngine] = Plugins("voice")
+register_voice_engine = _ENGINES.register
+voice_engine_names = _ENGINES.names
+voice_engine_options = _ENGINES.options
+voice_engine_inputs = _ENGINES.inputs  # what it reads of the speaker: "voice_samples", ...
+get_voice_engine = _ENGINES.get
 
 
 def _festival() -> VoiceEngine:
