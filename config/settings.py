@@ -212,6 +212,9 @@ RENDER_LEASE_SECONDS = envint("RENDER_LEASE_SECONDS", 60)
 RENDER_MAX_ATTEMPTS = envint("RENDER_MAX_ATTEMPTS", 3)
 RENDER_RETRY_BACKOFF_SECONDS = envint("RENDER_RETRY_BACKOFF_SECONDS", 30)
 RENDER_WORK_DIR = Path(envstr("RENDER_WORK_DIR", str(VAR_DIR / "work")))
+# Rendered segments (speech, face frames) kept for re-renders, in the default storage under
+# segment-cache/, least recently used first out above this size.
+SEGMENT_CACHE_MAX_BYTES = envint("SEGMENT_CACHE_MAX_BYTES", 2 * 1024**3)
 # The longest render we allow; the broker must not redeliver a task that is still running.
 RENDER_TIME_LIMIT_SECONDS = envint("RENDER_TIME_LIMIT_SECONDS", 3600)
 CELERY_BROKER_URL = envstr("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")

@@ -244,6 +244,22 @@ def _cmd_demo(args: argparse.Namespace) -> dict:
     return {"portrait": assets.portrait_path, "voice_sample": assets.voice_sample_path}
 
 
+def _cmd_cache(args: argparse.Namespace) -> dict:
+    from engine.segment_cache import LocalSegmentCache
+
+    root = Path(args.dir)
+    if not root.is_dir():
+        raise EngineError(f"The cache folder {root} does not exist.")
+    cache = LocalSegmentCache(root)
+    if args.action == "stats":
+        return cache.stats().to_dict()
+    if args.max_bytes < 0:
+        raise EngineError("--max-bytes cannot be negative.")
+    deleted = cache.prune(args.max_bytes)
+    after = cache.stats()
+    return {"deleted": deleted, "entries": after.entries, "bytes": after.bytes}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m engine", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"Likeness engine {__version__}")
@@ -330,6 +346,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--challenge-at", type=float, help="seconds into the recording the prompt was shown"
     )
     clip.set_defaults(run=_cmd_check_clip)
+
+    cache = commands.add_parser("cache", help="the segment cache in a folder: stats, prune")
+    cache_actions = cache.add_subparsers(dest="action", required=True)
+    cache_stats = cache_actions.add_parser("stats", help="entries, bytes, namespaces, last uses")
+    cache_stats.add_argument("--dir", required=True, help="the cache's folder")
+    cache_prune = cache_actions.add_parser(
+        "prune", help="delete the least recently used entries down to --max-bytes"
+    )
+    cache_prune.add_argument("--dir", required=True, help="the cache's folder")
+    cache_prune.add_argument("--max-bytes", type=int, required=True)
+    cache.set_defaults(run=_cmd_cache)
     return parser
 
 
