@@ -1,4 +1,5 @@
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import PurePath
 
@@ -167,6 +168,7 @@ class Avatar(WorkspaceScoped):
         language: str | None = None,
         script_text: str | None = None,
         lexicon: dict[str, str] | None = None,
+        on_screen_text: Sequence[str] = (),
     ) -> RenderDecision:
         refusal = self.identity_refusal()
         if refusal:
@@ -179,6 +181,7 @@ class Avatar(WorkspaceScoped):
             language=language,
             script_text=script_text,
             lexicon=lexicon,
+            on_screen_text=on_screen_text,
         )
 
 

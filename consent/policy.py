@@ -9,7 +9,7 @@ captions use. Forbidden topics are looked for in the script as written and in th
 words; the language is detected in both; a per-script approval covers both.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -70,8 +70,11 @@ def authorize_render(
     language: str | None = None,
     script_text: str | None = None,
     lexicon: Mapping[str, str] | None = None,
+    on_screen_text: Sequence[str] = (),
 ) -> RenderDecision:
     """May this grant's likeness render `script_text` in `language` for `purpose` at `at`?
+    `on_screen_text`: what the video shows in writing beside the likeness (titles, bullets),
+    checked for forbidden topics and language as the script is.
 
     `language` (declared) and `script_text` are checked when given; `lexicon` (word ->
     respelling) is the pronunciation lexicon the render will speak with: the words checked are
@@ -118,8 +121,12 @@ def authorize_render(
     topic = forbidden_topic_in(script_text, grant.forbidden_topics, spoken=spoken)
     if topic is not None:
         return refuse(f"The script mentions “{topic}”, a topic the subject forbade.")
+    for shown in on_screen_text:
+        topic = forbidden_topic_in(shown, grant.forbidden_topics, spoken=shown)
+        if topic is not None:
+            return refuse(f"The text on screen mentions “{topic}”, a topic the subject forbade.")
     if grant.languages:
-        for text in (written, spoken):
+        for text in (written, spoken, *on_screen_text):
             guess = detect_language(text)
             if guess.confident and guess.language not in grant.languages:
                 covered = ", ".join(grant.language_labels())

@@ -323,3 +323,31 @@ def write_captions(captions: Captions, video_path: str | Path) -> tuple[Path, Pa
     vtt_path.write_text(captions.vtt, encoding="utf-8")
     srt_path.write_text(captions.srt, encoding="utf-8")
     return vtt_path, srt_path
+
+
+def chapters_path(video_path: str | Path) -> Path:
+    """Where the WebVTT chapters of a video made of several scenes are written."""
+    path = Path(video_path)
+    return path.with_name(f"{path.stem}.chapters.vtt")
+
+
+def write_chapters(
+    chapters: Sequence[tuple[float, str]], video_seconds: float, video_path: str | Path
+) -> Path | None:
+    """WebVTT chapters (start seconds, title) beside the video; scenes without a title take
+    the one before's, and a video with fewer than two chapters gets none."""
+    named = [(start, title.strip()) for start, title in chapters if title.strip()]
+    if len(named) < 2:
+        return None
+    lines = ["WEBVTT", ""]
+    ends = [start for start, _ in named[1:]] + [video_seconds]
+    for number, ((start, title), end) in enumerate(zip(named, ends, strict=True), 1):
+        lines += [
+            f"chapter-{number}",
+            f"{_timestamp(start, '.')} --> {_timestamp(end, '.')}",
+            _vtt_escape(title),
+            "",
+        ]
+    path = chapters_path(video_path)
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path

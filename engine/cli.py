@@ -35,7 +35,12 @@ def _cmd_render(args: argparse.Namespace) -> dict:
     except (ValueError, TypeError) as error:
         message = f"The spec file {spec_path.name} is not a valid render spec: {error}"
         raise EngineError(message) from error
-    return render(spec, args.out).to_dict()
+    cache = None
+    if args.cache:
+        from engine.segment_cache import LocalSegmentCache
+
+        cache = LocalSegmentCache(Path(args.cache))
+    return render(spec, args.out, cache=cache).to_dict()
 
 
 def _cmd_speak(args: argparse.Namespace) -> dict:
@@ -269,6 +274,11 @@ def build_parser() -> argparse.ArgumentParser:
     render = commands.add_parser("render", help="a whole render from a spec JSON file")
     render.add_argument("spec")
     render.add_argument("out")
+    render.add_argument(
+        "--cache",
+        metavar="DIR",
+        help="keep each segment's speech and face in this folder and reuse them next time",
+    )
     render.set_defaults(run=_cmd_render)
 
     speak = commands.add_parser("speak", help="speech in the voice of the samples")

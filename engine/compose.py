@@ -132,6 +132,14 @@ class SceneCompositor:
             piece.blend_into(out)
         return out
 
+    @property
+    def presenter_box(self) -> tuple[int, int, int, int] | None:
+        """Where the presenter is in the frame: (left, top, right, bottom), None without one."""
+        if self.presenter_size is None:
+            return None
+        x, y, w, h = self._box
+        return x, y, x + w, y + h
+
     def close(self) -> None:
         if self._video is not None:
             self._video.close()

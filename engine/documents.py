@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import pypdfium2 as pdfium
 
-from engine.timeline import TimelineError
+from engine.errors import TimelineError
 
 # A frame is at most 4096x4096 (OutputFormat.check); a page is never rasterised larger.
 MAX_SIDE = 4096

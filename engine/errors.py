@@ -109,3 +109,7 @@ class FaceWeightsMissing(WeightsMissing):
 
 class VoiceWeightsMissing(WeightsMissing):
     default_message = "The neural voice engine's weights are not installed."
+
+
+class TimelineError(EngineError):
+    """A timeline that cannot be rendered; the message is one line that says what and where."""

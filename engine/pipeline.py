@@ -1,32 +1,59 @@
-"""The render pipeline. The order of stages is visible in ``render``:
+"""The render pipeline: a timeline (``engine.timeline``) becomes a labelled, watermarked,
+signed MP4. The stages, in the order ``render_timeline`` runs them:
 
-voice (script -> speech) -> face (portrait + speech -> frames) -> label (visible badge on every
-frame) -> watermark (the provenance id, invisibly, in every frame and in the speech) -> encode
-(H.264/AAC MP4 with synthetic-media tags) -> C2PA (a signed manifest saying what made the file)
--> captions (WebVTT and SRT beside the MP4, opening with a disclosure cue) -> poster (a JPEG of
-one frame of the finished file, beside it).
-Face, label, watermark and encode run frame by frame, so a long video is never held in memory.
+1. speech per segment (``engine.segments``; from the segment cache when spoken before)
+2. face per segment (the presenter at the size its scene's layout shows it; cached too)
+3. compose each scene's frames (background, presenter, text on screen: ``engine.compose``)
+4. assemble the timeline: the segments' audio end to end, the scenes' frames with transitions
+5. visible label (and the opening disclosure card) on every frame
+6. invisible marks: the provenance id in every frame and in the sound
+7. encode (H.264/AAC MP4 with synthetic-media tags)
+8. C2PA (a signed manifest saying what made the file)
+9. captions (WebVTT and SRT, opening with a disclosure cue), chapters and poster, beside the MP4
+
+Stages 2 to 7 stream frame by frame, so a long video is never held in memory. Today's
+single-script render is a one-scene timeline (``RenderSpec`` without ``timeline``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from engine.audio import pad_with_silence, read_wav, write_wav
-from engine.captions import DISCLOSURE_SECONDS, build_captions, language_of_label, write_captions
+from engine.audio import read_wav, write_wav
+from engine.captions import (
+    DISCLOSURE_SECONDS,
+    build_captions,
+    language_of_label,
+    write_captions,
+    write_chapters,
+)
+from engine.compose import SceneCompositor, crossfade
 from engine.encode import VideoEncoder, synthetic_metadata
+from engine.errors import EngineError
 from engine.face import get_face_engine, inspect_portrait
 from engine.label import DisclosureCard, apply_card, apply_label, make_badge, make_card
 from engine.poster import poster_seconds, write_poster
+from engine.segment_cache import NullSegmentCache, SegmentCache
+from engine.segments import (
+    FaceFrames,
+    Presenter,
+    Speaker,
+    SpokenSegment,
+    silent_segment,
+    speak_segment,
+)
 from engine.spec import RenderResult, RenderSpec
+from engine.timeline import Timeline
 from engine.voice import get_voice_engine
 from engine.watermark import VideoWatermarker, audio_payload, embed_audio
 
@@ -36,133 +63,449 @@ VOICE_SHARE = 0.1  # share of the whole render reported for the voice stage
 FRAMES_SHARE = 0.87  # face + label + encode, frame by frame
 
 
+Progress = Callable[[str, float], None]
+
+# Seconds of work per second of video for each stage, measured with ``python -m bench.timeline_
+# speed`` on 2 cores (the demo presenter, world voice, warp face at 512x512). Progress moves by
+# these weights, and only for the work a render really does (a cached segment costs nothing).
+STAGE_COST = {
+    "voice": 0.11,
+    "face": 0.20,
+    "compose": 0.01,
+    "label": 0.01,
+    "watermark": 0.03,
+    "encode": 0.06,
+    "c2pa": 0.01,
+    "captions": 0.01,
+}
+STAGES = tuple(STAGE_COST)
+
+
 def render(
-    spec: RenderSpec, out_path: str | Path, progress: Progress | None = None
+    spec: RenderSpec,
+    out_path: str | Path,
+    progress: Progress | None = None,
+    cache: SegmentCache | None = None,
 ) -> RenderResult:
-    """Render ``spec`` to an MP4 at ``out_path``.
+    """Render ``spec`` to an MP4 at ``out_path``: its timeline, or one scene of its script.
 
     ``progress(stage, fraction)`` is called often with the fraction (0..1) of the whole render;
     if it raises (e.g. RenderCancelled) the render stops, partial output is removed, and the
     exception propagates. Nothing is written at ``out_path`` until the video is complete; then
-    its captions and poster are written beside it (``caption_paths``, ``poster_path``).
+    its captions, chapters and poster are written beside it (``caption_paths``, ``poster_path``).
+    ``cache``: where segments' speech and faces are kept between renders (none by default).
     """
     spec.validate()
-    report = progress or (lambda stage, fraction: None)
-    stage_seconds = {
-        "voice": 0.0,
-        "face": 0.0,
-        "label": 0.0,
-        "watermark": 0.0,
-        "encode": 0.0,
-        "c2pa": 0.0,
-    }
+    if spec.size_from_portrait and spec.timeline is None:
+        spec = _at_portrait_size(spec)
+    timeline = spec.build_timeline()
+    timeline.check()
+    return render_timeline(spec, timeline, out_path, progress=progress, cache=cache)
+
+
+def render_timeline(
+    spec: RenderSpec,
+    timeline: Timeline,
+    out_path: str | Path,
+    *,
+    progress: Progress | None = None,
+    cache: SegmentCache | None = None,
+) -> RenderResult:
+    cache = cache or NullSegmentCache()
+    fmt = timeline.format
     out_path = Path(out_path)
+    seconds = dict.fromkeys(STAGES, 0.0)
     provenance_id = int(spec.provenance_id, 16) if spec.provenance_id else _random_id()
+    speaker = Speaker(
+        spec.voice_engine,
+        tuple(spec.voice_sample_paths),
+        spec.voice_profile_path,
+        options=_options(weights_dir=spec.voice_weights_dir, device=spec.voice_device),
+    )
+    landmarks = spec.portrait_landmarks or inspect_portrait(spec.portrait_path).landmarks
+    presenter = Presenter(
+        spec.face_engine,
+        spec.portrait_path,
+        tuple(tuple(p) for p in landmarks),
+        options=_options(weights_dir=spec.face_weights_dir),
+    )
+    namespace = spec.cache_namespace or "local"
     with tempfile.TemporaryDirectory(prefix="likeness-render-") as tmp:
-        # 1. Voice: the script spoken, then framed by silence while the presenter idles.
-        report("voice", 0.0)
-        started = time.perf_counter()
+        folder = Path(tmp)
+        meter = _Meter(progress, seconds)
+        # 1. Speech per segment.
+        meter.report("voice", 0.0)
         voice = get_voice_engine(
             spec.voice_engine, weights_dir=spec.voice_weights_dir, device=spec.voice_device
         )
-        speech = voice.speak(
-            spec.script_text,
-            spec.voice_sample_paths,
-            f"{tmp}/speech.wav",
-            voice_profile_path=spec.voice_profile_path or None,
-            lexicon=spec.pronunciations,
-        )
-        samples, rate = read_wav(speech.wav_path)
-        track = pad_with_silence(samples, rate, spec.lead_in_seconds, spec.tail_seconds)
-        stage_seconds["voice"] = time.perf_counter() - started
-        # The speech carries the top half of the provenance id (audio watermark).
-        started = time.perf_counter()
-        track = embed_audio(track, rate, audio_payload(provenance_id))
-        stage_seconds["watermark"] += time.perf_counter() - started
-        started = time.perf_counter()
-        track_path = f"{tmp}/track.wav"
+        with meter.timing("voice"):
+            scenes = speak_scenes(
+                timeline, voice, speaker, spec.pronunciations, folder, cache, namespace
+            )
+        meter.plan(timeline, scenes)
+        # 4a. The timeline's sound, end to end; 6a. its mark.
+        with meter.timing("voice"):
+            track, rate = assemble_audio(scenes)
+        with meter.timing("watermark"):
+            track = embed_audio(track, rate, audio_payload(provenance_id))
+        track_path = folder / "track.wav"
         write_wav(track_path, track, rate)
-        words = _shift(speech.words, spec.lead_in_seconds)
-        phonemes = _shift(speech.phonemes, spec.lead_in_seconds)
-        stage_seconds["voice"] += time.perf_counter() - started
-        report("voice", VOICE_SHARE)
-
-        # 2-4. Face, label and encode, streamed frame by frame.
-        started = time.perf_counter()
-        landmarks = spec.portrait_landmarks or inspect_portrait(spec.portrait_path).landmarks
-        if spec.size_from_portrait:
-            spec = _at_portrait_size(spec)
-        stage_seconds["face"] += time.perf_counter() - started
-        unsigned = Path(tmp) / "unsigned.mp4"
-        frames = write_talking_head(
-            unsigned,
-            portrait_path=spec.portrait_path,
-            landmarks=landmarks,
-            audio_wav=track_path,
-            fps=spec.fps,
-            size=(spec.width, spec.height),
-            face_engine=spec.face_engine,
-            face_weights_dir=spec.face_weights_dir,
-            label_text=spec.label_text,
-            metadata=spec.metadata,
-            words=words,
-            phonemes=phonemes,
-            progress=report,
-            stage_seconds=stage_seconds,
-            label_position=spec.label_position,
-            watermark=VideoWatermarker(provenance_id, spec.width, spec.height),
-            card=_card(spec),
+        # 2-7. Faces, composition, transitions, label, marks and encoding, frame by frame.
+        face = get_face_engine(spec.face_engine, weights_dir=spec.face_weights_dir)
+        compositors = [SceneCompositor(scene, fmt) for scene in timeline.scenes]
+        try:
+            faces = animate_scenes(
+                scenes, compositors, face, presenter, fmt.fps, folder, cache, namespace, meter
+            )
+            frames = assemble_frames(timeline, scenes, compose_scenes(compositors, faces, meter))
+            frames = labelled(frames, spec, fmt, meter)
+            frames = marked(frames, VideoWatermarker(provenance_id, fmt.width, fmt.height), meter)
+            unsigned = folder / "unsigned.mp4"
+            count = encode(frames, unsigned, track_path, spec, fmt, meter)
+        finally:
+            for compositor in compositors:
+                compositor.close()
+        # 8. C2PA: sign with the site's identity, or move the unsigned file into place.
+        with meter.timing("c2pa"):
+            signed = _sign(spec, unsigned, out_path, provenance_id)
+    # 9. Captions, chapters and poster beside the video.
+    words = [w for scene in scenes for segment in scene.spoken for w in segment.global_words]
+    with meter.timing("captions"):
+        write_captions(
+            build_captions(
+                " ".join(timeline.spoken_texts()),
+                words,
+                lexicon=spec.pronunciations,
+                language=language_of_label(spec.label_text),
+                video_seconds=count / fmt.fps,
+                disclosure_seconds=spec.disclosure_card_seconds or DISCLOSURE_SECONDS,
+            ),
+            out_path,
         )
-        # C2PA: sign with the site's identity, or move the unsigned file into place.
-        started = time.perf_counter()
-        signed = _sign(spec, unsigned, out_path, provenance_id)
-        stage_seconds["c2pa"] = time.perf_counter() - started
-    # Captions: the script's words when they are spoken (the opening card is drawn over the
-    # video and delays nothing), after a disclosure cue as long as the card, or 3 s.
-    started = time.perf_counter()
-    captions = build_captions(
-        spec.script_text,
-        words,
-        lexicon=spec.pronunciations,
-        language=language_of_label(spec.label_text),
-        video_seconds=frames / spec.fps,
-        disclosure_seconds=spec.disclosure_card_seconds or DISCLOSURE_SECONDS,
-    )
-    write_captions(captions, out_path)
-    stage_seconds["label"] += time.perf_counter() - started
-    started = time.perf_counter()
-    speech_starts = words[0][1] if words else spec.lead_in_seconds
-    at = poster_seconds(frames / spec.fps, speech_starts, spec.disclosure_card_seconds)
-    write_poster(out_path, at, spec.width, spec.height)
-    stage_seconds["encode"] += time.perf_counter() - started
-    audio_seconds = len(track) / rate
+        write_chapters(
+            [(sc.start_seconds, s.chapter) for sc, s in zip(scenes, timeline.scenes, strict=True)],
+            count / fmt.fps,
+            out_path,
+        )
+        speech_starts = words[0][1] if words else timeline.lead_in_seconds
+        at = poster_seconds(count / fmt.fps, speech_starts, spec.disclosure_card_seconds)
+        write_poster(out_path, at, fmt.width, fmt.height)
+    meter.report("captions", 1.0)
     return RenderResult(
         video_path=str(out_path),
-        video_seconds=round(frames / spec.fps, 3),
-        audio_seconds=round(audio_seconds, 3),
-        frames=frames,
-        fps=spec.fps,
-        width=spec.width,
-        height=spec.height,
-        stage_seconds={k: round(v, 3) for k, v in stage_seconds.items()},
+        video_seconds=round(count / fmt.fps, 3),
+        audio_seconds=round(len(track) / rate, 3),
+        frames=count,
+        fps=fmt.fps,
+        width=fmt.width,
+        height=fmt.height,
+        stage_seconds={k: round(v, 3) for k, v in seconds.items()},
         words=words,
         voice_engine=voice.name,
         face_engine=spec.face_engine,
         provenance_id=f"{provenance_id:016x}",
         audio_watermark=f"{audio_payload(provenance_id):08x}",
         c2pa_signed=signed,
+        segments=sum(1 for scene in scenes for p in scene.spoken if p.text),
+        segments_cached=meter.cached_segments,
+        scenes=[
+            {
+                "seconds": round(scene.frames / fmt.fps, 3),
+                "segment_starts": scene.segment_starts(),
+                "chapter": source.chapter,
+            }
+            for scene, source in zip(scenes, timeline.scenes, strict=True)
+        ],
     )
+
+
+@dataclass
+class SpokenScene:
+    """A scene's segments spoken, on the timeline's clock from ``start_seconds``."""
+
+    spoken: list[SpokenSegment]
+    start_frame: int
+    frames: int
+    fps: int
+
+    @property
+    def start_seconds(self) -> float:
+        return self.start_frame / self.fps
+
+    def segment_starts(self) -> list[float]:
+        """Where each spoken segment starts, in seconds from the scene's start."""
+        starts, frame = [], 0
+        for piece in self.spoken:
+            if piece.text:
+                starts.append(round(frame / self.fps, 3))
+            frame += piece.frames
+        return starts
+
+
+def speak_scenes(
+    timeline: Timeline,
+    voice,
+    speaker: Speaker,
+    lexicon: dict[str, str],
+    folder: Path,
+    cache: SegmentCache,
+    namespace: str,
+) -> list[SpokenScene]:
+    """Stage 1: every segment spoken, padded to whole frames; the timeline's lead-in before the
+    first and its tail after the last; a scene shorter than its ``duration`` idles to it."""
+    fps = timeline.format.fps
+    order = timeline.segments()
+    first, last = (order[0][:2], order[-1][:2]) if order else (None, None)
+    speaker_key = speaker.fingerprint()
+    scenes, frame = [], 0
+    rate = 16000
+    for i, scene in enumerate(timeline.scenes):
+        spoken = []
+        for j, segment in enumerate(scene.segments):
+            piece = speak_segment(
+                segment.text,
+                voice=voice,
+                speaker=speaker,
+                speaker_key=speaker_key,
+                lexicon=lexicon,
+                before=timeline.lead_in_seconds if (i, j) == first else 0.0,
+                after=segment.pause_after + (timeline.tail_seconds if (i, j) == last else 0.0),
+                fps=fps,
+                folder=folder,
+                name=f"s{i}-{j}",
+                cache=cache,
+                namespace=namespace,
+            )
+            rate = piece.rate
+            spoken.append(piece)
+        spoken_frames = sum(p.frames for p in spoken)
+        idle = scene.duration - spoken_frames / fps
+        if idle > 0.5 / fps or not spoken:
+            spoken.append(
+                silent_segment(idle, rate=rate, fps=fps, folder=folder, name=f"s{i}-idle")
+            )
+        start = frame
+        for piece in spoken:
+            piece.global_words = _shift(piece.words, frame / fps)
+            frame += piece.frames
+        scenes.append(SpokenScene(spoken, start, frame - start, fps))
+    return scenes
+
+
+def assemble_audio(scenes: list[SpokenScene]) -> tuple[np.ndarray, int]:
+    """Stage 4a: the segments' sound end to end (each lasts whole frames, faded at its edges)."""
+    pieces = [read_wav(p.wav_path) for scene in scenes for p in scene.spoken]
+    rates = {rate for _, rate in pieces}
+    if len(rates) != 1:
+        raise EngineError("The segments were spoken at different sample rates.")
+    return np.concatenate([samples for samples, _ in pieces]), rates.pop()
+
+
+def animate_scenes(
+    scenes, compositors, face, presenter, fps, folder, cache, namespace, meter
+) -> Iterator[Iterator[np.ndarray | None]]:
+    """Stage 2: per scene, its presenter's frames (its segments' faces end to end), or Nones
+    for a scene without a presenter."""
+    for i, (scene, compositor) in enumerate(zip(scenes, compositors, strict=True)):
+        size = compositor.presenter_size
+        if size is None:
+            yield iter([None] * scene.frames)
+            continue
+        pieces = [
+            FaceFrames(
+                spoken,
+                face=face,
+                presenter=presenter,
+                presenter_key=presenter.fingerprint(),
+                size=size,
+                fps=fps,
+                folder=folder,
+                name=f"s{i}-{j}",
+                cache=cache,
+                namespace=namespace,
+            )
+            for j, spoken in enumerate(scene.spoken)
+        ]
+        meter.faces_cached(sum(p.count for p in pieces if p.cached))
+        yield meter.timed("face", (frame for piece in pieces for frame in piece))
+
+
+def compose_scenes(compositors, faces, meter) -> Iterator[Iterator[np.ndarray]]:
+    """Stage 3: each scene's frames, composed from its background, presenter and text."""
+    for compositor, presenter_frames in zip(compositors, faces, strict=True):
+        yield (
+            meter.timed_call("compose", compositor.frame, index, presenter)
+            for index, presenter in enumerate(presenter_frames)
+        )
+
+
+def assemble_frames(
+    timeline: Timeline, scenes: list[SpokenScene], composed: Iterator[Iterator[np.ndarray]]
+) -> Iterator[np.ndarray]:
+    """Stage 4b: the scenes end to end; a crossfade blends the first frames of a scene with
+    the last frame of the one before (the sound goes on unbroken)."""
+    previous_last: np.ndarray | None = None
+    fade_frames = 0
+    for scene, spoken, frames in zip(timeline.scenes, scenes, composed, strict=True):
+        frame = None
+        for index, frame in enumerate(frames):
+            if previous_last is not None and index < fade_frames:
+                frame = crossfade(previous_last, frame, (index + 1) / (fade_frames + 1))
+            yield frame
+        previous_last = None if frame is None else frame.copy()
+        transition = scene.transition
+        fade_frames = (
+            min(round(transition.seconds * spoken.fps), spoken.frames)
+            if transition.kind == "crossfade"
+            else 0
+        )
+
+
+def labelled(frames, spec: RenderSpec, fmt, meter) -> Iterator[np.ndarray]:
+    """Stage 5: the visible label on every frame, the disclosure card over the opening."""
+    badge = make_badge(spec.label_text, fmt.width, fmt.height, spec.label_position)
+    card = _card(spec, fmt)
+    for index, frame in enumerate(frames):
+        started = time.perf_counter()
+        if card is not None:
+            apply_card(frame, card, index / fmt.fps)
+        apply_label(frame, badge)
+        meter.add("label", time.perf_counter() - started)
+        yield frame
+
+
+def marked(frames, watermark: VideoWatermarker, meter) -> Iterator[np.ndarray]:
+    """Stage 6b: the provenance id, invisibly, in every frame."""
+    for frame in frames:
+        started = time.perf_counter()
+        watermark.apply(frame)
+        meter.add("watermark", time.perf_counter() - started)
+        yield frame
+
+
+def encode(frames, out_path: Path, audio_wav: Path, spec: RenderSpec, fmt, meter) -> int:
+    """Stage 7: H.264/AAC with the synthetic-media tags; the file appears only when complete.
+    Returns the frame count."""
+    partial = out_path.with_name(f".{out_path.name}.partial")
+    encoder = VideoEncoder(
+        partial,
+        fmt.width,
+        fmt.height,
+        fmt.fps,
+        audio_wav,
+        synthetic_metadata(spec.label_text, spec.metadata),
+    )
+    count = 0
+    try:
+        for frame in frames:
+            started = time.perf_counter()
+            encoder.write(frame)
+            meter.add("encode", time.perf_counter() - started)
+            count += 1
+            meter.frame_done()
+        with meter.timing("encode"):
+            encoder.finish()
+        os.replace(partial, out_path)
+    except BaseException:
+        encoder.abort()
+        partial.unlink(missing_ok=True)
+        raise
+    meter.report("encode", meter.done_fraction())
+    return count
+
+
+class _Meter:
+    """Stage seconds, and progress by measured stage costs over the work really done."""
+
+    def __init__(self, progress: Progress | None, seconds: dict[str, float]):
+        self.progress, self.seconds = progress, seconds
+        self.video_seconds = 1.0
+        self.total_frames = 1
+        self.frames_done = 0
+        self.cached_segments = 0
+        self.cached_face_frames = 0
+        self.speech_share = 0.0
+        self.last = 0.0
+
+    def plan(self, timeline: Timeline, scenes: list[SpokenScene]) -> None:
+        self.total_frames = max(1, sum(scene.frames for scene in scenes))
+        self.video_seconds = self.total_frames / timeline.format.fps
+        spoken = [p for scene in scenes for p in scene.spoken if p.text]
+        self.cached_segments = sum(p.cached for p in spoken)
+        fresh = sum(not p.cached for p in spoken) / max(1, len(spoken))
+        self.weights = {stage: cost * self.video_seconds for stage, cost in STAGE_COST.items()}
+        self.weights["voice"] *= fresh
+        self.total = sum(self.weights.values()) or 1.0
+        self.report("voice", self.weights["voice"] / self.total)
+
+    def faces_cached(self, frames: int) -> None:
+        self.cached_face_frames += frames
+
+    def done_fraction(self) -> float:
+        done = self.weights["voice"]
+        share = self.frames_done / self.total_frames
+        for stage in ("face", "compose", "label", "watermark", "encode"):
+            weight = self.weights[stage]
+            if stage == "face":
+                weight *= 1 - self.cached_face_frames / self.total_frames
+            done += weight * share
+        return min(1.0, done / self.total)
+
+    def frame_done(self) -> None:
+        self.frames_done += 1
+        if self.frames_done % 5 == 0:
+            self.report("face", self.done_fraction())
+
+    def report(self, stage: str, fraction: float) -> None:
+        self.last = max(self.last, fraction)
+        if self.progress is not None:
+            self.progress(stage, self.last)
+
+    def add(self, stage: str, seconds: float) -> None:
+        self.seconds[stage] += seconds
+
+    @contextlib.contextmanager
+    def timing(self, stage: str):
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[stage] += time.perf_counter() - started
+
+    def timed(self, stage: str, iterator: Iterator) -> Iterator:
+        iterator = iter(iterator)
+        while True:
+            started = time.perf_counter()
+            item = next(iterator, _END)
+            self.seconds[stage] += time.perf_counter() - started
+            if item is _END:
+                return
+            yield item
+
+    def timed_call(self, stage: str, function, *args):
+        started = time.perf_counter()
+        try:
+            return function(*args)
+        finally:
+            self.seconds[stage] += time.perf_counter() - started
+
+
+_END = object()
+
+
+def _options(**values: str) -> tuple[tuple[str, str], ...]:
+    return tuple((k, v) for k, v in sorted(values.items()) if v)
 
 
 def _random_id() -> int:
     return secrets.randbits(64)
 
 
-def _card(spec: RenderSpec) -> DisclosureCard | None:
+def _card(spec: RenderSpec, fmt) -> DisclosureCard | None:
     if spec.disclosure_card_seconds <= 0:
         return None
     text = spec.disclosure_card_text or ""
-    return make_card(text, spec.width, spec.height, spec.disclosure_card_seconds)
+    return make_card(text, fmt.width, fmt.height, spec.disclosure_card_seconds)
 
 
 def _sign(spec: RenderSpec, unsigned: Path, out_path: Path, provenance_id: int) -> bool:
@@ -201,7 +544,7 @@ def write_talking_head(
     phonemes: Sequence[tuple[str, float, float]] | None = None,
     progress: Progress | None = None,
     stage_seconds: dict[str, float] | None = None,
-    start_fraction: float = VOICE_SHARE,
+    start_fraction: float = 0.0,
     label_position: str = "top-right",
     watermark: VideoWatermarker | None = None,
     card: DisclosureCard | None = None,
@@ -219,7 +562,7 @@ def write_talking_head(
     partial = out_path.with_name(f".{out_path.name}.partial")
     width, height = size
     engine = get_face_engine(face_engine, weights_dir=face_weights_dir)
-    share = FRAMES_SHARE + VOICE_SHARE - start_fraction
+    share = 1.0 - start_fraction
     frames: Iterator[np.ndarray] = iter(
         engine.animate(
             portrait_path,
@@ -258,7 +601,6 @@ def write_talking_head(
             encoder.write(frame)
             seconds["encode"] += time.perf_counter() - tick
             count += 1
-        report("encode", FRAMES_SHARE + VOICE_SHARE)
         tick = time.perf_counter()
         encoder.finish()
         seconds["encode"] += time.perf_counter() - tick

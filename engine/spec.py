@@ -7,6 +7,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.timeline import Timeline, one_scene
+
 Word = tuple[str, float, float]  # (word, start seconds, end seconds)
 
 
@@ -50,6 +52,13 @@ class RenderSpec:
     # Seconds of an opening card that says the video is synthetic (0 = none).
     disclosure_card_seconds: float = 0.0
     disclosure_card_text: str = ""
+    # The video as a timeline (engine.timeline, its JSON form): scenes, layouts, backgrounds,
+    # on-screen text, spoken segments. None: one scene, the presenter full frame saying
+    # ``script_text`` at width x height and fps (with lead_in_seconds and tail_seconds).
+    timeline: dict[str, Any] | None = None
+    # Segment cache entries are kept per namespace (the site: one per avatar), so that a
+    # withdrawn consent deletes them together.
+    cache_namespace: str = ""
 
     def validate(self) -> None:
         """Raise ValueError for settings the encoder cannot honour."""
@@ -65,6 +74,19 @@ class RenderSpec:
             raise ValueError("fps must be between 1 and 60")
         if self.lead_in_seconds < 0 or self.tail_seconds < 0:
             raise ValueError("lead_in_seconds and tail_seconds cannot be negative")
+
+    def build_timeline(self) -> Timeline:
+        """The timeline this spec renders (TimelineError for one that is not a timeline)."""
+        if self.timeline is not None:
+            return Timeline.from_dict(self.timeline)
+        return one_scene(
+            self.script_text,
+            width=self.width,
+            height=self.height,
+            fps=self.fps,
+            lead_in_seconds=self.lead_in_seconds,
+            tail_seconds=self.tail_seconds,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -111,6 +133,10 @@ class RenderResult:
     provenance_id: str = ""  # the watermark payload, 16 hex digits
     audio_watermark: str = ""  # the audio payload (top 32 bits), 8 hex digits
     c2pa_signed: bool = False
+    segments: int = 1  # spoken segments in the timeline
+    segments_cached: int = 0  # of which the speech came from the segment cache
+    # Per scene: its length, where its segments start (seconds from the scene's start), chapter.
+    scenes: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)

@@ -10,6 +10,7 @@ from accounts.models import WorkspaceScoped
 from avatars.models import Avatar
 from consent.models import Purpose
 from consent.signals import grant_revoked, videos_requested
+from engine.timeline import Timeline
 from studio.models import Script
 
 
@@ -33,6 +34,10 @@ class RenderJob(WorkspaceScoped):
     # the words these make, and the worker speaks with these, never with the live lexicon. Jobs
     # made before this field speak their script as written ({}), which is what they are checked on.
     pronunciations = models.JSONField(default=dict, blank=True)
+    # The video to make (engine.timeline, JSON) built at submit from what was asked, so editing
+    # its source never changes this video. Jobs made before timelines have none: one scene of
+    # script_text.
+    timeline = models.JSONField(null=True, blank=True)
     purpose = models.CharField(max_length=16, choices=Purpose.choices)
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
@@ -79,9 +84,21 @@ class RenderJob(WorkspaceScoped):
     def render_decision(self, *, at: datetime):
         """May this job render now? The consent policy on the job's own copy of the script and of
         the lexicon, so the words checked are the words the worker will speak."""
+        spoken, shown = self.texts()
         return self.avatar.render_decision(
-            purpose=self.purpose, at=at, script_text=self.script_text, lexicon=self.pronunciations
+            purpose=self.purpose,
+            at=at,
+            script_text=spoken,
+            lexicon=self.pronunciations,
+            on_screen_text=shown,
         )
+
+    def texts(self) -> tuple[str, list[str]]:
+        """What the video says (its segments, one paragraph each) and what it shows in writing."""
+        if self.timeline is None:
+            return self.script_text, []
+        timeline = Timeline.from_dict(self.timeline)
+        return "\n\n".join(timeline.spoken_texts()), timeline.on_screen_texts()
 
     def _transition(self, *, allowed_from, owned=False, **changes) -> bool:
         """Change state only if the row is still in an allowed state; tells whether it did.

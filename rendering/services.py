@@ -19,6 +19,7 @@ from engine.errors import EngineError, RenderCancelled
 from engine.pipeline import render
 from engine.poster import poster_path
 from engine.spec import RenderSpec
+from engine.timeline import one_scene
 from rendering.models import RenderJob, Video
 from rendering.scheduler import (
     Heartbeat,
@@ -27,6 +28,7 @@ from rendering.scheduler import (
     reconnecting,
     retry_later,
 )
+from rendering.segment_cache import site_segment_cache
 from rendering.signals import render_due, render_spec_requested, video_published
 from studio.models import PronunciationEntry
 
@@ -53,6 +55,12 @@ def submit_render(*, workspace, user, avatar, script, purpose: str) -> RenderJob
         avatar=avatar,
         script=script,
         script_text=script.body,
+        timeline=one_scene(
+            script.body,
+            width=settings.RENDER_WIDTH,
+            height=settings.RENDER_HEIGHT,
+            fps=settings.RENDER_FPS,
+        ).to_dict(),
         pronunciations=PronunciationEntry.lexicon_of(workspace),
         purpose=purpose,
         width=settings.RENDER_WIDTH,
@@ -118,6 +126,8 @@ def build_spec(job: RenderJob, *, portrait: Path, voice_sample: Path) -> RenderS
         voice_device=settings.XTTS_DEVICE,
         face_engine=settings.FACE_ENGINE,
         face_weights_dir=settings.FACE_NEURAL_WEIGHTS_DIR,
+        timeline=job.timeline,  # the video asked for at submit, checked by the consent policy
+        cache_namespace=f"avatar-{avatar.pk}",  # erased with the avatar's biometric data
         metadata={
             "likeness_render_job": str(job.pk),
             "likeness_site": settings.SITE_NAME,
@@ -195,7 +205,12 @@ def _render_claimed(job: RenderJob, heartbeat: Heartbeat) -> str:
                 voice_sample=copy_to_local(job.avatar.voice_sample, workdir, "voice"),
             )
             spec = _with_provenance(job, spec)
-            result = render(spec, workdir / "video.mp4", progress=_ProgressReporter(job, heartbeat))
+            result = render(
+                spec,
+                workdir / "video.mp4",
+                progress=_ProgressReporter(job, heartbeat),
+                cache=site_segment_cache(),
+            )
         except RenderCancelled:
             job.refresh_from_db()
             return job.status

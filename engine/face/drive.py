@@ -144,7 +144,8 @@ def blink_schedule(frames: int, fps: int, seed: int = 7) -> np.ndarray:
     t = rng.uniform(0.8, 2.2)
     while True:
         start = round(t * fps)
-        if start >= frames:
+        # The eyes are open at the end: a video made of segments joins them unseen.
+        if start + round(0.32 * fps) >= frames - round(REST_SECONDS * fps):
             break
         seconds = rng.uniform(0.2, 0.32)
         length = max(3, round(seconds * fps))
@@ -183,4 +184,17 @@ def head_motion(frames: int, fps: int, opening: np.ndarray, scale: float = 1.0) 
         + 0.25 * np.sin(2 * np.pi * t / 3.3 + 2.0)
         + 0.4 * pause * np.sin(2 * np.pi * t / 9.1 + 0.7)
     )
-    return np.stack([dx * scale, dy * scale, angle], axis=1).astype(np.float32)
+    # The head starts and ends at rest, so segments rendered apart join without a jump.
+    rest = _rest_envelope(frames, fps)
+    return np.stack([dx * rest * scale, dy * rest * scale, angle * rest], axis=1).astype(np.float32)
+
+
+REST_SECONDS = 0.4  # the head eases from and back to its rest pose over this long
+
+
+def _rest_envelope(frames: int, fps: int) -> np.ndarray:
+    """0 at the first and last frame, 1 in between, with smooth ramps of REST_SECONDS."""
+    t = np.arange(frames, dtype=np.float64)
+    ramp = max(1.0, REST_SECONDS * fps)
+    edge = np.clip(np.minimum(t, frames - 1 - t) / ramp, 0.0, 1.0)
+    return edge * edge * (3 - 2 * edge)

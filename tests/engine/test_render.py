@@ -94,11 +94,21 @@ def test_the_mouth_moves_during_speech_and_rests_in_silence(rendered, landmarks)
 
 def test_the_render_reports_progress_through_every_stage(rendered):
     _, result, _, calls = rendered
-    assert calls[0][0] == "voice" and calls[-1] == ("encode", 1.0)
-    assert {"voice", "face", "label", "encode"} <= {s for s, _ in calls}
+    assert calls[0][0] == "voice" and calls[-1] == ("captions", 1.0)
+    assert {"voice", "face", "encode", "captions"} <= {s for s, _ in calls}
     fractions = [f for _, f in calls]
     assert fractions == sorted(fractions) and len(calls) > 10
-    assert set(result.stage_seconds) == {"voice", "face", "label", "watermark", "encode", "c2pa"}
+    assert set(result.stage_seconds) == {
+        "voice",
+        "face",
+        "compose",
+        "label",
+        "watermark",
+        "encode",
+        "c2pa",
+        "captions",
+    }
+    assert all(seconds > 0 for stage, seconds in result.stage_seconds.items() if stage != "c2pa")
 
 
 def test_probe_finds_the_visible_label_and_the_synthetic_tags(rendered):
