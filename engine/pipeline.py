@@ -65,19 +65,22 @@ FRAMES_SHARE = 0.87  # face + label + encode, frame by frame
 
 Progress = Callable[[str, float], None]
 
-# Seconds of work per second of video for each stage, measured with ``python -m bench.timeline_
-# speed`` on 2 cores (the demo presenter, world voice, warp face at 512x512). Progress moves by
-# these weights, and only for the work a render really does (a cached segment costs nothing).
+# What each stage costs, measured with ``python -m bench.timeline_speed`` on 2 cores (the demo
+# presenter, world voice, warp face; a 512x512 one-scene video and a 1280x720 lesson): seconds per
+# second of speech said anew (voice), per presenter frame made anew (face), per output frame and
+# megapixel (compose, label, watermark, encode), per video (c2pa; captions with the poster).
+# Progress moves by these over the work a render really does: cached segments cost nothing.
 STAGE_COST = {
-    "voice": 0.11,
-    "face": 0.20,
-    "compose": 0.01,
-    "label": 0.01,
-    "watermark": 0.03,
-    "encode": 0.06,
-    "c2pa": 0.01,
-    "captions": 0.01,
+    "voice": 0.15,
+    "face": 0.005,
+    "compose": 0.0006,
+    "label": 0.0006,
+    "watermark": 0.007,
+    "encode": 0.006,
+    "c2pa": 0.02,
+    "captions": 0.15,
 }
+PIXEL_STAGES = ("compose", "label", "watermark", "encode")
 STAGES = tuple(STAGE_COST)
 
 
@@ -133,6 +136,7 @@ def render_timeline(
     with tempfile.TemporaryDirectory(prefix="likeness-render-") as tmp:
         folder = Path(tmp)
         meter = _Meter(progress, seconds)
+        meter.estimate(timeline)
         # 1. Speech per segment.
         meter.report("voice", 0.0)
         voice = get_voice_engine(
@@ -140,7 +144,7 @@ def render_timeline(
         )
         with meter.timing("voice"):
             scenes = speak_scenes(
-                timeline, voice, speaker, spec.pronunciations, folder, cache, namespace
+                timeline, voice, speaker, spec.pronunciations, folder, cache, namespace, meter
             )
         meter.plan(timeline, scenes)
         # 4a. The timeline's sound, end to end; 6a. its mark.
@@ -168,6 +172,7 @@ def render_timeline(
         # 8. C2PA: sign with the site's identity, or move the unsigned file into place.
         with meter.timing("c2pa"):
             signed = _sign(spec, unsigned, out_path, provenance_id)
+        meter.stage_done("c2pa")
     # 9. Captions, chapters and poster beside the video.
     words = [w for scene in scenes for segment in scene.spoken for w in segment.global_words]
     with meter.timing("captions"):
@@ -250,6 +255,7 @@ def speak_scenes(
     folder: Path,
     cache: SegmentCache,
     namespace: str,
+    meter: _Meter,
 ) -> list[SpokenScene]:
     """Stage 1: every segment spoken, padded to whole frames; the timeline's lead-in before the
     first and its tail after the last; a scene shorter than its ``duration`` idles to it."""
@@ -278,6 +284,7 @@ def speak_scenes(
             )
             rate = piece.rate
             spoken.append(piece)
+            meter.spoke(piece.frames / fps, cached=piece.cached)
         spoken_frames = sum(p.frames for p in spoken)
         idle = scene.duration - spoken_frames / fps
         if idle > 0.5 / fps or not spoken:
@@ -309,6 +316,7 @@ def animate_scenes(
     for i, (scene, compositor) in enumerate(zip(scenes, compositors, strict=True)):
         size = compositor.presenter_size
         if size is None:
+            meter.scene_faces(scene.frames, 0, shows_presenter=False)
             yield iter([None] * scene.frames)
             continue
         pieces = [
@@ -326,7 +334,9 @@ def animate_scenes(
             )
             for j, spoken in enumerate(scene.spoken)
         ]
-        meter.faces_cached(sum(p.count for p in pieces if p.cached))
+        meter.scene_faces(
+            scene.frames, sum(p.count for p in pieces if p.cached), shows_presenter=True
+        )
         yield meter.timed("face", (frame for piece in pieces for frame in piece))
 
 
@@ -410,51 +420,76 @@ def encode(frames, out_path: Path, audio_wav: Path, spec: RenderSpec, fmt, meter
         encoder.abort()
         partial.unlink(missing_ok=True)
         raise
-    meter.report("encode", meter.done_fraction())
+    meter.report("encode", meter.done / meter.total)
     return count
 
 
 class _Meter:
-    """Stage seconds, and progress by measured stage costs over the work really done."""
+    """Stage seconds, and progress: the work planned in each stage (``STAGE_COST`` times its
+    units), and the share of it done."""
 
     def __init__(self, progress: Progress | None, seconds: dict[str, float]):
         self.progress, self.seconds = progress, seconds
-        self.video_seconds = 1.0
-        self.total_frames = 1
-        self.frames_done = 0
-        self.cached_segments = 0
-        self.cached_face_frames = 0
-        self.speech_share = 0.0
+        self.weights = dict.fromkeys(STAGES, 0.0)
+        self.done = 0.0
         self.last = 0.0
+        self.per_frame = 0.0
+        self.face_per_frame = STAGE_COST["face"]
+        self.cached_segments = 0
+        self.frames = 0
+
+    @property
+    def total(self) -> float:
+        return sum(self.weights.values()) or 1.0
+
+    def estimate(self, timeline: Timeline) -> None:
+        """Before anything is made: the work by the timeline's own estimate of its length."""
+        fmt = timeline.format
+        frames = timeline.estimated_seconds() * fmt.fps
+        spoken = sum(s.estimated_seconds() for s in timeline.scenes if s.segments)
+        shown = sum(
+            s.estimated_seconds() * fmt.fps for s in timeline.scenes if s.layout.shows_presenter
+        )
+        self._plan(frames, fmt.width * fmt.height / 1e6, spoken_seconds=spoken)
+        self.weights["face"] = STAGE_COST["face"] * shown
+
+    def spoke(self, seconds: float, *, cached: bool) -> None:
+        """One segment spoken (``seconds`` long), or found in the cache."""
+        self.cached_segments += cached
+        if not cached:
+            self.done += STAGE_COST["voice"] * seconds
+        self.report("voice", self.done / self.total)
 
     def plan(self, timeline: Timeline, scenes: list[SpokenScene]) -> None:
-        self.total_frames = max(1, sum(scene.frames for scene in scenes))
-        self.video_seconds = self.total_frames / timeline.format.fps
-        spoken = [p for scene in scenes for p in scene.spoken if p.text]
-        self.cached_segments = sum(p.cached for p in spoken)
-        fresh = sum(not p.cached for p in spoken) / max(1, len(spoken))
-        self.weights = {stage: cost * self.video_seconds for stage, cost in STAGE_COST.items()}
-        self.weights["voice"] *= fresh
-        self.total = sum(self.weights.values()) or 1.0
-        self.report("voice", self.weights["voice"] / self.total)
+        """Once spoken: the exact frames, and the speech work as it was."""
+        fmt = timeline.format
+        frames = sum(scene.frames for scene in scenes)
+        self._plan(frames, fmt.width * fmt.height / 1e6, spoken_seconds=0.0)
+        self.weights["voice"] = self.done
+        self.weights["face"] = STAGE_COST["face"] * frames  # until a scene says it is cached
 
-    def faces_cached(self, frames: int) -> None:
-        self.cached_face_frames += frames
+    def _plan(self, frames: float, megapixels: float, *, spoken_seconds: float) -> None:
+        self.per_frame = sum(STAGE_COST[stage] * megapixels for stage in PIXEL_STAGES)
+        for stage in PIXEL_STAGES:
+            self.weights[stage] = STAGE_COST[stage] * megapixels * frames
+        self.weights["voice"] = STAGE_COST["voice"] * spoken_seconds
+        self.weights["c2pa"], self.weights["captions"] = STAGE_COST["c2pa"], STAGE_COST["captions"]
 
-    def done_fraction(self) -> float:
-        done = self.weights["voice"]
-        share = self.frames_done / self.total_frames
-        for stage in ("face", "compose", "label", "watermark", "encode"):
-            weight = self.weights[stage]
-            if stage == "face":
-                weight *= 1 - self.cached_face_frames / self.total_frames
-            done += weight * share
-        return min(1.0, done / self.total)
+    def scene_faces(self, frames: int, cached_frames: int, shows_presenter: bool) -> None:
+        """A scene's presenter: frames from the cache (or none at all) cost no face work."""
+        saved = frames if not shows_presenter else cached_frames
+        self.weights["face"] = max(0.0, self.weights["face"] - STAGE_COST["face"] * saved)
+        self.face_per_frame = 0.0 if saved == frames else STAGE_COST["face"]
 
     def frame_done(self) -> None:
-        self.frames_done += 1
-        if self.frames_done % 5 == 0:
-            self.report("face", self.done_fraction())
+        self.done += self.per_frame + self.face_per_frame
+        self.frames += 1
+        if self.frames % 5 == 0:
+            self.report("face", self.done / self.total)
+
+    def stage_done(self, stage: str) -> None:
+        self.done += self.weights[stage]
+        self.report(stage, self.done / self.total)
 
     def report(self, stage: str, fraction: float) -> None:
         self.last = max(self.last, fraction)

@@ -88,17 +88,23 @@ def frames_of(path) -> np.ndarray:
 def rendered(tmp_path_factory, astronaut_png, landmarks, slide):
     folder = tmp_path_factory.mktemp("timeline")
     cache = LocalSegmentCache(folder / "cache")
-    first = render(spec_of(lesson(slide), astronaut_png, landmarks), folder / "a.mp4", cache=cache)
+    calls = []
+    first = render(
+        spec_of(lesson(slide), astronaut_png, landmarks),
+        folder / "a.mp4",
+        cache=cache,
+        progress=lambda stage, fraction: calls.append((stage, fraction)),
+    )
     second = render(
         spec_of(lesson(slide, "It has two short scenes."), astronaut_png, landmarks),
         folder / "b.mp4",
         cache=cache,
     )
-    return folder, first, second
+    return folder, first, second, calls
 
 
 def test_the_scenes_are_where_the_timeline_puts_them(rendered):
-    folder, first, _ = rendered
+    folder, first, _, _ = rendered
     frames = frames_of(folder / "a.mp4")
     assert len(frames) == first.frames and first.frames == round(first.video_seconds * FPS)
     assert [s["chapter"] for s in first.scenes] == ["Welcome", "Summary"]
@@ -118,7 +124,7 @@ def test_the_scenes_are_where_the_timeline_puts_them(rendered):
 
 
 def test_captions_follow_every_segment_and_chapters_name_the_scenes(rendered):
-    folder, first, _ = rendered
+    folder, first, _, _ = rendered
     captions = (folder / "a.vtt").read_text()
     assert "Welcome to the lesson." in captions and "It has two scenes." in captions
     chapters = (folder / "a.chapters.vtt").read_text()
@@ -130,9 +136,21 @@ def test_captions_follow_every_segment_and_chapters_name_the_scenes(rendered):
 
 
 def test_changing_one_sentence_renders_only_that_segment_again(rendered):
-    _, first, second = rendered
+    _, first, second, _ = rendered
     assert (first.segments, first.segments_cached) == (2, 0)
     assert (second.segments, second.segments_cached) == (2, 1)
+
+
+def test_progress_follows_the_stages_by_their_measured_costs(rendered):
+    *_, calls = rendered
+    fractions = [f for _, f in calls]
+    assert fractions == sorted(fractions) and calls[-1] == ("captions", 1.0)
+    stages = [stage for stage, _ in calls]
+    first_face = stages.index("face")
+    assert set(stages[:first_face]) == {"voice"}  # speech first, segment by segment
+    spoken = [f for stage, f in calls[:first_face] if f > 0]
+    assert len(spoken) >= 2 and 0 < spoken[-1] < 0.9
+    assert {"face", "encode", "c2pa", "captions"} <= set(stages)
 
 
 def test_a_cache_hit_gives_the_same_sound_and_the_same_frames(tmp_path, astronaut_png, landmarks):
