@@ -215,6 +215,11 @@ RENDER_WORK_DIR = Path(envstr("RENDER_WORK_DIR", str(VAR_DIR / "work")))
 # Rendered segments (speech, face frames) kept for re-renders, in the default storage under
 # segment-cache/, least recently used first out above this size.
 SEGMENT_CACHE_MAX_BYTES = envint("SEGMENT_CACHE_MAX_BYTES", 2 * 1024**3)
+# Timelines (engine/timeline.py): what one video may hold; a longer or larger one is refused
+# at submit with a message that says which limit it passes.
+TIMELINE_MAX_SCENES = envint("TIMELINE_MAX_SCENES", 100)
+TIMELINE_MAX_SEGMENTS = envint("TIMELINE_MAX_SEGMENTS", 500)
+TIMELINE_MAX_SECONDS = envint("TIMELINE_MAX_SECONDS", 3600)
 # The longest render we allow; the broker must not redeliver a task that is still running.
 RENDER_TIME_LIMIT_SECONDS = envint("RENDER_TIME_LIMIT_SECONDS", 3600)
 CELERY_BROKER_URL = envstr("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")

@@ -19,7 +19,7 @@ from engine.errors import EngineError, RenderCancelled
 from engine.pipeline import render
 from engine.poster import poster_path
 from engine.spec import RenderSpec
-from engine.timeline import one_scene
+from engine.timeline import Timeline, TimelineError, TimelineLimits, one_scene
 from rendering.models import RenderJob, Video
 from rendering.scheduler import (
     Heartbeat,
@@ -68,6 +68,7 @@ def submit_render(*, workspace, user, avatar, script, purpose: str) -> RenderJob
         fps=settings.RENDER_FPS,
         created_by=user,
     )
+    check_timeline(job.timeline)
     decision = job.render_decision(at=timezone.now())
     if not decision:
         raise RenderRefused(decision.reason)
@@ -75,6 +76,21 @@ def submit_render(*, workspace, user, avatar, script, purpose: str) -> RenderJob
     _record_decision(job, decision, stage="submit")
     transaction.on_commit(lambda: enqueue_render(job.pk))
     return job
+
+
+def check_timeline(data: dict) -> None:
+    """RenderRefused, with the timeline's own one-line reason, for a video the site's limits
+    (TIMELINE_MAX_*) or the engine cannot make."""
+    limits = TimelineLimits(
+        max_scenes=settings.TIMELINE_MAX_SCENES,
+        max_segments=settings.TIMELINE_MAX_SEGMENTS,
+        max_seconds=settings.TIMELINE_MAX_SECONDS,
+        max_segment_characters=settings.MAX_SCRIPT_CHARACTERS,  # a script is one segment
+    )
+    try:
+        Timeline.from_dict(data).check(limits)
+    except TimelineError as error:
+        raise RenderRefused(str(error)) from error
 
 
 def _record_decision(job: RenderJob, decision, *, stage: str) -> None:

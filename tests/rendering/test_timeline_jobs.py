@@ -79,3 +79,23 @@ def _now():
     from django.utils import timezone
 
     return timezone.now()
+
+
+def test_a_video_past_the_sites_limits_is_refused_at_submit_with_the_limit_named(
+    owner_avatar, settings
+):
+    from rendering.services import RenderRefused
+
+    owner, avatar = owner_avatar
+    settings.TIMELINE_MAX_SECONDS = 60
+    script = ScriptFactory(workspace=owner.workspace, body="A long talk. " * 200)
+    with pytest.raises(RenderRefused) as refused:
+        submit_render(
+            workspace=owner.workspace,
+            user=owner.user,
+            avatar=avatar,
+            script=script,
+            purpose=Purpose.INTERNAL,
+        )
+    assert str(refused.value) == "The timeline would last about 3 min; the limit is 60 s."
+    assert not RenderJob.objects.exists()
