@@ -14,21 +14,18 @@ Face, label, watermark and encode run frame by frame, so a long video is never h
 
 from __future__ import annotations
 
-import os
 import secrets
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from pathlib import Path
-
-import numpy as np
 
 from engine.audio import pad_with_silence, read_wav, write_wav
 from engine.captions import DISCLOSURE_SECONDS, build_captions, language_of_label, write_captions
-from engine.encode import VideoEncoder, synthetic_metadata
-from engine.face import get_face_engine, inspect_portrait
-from engine.label import DisclosureCard, apply_card, apply_label, make_badge, make_card
+from engine.face import inspect_portrait
+from engine.label import DisclosureCard, make_card
+from engine.pipeline import write_talking_head
 from engine.poster import poster_seconds, write_poster
 from engine.spec import RenderResult, RenderSpec
 from engine.voice import get_voice_engine
@@ -184,91 +181,6 @@ def _sign(spec: RenderSpec, unsigned: Path, out_path: Path, provenance_id: int) 
         title=out_path.name,
     )
     return True
-
-
-def write_talking_head(
-    out_path: str | Path,
-    *,
-    portrait_path: str,
-    landmarks: Sequence[Sequence[float]],
-    audio_wav: str,
-    fps: int,
-    size: tuple[int, int],
-    face_engine: str = "warp",
-    label_text: str = "AI-generated",
-    metadata: dict[str, str] | None = None,
-    words: Sequence[tuple[str, float, float]] | None = None,
-    phonemes: Sequence[tuple[str, float, float]] | None = None,
-    progress: Progress | None = None,
-    stage_seconds: dict[str, float] | None = None,
-    start_fraction: float = VOICE_SHARE,
-    label_position: str = "top-right",
-    watermark: VideoWatermarker | None = None,
-    card: DisclosureCard | None = None,
-) -> int:
-    """Animate the portrait to the audio, label and watermark every frame, encode; returns the
-    frame count.
-
-    The MP4 is written beside ``out_path`` and moved into place only when complete.
-    """
-    report = progress or (lambda stage, fraction: None)
-    seconds = stage_seconds if stage_seconds is not None else {}
-    for stage in ("face", "label", "watermark", "encode"):
-        seconds.setdefault(stage, 0.0)
-    out_path = Path(out_path)
-    partial = out_path.with_name(f".{out_path.name}.partial")
-    width, height = size
-    engine = get_face_engine(face_engine)
-    share = FRAMES_SHARE + VOICE_SHARE - start_fraction
-    frames: Iterator[np.ndarray] = iter(
-        engine.animate(
-            portrait_path,
-            landmarks,
-            audio_wav,
-            fps,
-            size,
-            words=words,
-            phonemes=phonemes,
-            progress=lambda f: report("face", start_fraction + share * f),
-        )
-    )
-    badge = make_badge(label_text, width, height, label_position)
-    report("label", start_fraction)
-    encoder = VideoEncoder(
-        partial, width, height, fps, audio_wav, synthetic_metadata(label_text, metadata)
-    )
-    count = 0
-    try:
-        while True:
-            tick = time.perf_counter()
-            frame = next(frames, None)
-            tock = time.perf_counter()
-            seconds["face"] += tock - tick
-            if frame is None:
-                break
-            if card is not None:
-                apply_card(frame, card, count / fps)
-            apply_label(frame, badge)
-            tick = time.perf_counter()
-            seconds["label"] += tick - tock
-            if watermark is not None:
-                watermark.apply(frame)
-                tock, tick = tick, time.perf_counter()
-                seconds["watermark"] += tick - tock
-            encoder.write(frame)
-            seconds["encode"] += time.perf_counter() - tick
-            count += 1
-        report("encode", FRAMES_SHARE + VOICE_SHARE)
-        tick = time.perf_counter()
-        encoder.finish()
-        seconds["encode"] += time.perf_counter() - tick
-        os.replace(partial, out_path)
-    except BaseException:
-        encoder.abort()
-        partial.unlink(missing_ok=True)
-        raise
-    report("encode", 1.0)
-    return count
 
 
 def _at_portrait_size(spec: RenderSpec) -> RenderSpec:

@@ -311,23 +311,12 @@ class LocalSegmentCache:
         except ValueError:
             self._discard(entry)
             return False
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        copied = []
         try:
-            for record in manifest.files:
-                target = folder / record.name
-                copied.append(target)
-                source_path = entry / manifest.folder / record.name
-                with open(source_path, "rb") as source, open(target, "wb") as out:
-                    size, sha256 = copy_hashed(source, out)
-                if (size, sha256) != (record.bytes, record.sha256):
-                    raise ValueError(f"{record.name} differs from the manifest")
+            files = entry / manifest.folder
+            copy_verified(manifest, lambda name: open(files / name, "rb"), folder)  # noqa: SIM115
         except FileNotFoundError:  # deleted or pruned while we copied
-            _remove(copied)
             return False
         except ValueError:
-            _remove(copied)
             self._discard(entry)
             return False
         _touch(entry / self.MANIFEST)
@@ -438,6 +427,26 @@ def _touch(path: Path) -> None:
     """Set the mtime to now, to the nanosecond (the file system's own clock may be coarser)."""
     now = time.time_ns()
     os.utime(path, ns=(now, now))
+
+
+def copy_verified(manifest: Manifest, open_file, folder: Path) -> None:
+    """Copy an entry's files (``open_file(name)`` opens one for reading) into ``folder``,
+    checking each one's size and SHA-256 against ``manifest``. ValueError for a file that
+    differs, FileNotFoundError for one that is gone; either way nothing copied is left."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    copied = []
+    try:
+        for record in manifest.files:
+            target = folder / record.name
+            copied.append(target)
+            with open_file(record.name) as source, open(target, "wb") as out:
+                size, sha256 = copy_hashed(source, out)
+            if (size, sha256) != (record.bytes, record.sha256):
+                raise ValueError(f"{record.name} differs from its manifest")
+    except (FileNotFoundError, ValueError):
+        _remove(copied)
+        raise
 
 
 def _remove(paths: Iterable[Path]) -> None:

@@ -40,7 +40,7 @@ from engine.segment_cache import (
     FileRecord,
     Manifest,
     check_namespace,
-    copy_hashed,
+    copy_verified,
     files_to_store,
     least_recently_used_first,
     split_key,
@@ -100,22 +100,14 @@ class StorageSegmentCache:
         except ValueError:
             self._delete_entry(entry)
             return False
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        copied = []
         try:
-            for record in manifest.files:
-                target = folder / record.name
-                copied.append(target)
-                stored = f"{entry}/{manifest.folder}/{record.name}"
-                with self.storage.open(stored, "rb") as source, open(target, "wb") as out:
-                    size, sha256 = copy_hashed(source, out)
-                if (size, sha256) != (record.bytes, record.sha256):
-                    raise ValueError(f"{stored} differs from its manifest")
+            copy_verified(
+                manifest,
+                lambda name: self.storage.open(f"{entry}/{manifest.folder}/{name}", "rb"),
+                folder,
+            )
         except (FileNotFoundError, ValueError) as error:
             logger.warning("Segment cache entry %s is damaged, deleting it: %s", key, error)
-            for path in copied:
-                path.unlink(missing_ok=True)
             self._delete_entry(entry)
             return False
         self._write_last_use(entry, manifest.bytes)
