@@ -14,8 +14,6 @@ Face, label, watermark and encode run frame by frame, so a long video is never h
 
 from __future__ import annotations
 
-import secrets
-import shutil
 import tempfile
 import time
 from collections.abc import Callable
@@ -25,7 +23,7 @@ from engine.audio import pad_with_silence, read_wav, write_wav
 from engine.captions import DISCLOSURE_SECONDS, build_captions, language_of_label, write_captions
 from engine.face import inspect_portrait
 from engine.label import DisclosureCard, make_card
-from engine.pipeline import write_talking_head
+from engine.pipeline import _at_portrait_size, _random_id, _shift, _sign, write_talking_head
 from engine.poster import poster_seconds, write_poster
 from engine.spec import RenderResult, RenderSpec
 from engine.voice import get_voice_engine
@@ -152,48 +150,8 @@ def render(
     )
 
 
-def _random_id() -> int:
-    return secrets.randbits(64)
-
-
 def _card(spec: RenderSpec) -> DisclosureCard | None:
     if spec.disclosure_card_seconds <= 0:
         return None
     text = spec.disclosure_card_text or ""
     return make_card(text, spec.width, spec.height, spec.disclosure_card_seconds)
-
-
-def _sign(spec: RenderSpec, unsigned: Path, out_path: Path, provenance_id: int) -> bool:
-    if not spec.signing_keys_dir:
-        shutil.move(unsigned, out_path)
-        return False
-    from engine.c2pa import sign_mp4
-    from engine.keys import ensure_site_identity
-
-    identity = ensure_site_identity(spec.signing_keys_dir)
-    provenance = {"provenance_id": f"{provenance_id:016x}", **spec.provenance}
-    sign_mp4(
-        unsigned,
-        out_path,
-        chain_pem=identity.chain_pem(),
-        key_pem=identity.signer_key_pem(),
-        provenance=provenance,
-        title=out_path.name,
-    )
-    return True
-
-
-def _at_portrait_size(spec: RenderSpec) -> RenderSpec:
-    """The spec with width and height set to the portrait's resolution, up to 1080p."""
-    import dataclasses
-
-    from engine.face.framing import portrait_output_size
-    from engine.face.landmarks import load_rgb
-
-    height, width = load_rgb(spec.portrait_path).shape[:2]
-    width, height = portrait_output_size(width, height)
-    return dataclasses.replace(spec, width=width, height=height)
-
-
-def _shift(timings, offset: float) -> list[tuple[str, float, float]]:
-    return [(label, round(s + offset, 4), round(e + offset, 4)) for label, s, e in timings]
