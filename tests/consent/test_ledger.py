@@ -143,3 +143,31 @@ def test_the_admin_shows_the_ledger_read_only(client, django_user_model):
     assert client.post(delete, {"post": "yes"}).status_code == 403
     entry.refresh_from_db()
     assert entry.event == "invited" and ledger.verify().intact
+
+
+def _altered(column: str):
+    """A value for ``column`` of ledger row 3 that differs from what was appended."""
+    from datetime import UTC, datetime
+
+    return {
+        "event": "signed",  # a revocation rewritten as a signature
+        "at": connection.ops.adapt_datetimefield_value(datetime(2020, 1, 1, tzinfo=UTC)),
+        "workspace_id": 987654,
+        "grant_id": 987654,
+        "payload": '{"n": 2, "forged": true}',
+    }[column]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("column", ["event", "at", "workspace_id", "grant_id", "payload"])
+def test_every_column_that_carries_meaning_is_covered_by_the_hash(column):
+    """Rewriting any one meaningful column of a row in SQL (its hash left as it was) breaks the
+    chain at that row: a revocation cannot become a signature, move to another grant or
+    workspace, or change its time."""
+    grant = GrantFactory()
+    for n in range(5):
+        ledger.append("revoked" if n == 2 else "invited", grant=grant, n=n)
+    raw(f"UPDATE consent_ledgerentry SET {column} = %s WHERE seq = 3", [_altered(column)])  # noqa: S608
+    status = ledger.verify()
+    assert not status.intact
+    assert (status.first_bad_seq, status.problem) == (3, "its content does not match its hash")

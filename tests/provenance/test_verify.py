@@ -130,3 +130,28 @@ def test_the_public_record_page_shows_a_revocation(client, record):
     response = client.get(reverse("provenance:record", args=[PAYLOAD]))
     assert response.status_code == 200 and b"Revoked" in response.content
     assert record.grant.subject.full_name.encode() not in response.content
+
+
+def test_a_manifest_signed_with_anyone_elses_key_never_matches_a_record(client, record, tmp_path):
+    """An attacker signs an unmarked file with their own identity and writes a real record's
+    provenance id into the manifest: the manifest is valid but not trusted, so it matches
+    nothing, and the page does not call the file ours."""
+    from engine.c2pa import sign_mp4
+    from engine.keys import ensure_site_identity
+
+    plain = tmp_path / "plain.mp4"
+    sources = "-f lavfi -i testsrc=size=320x240:rate=25:d=3 -f lavfi -i sine=frequency=300:d=3"
+    ffmpeg(*sources.split(), "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", str(plain))
+    attacker = ensure_site_identity(tmp_path / "attacker-keys", site_name="Likeness")
+    forged = tmp_path / "forged.mp4"
+    sign_mp4(
+        plain,
+        forged,
+        chain_pem=attacker.chain_pem(),
+        key_pem=attacker.signer_key_pem(),
+        provenance={"provenance_id": PAYLOAD, "grant_sha256": "ab" * 32},
+    )
+    report = upload(client, forged).json()
+    assert report["c2pa"]["present"] and report["c2pa"]["valid"]
+    assert report["c2pa"]["trusted"] is False
+    assert report["record"] is None and report["matched_by"] is None

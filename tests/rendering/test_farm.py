@@ -265,3 +265,35 @@ def test_a_render_survives_the_database_dropping_its_connections(studio, farm_se
     job.refresh_from_db()
     assert job.status == RenderJob.Status.SUCCEEDED, job.error
     assert Video.objects.filter(job=job).count() == 1
+
+
+def test_the_heartbeat_keeps_a_live_render_past_several_lease_lengths_while_a_sweeper_runs(
+    studio, farm_settings
+):
+    """A worker that is alive keeps its job however long the render takes: for four lease
+    lengths a sweeper runs without pause and never takes the job. Once the heartbeat stops, the
+    very same sweeper takes it within a lease (so the sweeps above could have)."""
+    from rendering.scheduler import Heartbeat
+
+    farm_settings.RENDER_LEASE_SECONDS = 0.5
+    job = submit(studio())
+    claimed = claim_next_job("live-worker")
+    heartbeat = Heartbeat(claimed)
+    heartbeat.start()
+    try:
+        ends = time.monotonic() + 4 * farm_settings.RENDER_LEASE_SECONDS
+        sweeps = 0
+        while time.monotonic() < ends:
+            assert sweep_expired_leases() == []
+            sweeps += 1
+        job.refresh_from_db()
+        assert job.status == RenderJob.Status.RUNNING and job.lease_owner == "live-worker"
+        assert job.lease_expires_at > timezone.now() and not heartbeat.lost
+    finally:
+        heartbeat.stop()
+    assert sweeps > 10
+    taken = []
+    gives_up = time.monotonic() + 10 * farm_settings.RENDER_LEASE_SECONDS
+    while not taken and time.monotonic() < gives_up:
+        taken = sweep_expired_leases()
+    assert taken == [job.pk]
