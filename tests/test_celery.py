@@ -186,17 +186,22 @@ def test_a_render_queued_while_the_broker_restarts_is_not_lost(farm, tmp_path):
         stderr=subprocess.PIPE,
         text=True,
     )
+
+    def queued_renders() -> int:
+        """Messages waiting in the render queue (a Redis list named after it)."""
+        answer = subprocess.run(
+            ["redis-cli", "-p", str(redis.port), "LLEN", "gpu"], capture_output=True, text=True
+        )
+        return int(answer.stdout.strip() or 0)
+
     deadline = time.monotonic() + 60
-    while (
-        b"gpu"
-        not in subprocess.run(
-            ["redis-cli", "-p", str(redis.port), "KEYS", "*"], capture_output=True
-        ).stdout
-        and time.monotonic() < deadline
-    ):
+    while queued_renders() == 0 and time.monotonic() < deadline:
         time.sleep(0.1)
+    # The broker holds the render before it restarts: what follows tests that it survives.
+    assert queued_renders() == 1, "the render never reached the broker's queue"
     redis.stop()
     redis.start()
+    assert queued_renders() == 1, "the restart lost the queued render"
     start_worker("after-restart")
     out, err = submit.communicate(timeout=300)
     assert submit.returncode == 0, err[-3000:]

@@ -9,6 +9,8 @@ from tests.factories import MembershipFactory, SubjectFactory, finished_video
 
 pytestmark = pytest.mark.django_db
 
+POST_ONLY_AT_LEAST = 9  # actions and forms: cancel, retry, revoke, review, delete...
+
 
 def _named_patterns(patterns, namespace=""):
     for entry in patterns:
@@ -59,10 +61,6 @@ def test_every_url_with_another_workspaces_id_is_404(client, make_avatar):
         missing = set(kwargs) - set(foreign_ids)
         assert not missing, f"{name} takes {missing}: add a foreign object for it to this test"
         urls.append(reverse(name, kwargs={k: foreign_ids[k] for k in kwargs}))
-    # Their own workspace finds every one, so a 404 below is the workspace boundary's doing.
-    client.force_login(theirs.user)
-    for url in urls:
-        assert client.get(url).status_code != 404, f"GET {url} is 404 even for its owner"
     client.force_login(me.user)
     checked = 0
     for url in urls:
@@ -75,3 +73,15 @@ def test_every_url_with_another_workspaces_id_is_404(client, make_avatar):
                 continue
             checked += 1
     assert checked >= 10
+    # Their own workspace reaches every one with the method it accepts (after the checks above,
+    # so that a POST that acts cannot hide anything from them), so each 404 above is the
+    # workspace boundary's doing, not a URL that answers 404 to everyone.
+    client.force_login(theirs.user)
+    posted = 0
+    for url in urls:
+        response = client.get(url)
+        if response.status_code == 405:  # POST-only: an action or a form
+            response, posted = client.post(url), posted + 1
+            assert response.status_code != 405, f"{url} accepts neither GET nor POST"
+        assert response.status_code != 404, f"{url} is 404 even for its owner"
+    assert posted >= POST_ONLY_AT_LEAST, posted

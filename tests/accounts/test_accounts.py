@@ -50,7 +50,12 @@ def test_login_and_logout(client):
         reverse("accounts:login"), {"username": user.username, "password": PASSWORD}
     )
     assert response.status_code == 302
-    assert client.get(reverse("home")).status_code in (200, 302)
+    # Logged in, with no workspace yet: sent to create one (not back to the login page).
+    home = client.get(reverse("home"))
+    assert (home.status_code, home.url) == (302, reverse("accounts:workspace_new"))
+    membership = MembershipFactory(user=user)
+    home = client.get(reverse("home"))
+    assert home.status_code == 200 and membership.workspace.name in home.content.decode()
     client.post(reverse("accounts:logout"))
     assert client.get(reverse("consent:subject_list")).status_code == 302  # back to login
 
