@@ -8,30 +8,8 @@ from __future__ import annotations
 
 import re
 
-_ONES = [
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-]
-_TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
-_SCALES = [(10**12, "trillion"), (10**9, "billion"), (10**6, "million"), (1000, "thousand")]
+from engine.numbers import ONES, number_words
+
 _ORDINAL_WORDS = {
     "one": "first",
     "two": "second",
@@ -68,25 +46,6 @@ _CODES = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 _SCALE_WORDS = {"k": "thousand", "m": "million", "bn": "billion", "b": "billion"}
 
 
-def number_words(n: int) -> str:
-    """Cardinal words for an integer: 1250 -> "one thousand two hundred fifty"."""
-    if n < 0:
-        return "minus " + number_words(-n)
-    if n < 20:
-        return _ONES[n]
-    if n < 100:
-        tens, ones = divmod(n, 10)
-        return _TENS[tens] + (f"-{_ONES[ones]}" if ones else "")
-    if n < 1000:
-        hundreds, rest = divmod(n, 100)
-        return f"{_ONES[hundreds]} hundred" + (f" {number_words(rest)}" if rest else "")
-    for scale, name in _SCALES:
-        if n >= scale:
-            high, rest = divmod(n, scale)
-            return f"{number_words(high)} {name}" + (f" {number_words(rest)}" if rest else "")
-    raise AssertionError("unreachable")
-
-
 def ordinal_words(n: int) -> str:
     """Ordinal words: 21 -> "twenty-first"."""
     words = number_words(n)
@@ -108,7 +67,7 @@ def year_words(year: int) -> str:
     if 1000 <= year <= 9999 and low == 0:
         return f"{number_words(high)} hundred"
     if 1000 <= year <= 9999:
-        return f"{number_words(high)} " + (f"oh {_ONES[low]}" if low < 10 else number_words(low))
+        return f"{number_words(high)} " + (f"oh {ONES[low]}" if low < 10 else number_words(low))
     return number_words(year)
 
 
@@ -117,7 +76,7 @@ def decimal_words(text: str) -> str:
     whole, _, fraction = text.replace(",", "").partition(".")
     words = number_words(int(whole or "0"))
     if fraction:
-        words += " point " + " ".join(_ONES[int(d)] for d in fraction)
+        words += " point " + " ".join(ONES[int(d)] for d in fraction)
     return words
 
 
@@ -195,7 +154,7 @@ def _clock_12(m):
     minutes = (
         ""
         if minute == 0
-        else (f" oh {_ONES[minute]}" if minute < 10 else f" {number_words(minute)}")
+        else (f" oh {ONES[minute]}" if minute < 10 else f" {number_words(minute)}")
     )
     return f"{number_words(hour)}{minutes} {m.group(3).upper()} M"
 

@@ -164,6 +164,10 @@ def go_through_the_ceremony(browser, live_server, token: str, record_seconds: fl
 # before the recording starts, so its blink lands a little after it is asked for.
 CHALLENGE_AT_SECONDS = 2.0
 FILE_BLINKS_AT_SECONDS = 2.8
+# The sentence is fixed too: drawn at random, festival's reading through the fake microphone was
+# now and then misheard past the limit ("careful" heard as "car palm": word error rate 0.36), so
+# the test measured the luck of the draw instead of the ceremony. These words are heard reliably.
+CHALLENGE_SENTENCE = "The green window carries five yellow roads and nine silver trains."
 
 
 def camera_y4m(clip: Path, out: Path) -> Path:
@@ -185,7 +189,7 @@ def test_the_ceremony_in_chromium_with_a_fake_camera_and_microphone(
     mode, outcome, live_server, render_worker, fake_media_browser, tmp_path, monkeypatch,
     portrait_png, astronaut_rgb, speech_wav,
 ):  # fmt: skip
-    from engine.biometrics import liveness
+    from engine.biometrics import liveness, phrase
     from tests.liveness_media import live_clip
 
     monkeypatch.setattr(
@@ -193,7 +197,9 @@ def test_the_ceremony_in_chromium_with_a_fake_camera_and_microphone(
         "random_challenge",
         lambda rng=None: liveness.LivenessChallenge("blink", CHALLENGE_AT_SECONDS),
     )
+    monkeypatch.setattr(phrase, "challenge_sentence", lambda: CHALLENGE_SENTENCE)
     grant, token = invitation(portrait_png, speech_wav)
+    assert grant.challenge_text == CHALLENGE_SENTENCE
     challenge = challenge_on_page(live_server.url + reverse("consent:link_home", args=[token]))
     assert challenge == grant.challenge_text
 

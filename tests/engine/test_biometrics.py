@@ -208,3 +208,23 @@ def test_compare_commands_fail_in_one_line_on_bad_input(files):
     assert faceless.returncode == 2 and len(faceless.stderr.strip().splitlines()) == 1
     not_audio = cli("compare-voices", files["astronaut"], files["reference"])
     assert not_audio.returncode == 2 and len(not_audio.stderr.strip().splitlines()) == 1
+
+
+def test_numbers_heard_as_digits_count_as_the_words_said():
+    """A recogniser writes "nine" as 9 as often as not; the subject said the word."""
+    from engine.biometrics.phrase import sentence_error_rate
+
+    expected = "The purple blanket carries nine yellow clouds and seven green trains."
+    assert (
+        sentence_error_rate(
+            expected, "the purple blanket carries 9 yellow clouds and 7 green trains"
+        )
+        == 0.0
+    )
+    assert sentence_error_rate("Twenty five roads.", "25 roads") == 0.0
+    assert (
+        sentence_error_rate(
+            expected, "the purple blanket carries 8 yellow clouds and 7 green trains"
+        )
+        > 0
+    )
