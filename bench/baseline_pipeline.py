@@ -23,8 +23,9 @@ from engine.audio import pad_with_silence, read_wav, write_wav
 from engine.captions import DISCLOSURE_SECONDS, build_captions, language_of_label, write_captions
 from engine.face import inspect_portrait
 from engine.label import DisclosureCard, make_card
-from engine.pipeline import _at_portrait_size, _random_id, _shift, _sign, write_talking_head
+from engine.pipeline import _at_portrait_size, _random_id, _sign, write_talking_head
 from engine.poster import poster_seconds, write_poster
+from engine.segments import shifted as _shift
 from engine.spec import RenderResult, RenderSpec
 from engine.voice import get_voice_engine
 from engine.watermark import VideoWatermarker, audio_payload, embed_audio

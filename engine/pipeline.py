@@ -49,6 +49,7 @@ from engine.segments import (
     Presenter,
     Speaker,
     SpokenSegment,
+    shifted,
     silent_segment,
     speak_segment,
 )
@@ -293,7 +294,7 @@ def speak_scenes(
             )
         start = frame
         for piece in spoken:
-            piece.global_words = _shift(piece.words, frame / fps)
+            piece.global_words = shifted(piece.words, frame / fps)
             frame += piece.frames
         scenes.append(SpokenScene(spoken, start, frame - start, fps))
     return scenes
@@ -313,18 +314,20 @@ def animate_scenes(
 ) -> Iterator[Iterator[np.ndarray | None]]:
     """Stage 2: per scene, its presenter's frames (its segments' faces end to end), or Nones
     for a scene without a presenter."""
+    presenter_key = None
     for i, (scene, compositor) in enumerate(zip(scenes, compositors, strict=True)):
         size = compositor.presenter_size
         if size is None:
             meter.scene_faces(scene.frames, 0, shows_presenter=False)
             yield iter([None] * scene.frames)
             continue
+        presenter_key = presenter_key or presenter.fingerprint()  # the portrait hashed once
         pieces = [
             FaceFrames(
                 spoken,
                 face=face,
                 presenter=presenter,
-                presenter_key=presenter.fingerprint(),
+                presenter_key=presenter_key,
                 size=size,
                 fps=fps,
                 folder=folder,
@@ -658,7 +661,3 @@ def _at_portrait_size(spec: RenderSpec) -> RenderSpec:
     height, width = load_rgb(spec.portrait_path).shape[:2]
     width, height = portrait_output_size(width, height)
     return dataclasses.replace(spec, width=width, height=height)
-
-
-def _shift(timings, offset: float) -> list[tuple[str, float, float]]:
-    return [(label, round(s + offset, 4), round(e + offset, 4)) for label, s, e in timings]

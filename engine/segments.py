@@ -95,10 +95,6 @@ class SpokenSegment:
     cached: bool = False
     global_words: list[Timing] = field(default_factory=list)  # on the timeline's clock
 
-    @property
-    def seconds(self) -> float:
-        return read_wav(self.wav_path)[0].size / self.rate
-
 
 def _fetch(cache: SegmentCache, key: str, folder: Path) -> bool:
     """A cache that cannot be read is a miss: the segment is made again, the render goes on."""
@@ -175,8 +171,8 @@ def speak_segment(
         wav_path=out,
         rate=rate,
         frames=frames,
-        words=_shift(timings["words"], before),
-        phonemes=_shift(timings["phonemes"], before),
+        words=shifted(timings["words"], before),
+        phonemes=shifted(timings["phonemes"], before),
         text=text,
         cached=cached,
     )
@@ -212,7 +208,8 @@ def pad_to_frames(
     return out, frames
 
 
-def _shift(timings: Sequence, offset: float) -> list[Timing]:
+def shifted(timings: Sequence, offset: float) -> list[Timing]:
+    """``timings`` moved ``offset`` seconds later."""
     return [(label, round(s + offset, 4), round(e + offset, 4)) for label, s, e in timings]
 
 
