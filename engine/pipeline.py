@@ -60,12 +60,6 @@ from engine.watermark import VideoWatermarker, audio_payload, embed_audio
 
 Progress = Callable[[str, float], None]
 
-VOICE_SHARE = 0.1  # share of the whole render reported for the voice stage
-FRAMES_SHARE = 0.87  # face + label + encode, frame by frame
-
-
-Progress = Callable[[str, float], None]
-
 # What each stage costs, measured with ``python -m bench.timeline_speed`` on 2 cores (the demo
 # presenter, world voice, warp face; a 512x512 one-scene video and a 1280x720 lesson): seconds per
 # second of speech said anew (voice), per presenter frame made anew (face), per output frame and

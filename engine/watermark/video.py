@@ -58,7 +58,10 @@ RGB_TO_CHROMA = np.array([0.5 - 0.168736, -0.418688 - 0.331264, -0.081312 + 0.5]
 CHROMA_PER_UNIT = float(CARRIER_RGB @ RGB_TO_CHROMA)  # plane levels per unit of the carrier
 MAX_PLANE = 640  # the detector halves larger chroma planes first (4K and up)
 CANCEL = 0.5  # share of the picture's own cell values the informed marker cancels
-REFRESH_FRAMES = 25  # the informed marker re-reads the picture this often
+REFRESH_FRAMES = 25  # the informed marker looks at the picture this often,
+# and reads it anew when its chroma moved more than this on average (levels of a thumbnail):
+# a slide behind a corner presenter is read once, not once a second.
+REFRESH_CHANGE = 0.5
 KEY = 0x4C494B454E455353  # "LIKENESS": the keyed patterns; a deployment may change it
 # z-score of the sync peak: unmarked photos peak at 5.4 (200 clips, several sizes, crf 18-35),
 # and the CRC must match too.
@@ -157,16 +160,27 @@ def _frame_field(tile: np.ndarray, width: int, height: int) -> np.ndarray:
     return np.tile(resized, reps)[:height, :width]
 
 
-def _levels(field: np.ndarray, key: int = KEY) -> tuple[np.ndarray, np.ndarray]:
-    """(add, subtract) uint8 RGB arrays for a chroma field in RGB-RMS units (luma unchanged),
-    rounded with a fixed dither so the small amplitude keeps its shape."""
-    height, width = field.shape
-    dither = _rng(4, key).uniform(-0.5, 0.5, (height, width, 1))
-    levels = np.round(field[:, :, None] * CARRIER_RGB + dither).astype(np.int16)
-    add = np.ascontiguousarray(np.clip(levels, 0, 255).astype(np.uint8))
-    sub = np.ascontiguousarray(np.clip(-levels, 0, 255).astype(np.uint8))
-    add.flags.writeable = sub.flags.writeable = False
-    return add, sub
+def _levels(tile: np.ndarray, width: int, height: int, key: int = KEY):
+    """(add, subtract) uint8 RGB arrays for a canonical chroma tile in RGB-RMS units (luma
+    unchanged), repeated over the frame, rounded with a fixed dither so the small amplitude keeps
+    its shape. The dither covers the whole frame: one repeated with the tile would add up in the
+    detector's fold like a second mark (a busy photo lost its payload after half size + crf 28)."""
+    field = _frame_field(tile, width, height).astype(np.float32)
+    dither = _dither(width, height, key)
+    adds, subs = [], []
+    for weight in CARRIER_RGB:  # channel by channel: numpy is slow over a trailing axis of 3
+        levels = np.rint(cv2.scaleAdd(field, float(weight), dither))
+        adds.append(np.clip(levels, 0, 255).astype(np.uint8))
+        subs.append(np.clip(-levels, 0, 255).astype(np.uint8))
+    arrays = cv2.merge(adds), cv2.merge(subs)
+    for array in arrays:
+        array.flags.writeable = False
+    return arrays
+
+
+@lru_cache(maxsize=4)
+def _dither(width: int, height: int, key: int = KEY) -> np.ndarray:
+    return _rng(4, key).uniform(-0.5, 0.5, (height, width)).astype(np.float32)
 
 
 @lru_cache(maxsize=8)
@@ -174,7 +188,7 @@ def mark_pattern(
     payload: int, width: int, height: int, strength: float = STRENGTH, key: int = KEY
 ) -> tuple[np.ndarray, np.ndarray]:
     """(add, subtract) uint8 RGB arrays of the plain mark for frames of ``width`` x ``height``."""
-    return _levels(_frame_field(canonical_tile(payload, key) * strength, width, height), key)
+    return _levels(canonical_tile(payload, key) * strength, width, height, key)
 
 
 def _half_size(image: np.ndarray) -> np.ndarray:
@@ -243,6 +257,7 @@ class VideoWatermarker:
         self._tile = canonical_tile(payload, key)
         self._add, self._sub = mark_pattern(payload, width, height, strength, key)
         self._frames = 0
+        self._read: np.ndarray | None = None  # the picture's thumbnail at the last read
         if informed:
             # What the plain mark adds to the half-size chroma plane: the same for every frame.
             field = _frame_field(self._tile * strength, width, height) * CHROMA_PER_UNIT
@@ -250,12 +265,21 @@ class VideoWatermarker:
             self._scale = cell_size(width, height) / 2 / CANON_CELL  # in the half-size plane
 
     def apply(self, frame: np.ndarray) -> np.ndarray:
-        if self.informed and self._frames % REFRESH_FRAMES == 0:
+        if self.informed and self._frames % REFRESH_FRAMES == 0 and self._moved(frame):
             self._add, self._sub = self._informed_levels(frame)
         self._frames += 1
         cv2.add(frame, self._add, dst=frame)  # saturating: no wrap-around at 0 or 255
         cv2.subtract(frame, self._sub, dst=frame)
         return frame
+
+    def _moved(self, frame: np.ndarray) -> bool:
+        """Whether the picture changed since it was last read (always, the first time)."""
+        small = (max(1, self.width // 8), max(1, self.height // 8))
+        thumbnail = _chroma_plane(cv2.resize(frame, small, interpolation=cv2.INTER_AREA))
+        if self._read is not None and np.abs(thumbnail - self._read).mean() <= REFRESH_CHANGE:
+            return False
+        self._read = thumbnail
+        return True
 
     def _informed_levels(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         plane = _stored_chroma(frame)
@@ -267,7 +291,7 @@ class VideoWatermarker:
         cells = self._cells - CANCEL * host / gain
         tile = _cells_to_tile(cells)
         tile *= self.strength / tile.std()  # the same energy as the plain mark
-        return _levels(_frame_field(tile, self.width, self.height), self.key)
+        return _levels(tile, self.width, self.height, self.key)
 
 
 def _scales() -> np.ndarray:
