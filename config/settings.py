@@ -289,11 +289,14 @@ XTTS_DEVICE = envstr("XTTS_DEVICE", "auto")  # auto: cuda when available, else c
 
 # Provenance: every render is watermarked and its MP4 signed (C2PA) with the identity in
 # SITE_KEYS_DIR (`manage.py ensure_signing_identity` creates it; so does the first render).
-# The public /verify page and API take files up to VERIFY_MAX_BYTES and VERIFY_MAX_SECONDS, at most
-# VERIFY_RATE_PER_MINUTE checks per client address a minute.
+# The public /verify page and API take files up to VERIFY_MAX_BYTES and VERIFY_MAX_SECONDS, with
+# frames up to VERIFY_MAX_SIDE pixels a side, each ffprobe/ffmpeg run cut at VERIFY_TOOL_SECONDS
+# (all checked before decoding), at most VERIFY_RATE_PER_MINUTE checks per client address a minute.
 C2PA_SIGN = envbool("C2PA_SIGN", True)
 VERIFY_MAX_BYTES = envint("VERIFY_MAX_BYTES", 200 * 1024 * 1024)
 VERIFY_MAX_SECONDS = envint("VERIFY_MAX_SECONDS", 3600)
+VERIFY_MAX_SIDE = envint("VERIFY_MAX_SIDE", 4096)
+VERIFY_TOOL_SECONDS = envint("VERIFY_TOOL_SECONDS", 20)
 VERIFY_RATE_PER_MINUTE = envint("VERIFY_RATE_PER_MINUTE", 10)
 
 # The cache holds the verify rate limit's counters, so every web process must see the same one:

@@ -88,11 +88,15 @@ def _context(trust_anchor_pem: bytes | None) -> c2pa.Context | None:
 def read_manifest(path: str | Path, trust_anchor_pem: bytes | None = None) -> dict[str, Any]:
     """What the file's C2PA manifest says, JSON-ready.
 
-    ``present``: a manifest was found; ``valid``: its signature and hashes check out (a changed
-    byte makes it invalid); ``trusted``: the signer chains to ``trust_anchor_pem``; ``state``:
-    the reader's own word (Invalid, Valid, Trusted); ``errors``: failure codes.
+    ``store``: "absent" (no C2PA data), "manifest" (a manifest was read), "unreadable" (C2PA data
+    or the file around it could not be parsed) or "unsupported" (a kind of file C2PA cannot
+    read); only "manifest" sets ``present``. ``valid``: its signature and hashes check out (a
+    changed byte makes it invalid); ``trusted``: the signer chains to ``trust_anchor_pem``;
+    ``state``: the reader's own word (Invalid, Valid, Trusted); ``errors``: failure codes, or why
+    the store could not be read.
     """
     result: dict[str, Any] = {
+        "store": "absent",
         "present": False,
         "valid": False,
         "trusted": False,
@@ -115,13 +119,15 @@ def read_manifest(path: str | Path, trust_anchor_pem: bytes | None = None) -> di
         text = str(error)
         if "ManifestNotFound" in text or "JumbfNotFound" in text or "no JUMBF" in text.lower():
             return result
-        result["present"] = True
-        result["errors"] = [" ".join(text.split())[:300]]
-        result["state"] = "Invalid"
+        # Not a manifest: nothing was read, so nothing is claimed (random bytes land here).
+        result["store"] = "unsupported" if "NotSupported" in text else "unreadable"
+        printable = "".join(ch if ch.isprintable() else "?" for ch in " ".join(text.split()))
+        result["errors"] = [printable[:300]]
         return result
     active = store.get("manifests", {}).get(store.get("active_manifest") or "", {})
     if not active:
         return result
+    result["store"] = "manifest"
     failures = [
         s.get("code")
         for s in store.get("validation_status") or []

@@ -8,6 +8,11 @@ class VerifyForm(forms.Form):
     file = forms.FileField(
         label="Video or audio file",
         help_text="MP4, MOV, WebM, MP3, M4A or WAV; checked and then deleted, never kept.",
+        error_messages={
+            "required": "Choose a video or audio file to check.",
+            "empty": "The file is empty: it is not a video or audio file we can read.",
+            "invalid": "Send the file as a multipart form upload in the field “file”.",
+        },
     )
 
     def clean_file(self):

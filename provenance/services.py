@@ -11,14 +11,22 @@ from django.conf import settings
 
 from core.errors import UserError
 from core.files import upload_to_local
+from engine.c2pa import TRAINED_ALGORITHMIC_MEDIA
 from engine.errors import EngineError
 from engine.keys import ensure_site_identity
-from engine.probe import probe
+from engine.probe import MediaLimits, probe
 from provenance.models import ProvenanceRecord
 
 log = logging.getLogger(__name__)
 
 PUBLIC_STREAM_KEYS = ("type", "codec", "duration", "width", "height", "fps", "sample_rate")
+# IPTC digital source types that say a generative model made the media (in whole or in part).
+AI_SOURCE_TYPES = {
+    TRAINED_ALGORITHMIC_MEDIA,
+    "http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia",
+    "http://cv.iptc.org/newscodes/digitalsourcetype/algorithmicMedia",
+}
+MAX_NAME_CHARS = 120
 
 
 class VerificationRefused(UserError):
@@ -40,6 +48,24 @@ def trust_anchor() -> bytes:
     return ensure_site_identity(settings.SITE_KEYS_DIR, site_name=settings.SITE_NAME).root_pem()
 
 
+def upload_name(upload) -> str:
+    """The name the visitor gave the file, without any folder, cut to a readable length."""
+    name = Path(str(upload.name or "")).name.strip() or "The upload"
+    return name if len(name) <= MAX_NAME_CHARS else name[: MAX_NAME_CHARS - 1] + "…"
+
+
+def verify_limits() -> MediaLimits:
+    """What one public check may cost: checked before the file is decoded."""
+    side = settings.VERIFY_MAX_SIDE
+    return MediaLimits(
+        max_bytes=settings.VERIFY_MAX_BYTES,
+        max_seconds=settings.VERIFY_MAX_SECONDS,
+        max_side=side,
+        max_pixels=side * side,
+        tool_seconds=settings.VERIFY_TOOL_SECONDS,
+    )
+
+
 def verify_upload(upload) -> Verification:
     """Check an uploaded file (a Django UploadedFile) and return the public report."""
     if upload.size > settings.VERIFY_MAX_BYTES:
@@ -50,19 +76,18 @@ def verify_upload(upload) -> Verification:
     with tempfile.TemporaryDirectory(prefix="verify-") as folder:
         path = Path(folder) / f"upload{suffix if suffix.isascii() else ''}"
         upload_to_local(upload, path)
-        return verify_path(path)
+        return verify_path(path, name=upload_name(upload))
 
 
-def verify_path(path: Path) -> Verification:
+def verify_path(path: Path, *, name: str | None = None) -> Verification:
+    """The report on the file at ``path`` (``name``: the visitor's name for it). Refuses, with a
+    reason, what is not a video or audio file we can read, or is beyond ``verify_limits``."""
+    name = name or path.name
     try:
-        info = probe(path, trust_anchor_pem=trust_anchor())
+        info = probe(path, trust_anchor_pem=trust_anchor(), limits=verify_limits(), name=name)
     except EngineError as error:
         raise VerificationRefused(str(error)) from error
-    if info["duration"] > settings.VERIFY_MAX_SECONDS:
-        raise VerificationRefused(
-            f"The file is longer than {settings.VERIFY_MAX_SECONDS // 60} minutes."
-        )
-    return Verification(public_report(info))
+    return Verification(public_report(info, name=name))
 
 
 def _find_record(info: dict) -> tuple[ProvenanceRecord | None, str | None]:
@@ -86,20 +111,36 @@ def _find_record(info: dict) -> tuple[ProvenanceRecord | None, str | None]:
     return None, None
 
 
-def public_report(info: dict) -> dict:
+def ai_evidence(manifest: dict, marks: dict) -> list[dict]:
+    """What says the file is AI-generated: a valid manifest declaring a generative source, or a
+    watermark found (with its confidence). An unreadable manifest store is never evidence."""
+    evidence = []
+    if (
+        manifest["store"] == "manifest"
+        and manifest["valid"]
+        and manifest["digital_source_type"] in AI_SOURCE_TYPES
+    ):
+        evidence.append(
+            {"kind": "c2pa", "signer": manifest["signer"], "trusted": manifest["trusted"]}
+        )
+    for kind in ("video", "audio"):
+        mark = marks.get(kind)
+        if mark and mark["found"]:
+            evidence.append({"kind": f"{kind} watermark", "confidence": mark["confidence"]})
+    return evidence
+
+
+def public_report(info: dict, *, name: str | None = None) -> dict:
     """The probe's findings, trimmed to what is safe to show anyone, plus the matched record."""
     record, matched_by = _find_record(info)
     manifest = info["c2pa"]
     marks = info["watermark"] or {}
     video_mark, audio_mark = marks.get("video"), marks.get("audio")
     label = info.get("visible_label")
-    found_any = bool(
-        manifest["present"]
-        or (video_mark and video_mark["found"])
-        or (audio_mark and audio_mark["found"])
-    )
+    evidence = ai_evidence(manifest, marks)
     return {
         "file": {
+            "name": name or Path(info["path"]).name,
             "format": info["format"],
             "duration": info["duration"],
             "size_bytes": info["size_bytes"],
@@ -111,12 +152,14 @@ def public_report(info: dict) -> dict:
         "c2pa": {
             key: manifest[key]
             for key in (
+                "store",
                 "present",
                 "valid",
                 "trusted",
                 "state",
                 "signer",
                 "issuer",
+                "signed_at",
                 "generator",
                 "digital_source_type",
                 "errors",
@@ -125,7 +168,8 @@ def public_report(info: dict) -> dict:
         "watermark": {"video": video_mark, "audio": audio_mark},
         "visible_label": ({"found": label["found"], "corner": label["corner"]} if label else None),
         "synthetic_metadata": info["synthetic"],
-        "marked": found_any,
+        "marked": bool(evidence),
+        "evidence": evidence,
         "matched_by": matched_by,
         "record": record.public_summary() if record else None,
     }

@@ -16,6 +16,13 @@ from provenance.models import LabelSettings, ProvenanceRecord
 from provenance.ratelimit import rate_limited
 
 
+def _problem(status: int, message: str, code: str) -> JsonResponse:
+    """An API refusal as an RFC 9457 problem; ``error`` repeats the message for older clients."""
+    body = {"type": "about:blank", "title": message, "status": status, "detail": message}
+    body.update(code=code, error=message)
+    return JsonResponse(body, status=status, content_type="application/problem+json")
+
+
 def _too_large(request) -> bool:
     length = request.META.get("CONTENT_LENGTH") or "0"
     return length.isdigit() and int(length) > settings.VERIFY_MAX_BYTES + 64 * 1024
@@ -27,7 +34,8 @@ def verify(request):
     if request.method == "POST" and _too_large(request):
         limit = settings.VERIFY_MAX_BYTES // (1024 * 1024)
         return HttpResponse(f"The file is larger than {limit} MB.", status=413)
-    form = VerifyForm(request.POST or None, request.FILES or None)
+    # Bound on every POST: a POST without a file is refused, not shown an empty form.
+    form = VerifyForm(request.POST, request.FILES) if request.method == "POST" else VerifyForm()
     report, status = None, 200
     if request.method == "POST":
         if form.is_valid():
@@ -47,14 +55,14 @@ def verify(request):
 def verify_api(request):
     if _too_large(request):
         limit = settings.VERIFY_MAX_BYTES // (1024 * 1024)
-        return JsonResponse({"error": f"The file is larger than {limit} MB."}, status=413)
+        return _problem(413, f"The file is larger than {limit} MB.", "too_large")
     form = VerifyForm(request.POST, request.FILES)
     if not form.is_valid():
-        return JsonResponse({"error": " ".join(form.errors.get("file", ["Send a file."]))}, 400)
+        return _problem(400, " ".join(form.errors.get("file", ["Send a file."])), "invalid_upload")
     try:
         return JsonResponse(services.verify_upload(form.cleaned_data["file"]).report)
     except services.VerificationRefused as error:
-        return JsonResponse({"error": str(error)}, status=400)
+        return _problem(400, str(error), error.code)
 
 
 def record(request, token: str):
