@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+import core.converters  # noqa: F401  (registers <id:…> before the apps' URLs are read)
 from config import views
 from rendering.views import share_file, share_page
 

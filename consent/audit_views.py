@@ -8,12 +8,13 @@ from datetime import timedelta
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 
 from accounts.permissions import member_required
 from consent import ledger
+from consent.forms import AuditFilterForm
 from consent.models import ConsentGrant, LedgerEntry
 from consent.views import require_audit_role
+from core.errors import UserError
 
 EXPORT_FIELDS = [
     "id",
@@ -38,22 +39,17 @@ EXPORT_FIELDS = [
 ]
 
 
+class BadFilter(UserError):
+    """The query string's filters are invalid; ``str(error)`` says which and why."""
+
+    code = "bad_filter"
+
+
 def _filtered_grants(request):
-    grants = (
-        ConsentGrant.objects.filter(workspace=request.workspace)
-        .select_related("subject", "document")
-        .prefetch_related("verifications")
-    )
-    status = request.GET.get("status", "")
-    if status in ConsentGrant.Status.values:
-        grants = grants.filter(status=status)
-    subject = request.GET.get("subject", "").strip()
-    if subject:
-        grants = grants.filter(subject__full_name__icontains=subject)
-    expires_before = parse_date(request.GET.get("expires_before", "") or "")
-    if expires_before:
-        grants = grants.filter(valid_until__date__lte=expires_before)
-    return grants.order_by("valid_until")
+    form = AuditFilterForm(request.GET)
+    if not form.is_valid():
+        raise BadFilter(form.error_message())
+    return form.grants(request.workspace)
 
 
 def _row(grant) -> dict:
@@ -89,16 +85,22 @@ def _row(grant) -> dict:
 def audit_grants(request):
     require_audit_role(request)
     soon = timezone.now() + timedelta(days=30)
+    try:
+        grants, problem = _filtered_grants(request), None
+    except BadFilter as error:
+        grants, problem = ConsentGrant.objects.none(), str(error)
     return render(
         request,
         "consent/audit_grants.html",
         {
-            "grants": _filtered_grants(request),
+            "grants": grants,
+            "problem": problem,
             "statuses": ConsentGrant.Status.choices,
             "query": request.GET,
             "soon": soon,
             "now": timezone.now(),
         },
+        status=400 if problem else 200,
     )
 
 
@@ -120,11 +122,15 @@ def audit_ledger(request):
 @member_required()
 def audit_export_csv(request):
     require_audit_role(request)
+    try:
+        grants = _filtered_grants(request)
+    except BadFilter as error:
+        return HttpResponse(str(error), status=400, content_type="text/plain; charset=utf-8")
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="consent-grants.csv"'
     writer = csv.DictWriter(response, fieldnames=EXPORT_FIELDS)
     writer.writeheader()
-    for grant in _filtered_grants(request):
+    for grant in grants:
         row = _row(grant)
         writer.writerow(
             {
@@ -138,6 +144,10 @@ def audit_export_csv(request):
 @member_required()
 def audit_export_json(request):
     require_audit_role(request)
+    try:
+        grants = _filtered_grants(request)
+    except BadFilter as error:
+        return JsonResponse({"error": str(error)}, status=400)
     status = ledger.verify()
     payload = {
         "workspace": request.workspace.name,
@@ -157,7 +167,7 @@ def audit_export_json(request):
                     for e in ledger.timeline(grant)
                 ],
             }
-            for grant in _filtered_grants(request)
+            for grant in grants
         ],
     }
     response = JsonResponse(payload, json_dumps_params={"indent": 1})

@@ -325,3 +325,45 @@ class ReviewForm(DecisionForm):
                 "Required: say what you checked on the scan (the document version and scope "
                 "printed on it, the signature and date, the witness) and why you decided so."
             )
+
+
+class AuditFilterForm(forms.Form):
+    """The audit pages' and exports' filters, from the query string; every field optional."""
+
+    status = forms.ChoiceField(
+        choices=[("", "any"), *ConsentGrant.Status.choices],
+        required=False,
+        error_messages={"invalid_choice": "“%(value)s” is not a consent status."},
+    )
+    subject = forms.CharField(required=False, max_length=200)
+    expires_before = forms.DateField(
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        error_messages={
+            "invalid": "Enter a date that exists, as YYYY-MM-DD (for example 2026-02-28)."
+        },
+    )
+
+    def error_message(self) -> str:
+        """One line naming each filter that is wrong and why."""
+        return " ".join(
+            f"{self.fields[name].label or name.replace('_', ' ').capitalize()}: {message}"
+            for name, messages in self.errors.items()
+            for message in messages
+        )
+
+    def grants(self, workspace):
+        """The workspace's grants that pass the (valid) filters, soonest to expire first."""
+        grants = (
+            ConsentGrant.objects.filter(workspace=workspace)
+            .select_related("subject", "document")
+            .prefetch_related("verifications")
+        )
+        if self.cleaned_data["status"]:
+            grants = grants.filter(status=self.cleaned_data["status"])
+        subject = self.cleaned_data["subject"].strip()
+        if subject:
+            grants = grants.filter(subject__full_name__icontains=subject)
+        if self.cleaned_data["expires_before"]:
+            grants = grants.filter(valid_until__date__lte=self.cleaned_data["expires_before"])
+        return grants.order_by("valid_until")

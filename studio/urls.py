@@ -6,15 +6,15 @@ app_name = "studio"
 urlpatterns = [
     path("", views.script_list, name="script_list"),
     path("new/", views.script_new, name="script_new"),
-    path("<int:script_id>/", views.script_detail, name="script_detail"),
+    path("<id:script_id>/", views.script_detail, name="script_detail"),
     path(
-        "<int:script_id>/send-for-approval/",
+        "<id:script_id>/send-for-approval/",
         views.script_send_for_approval,
         name="script_send_for_approval",
     ),
     path("pronunciations/", views.pronunciation_list, name="pronunciation_list"),
     path(
-        "pronunciations/<int:pronunciation_id>/delete/",
+        "pronunciations/<id:pronunciation_id>/delete/",
         views.pronunciation_delete,
         name="pronunciation_delete",
     ),

@@ -102,6 +102,24 @@ def test_switching_to_a_workspace_you_do_not_belong_to_is_404(member_client):
     assert response.status_code == 404
 
 
+def test_switching_to_a_workspace_id_too_large_for_the_database_is_404(member_client):
+    response = member_client.post("/accounts/workspaces/12345678901234567890123/switch/")
+    assert response.status_code == 404 and b"Not found" in response.content
+
+
+def test_an_id_too_large_for_the_database_is_404_on_every_page_that_takes_one(member_client):
+    too_large = "9" * 23
+    for url in (f"/renders/{too_large}/", f"/consents/{too_large}/", f"/scripts/{too_large}/"):
+        assert member_client.get(url).status_code == 404, url
+
+
+def test_the_largest_row_id_still_reaches_its_view(member_client):
+    largest = 2**63 - 1  # fits the column: the view answers (404: no such workspace of yours)
+    url = reverse("accounts:workspace_switch", args=[largest])
+    assert url == f"/accounts/workspaces/{largest}/switch/"
+    assert member_client.post(url).status_code == 404
+
+
 def test_a_user_in_two_workspaces_sees_only_the_current_ones_objects(client):
     first = MembershipFactory()
     second = MembershipFactory(user=first.user)

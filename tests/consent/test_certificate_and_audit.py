@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
@@ -121,3 +122,37 @@ def test_an_auditor_cannot_invite_and_a_viewer_cannot_audit(client, member):
     client.force_login(viewer.user)
     assert client.get(reverse("consent:audit_grants")).status_code == 403
     assert client.get(reverse("consent:audit_export_csv")).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "page", ["consent:audit_grants", "consent:audit_export_csv", "consent:audit_export_json"]
+)
+@pytest.mark.parametrize("day", ["2026-02-30", "2026-13-01"])
+def test_an_expiry_filter_on_a_day_that_does_not_exist_is_refused_with_a_message(
+    client, member, page, day
+):
+    auditor = MembershipFactory(workspace=member.workspace, role=Role.AUDITOR)
+    client.force_login(auditor.user)
+    response = client.get(reverse(page), {"expires_before": day})
+    assert response.status_code == 400
+    assert "Expires before: Enter a date that exists" in response.content.decode()
+
+
+def test_an_unknown_status_filter_is_refused_with_a_message(client, member):
+    auditor = MembershipFactory(workspace=member.workspace, role=Role.AUDITOR)
+    client.force_login(auditor.user)
+    response = client.get(reverse("consent:audit_export_json"), {"status": "lost"})
+    assert response.status_code == 400
+    assert response.json()["error"] == "Status: “lost” is not a consent status."
+
+
+def test_the_expiry_filter_keeps_grants_that_expire_by_that_day(client, member):
+    grant = signed_grant(member)
+    auditor = MembershipFactory(workspace=member.workspace, role=Role.AUDITOR)
+    client.force_login(auditor.user)
+    day = grant.valid_until.date()
+    kept = client.get(reverse("consent:audit_export_json"), {"expires_before": day.isoformat()})
+    before = (day - timedelta(days=1)).isoformat()
+    dropped = client.get(reverse("consent:audit_export_json"), {"expires_before": before})
+    assert [g["id"] for g in kept.json()["grants"]] == [grant.pk]
+    assert dropped.json()["grants"] == []
