@@ -171,3 +171,95 @@ def test_every_column_that_carries_meaning_is_covered_by_the_hash(column):
     status = ledger.verify()
     assert not status.intact
     assert (status.first_bad_seq, status.problem) == (3, "its content does not match its hash")
+
+
+@pytest.mark.django_db
+def test_an_auditor_recomputes_every_hash_from_the_documented_canonical_json():
+    """The module's promise, followed from the stored columns alone: SHA-256 over the JSON of seq,
+    time, event, ids, payload and previous hash, keys sorted, no spaces, UTF-8 (not escaped)."""
+    import hashlib
+    import json
+
+    grant = GrantFactory()
+    ledger.append("signed", grant=grant, name="Zoë Ångström", clauses=["voice", "face"])
+    ledger.append("viewed", note="no grant")
+    for entry in LedgerEntry.objects.order_by("seq"):
+        document = {
+            "seq": entry.seq,
+            "at": entry.at.isoformat(timespec="microseconds"),
+            "event": entry.event,
+            "workspace": entry.workspace_id,
+            "grant": entry.grant_id,
+            "payload": entry.payload,
+            "prev_hash": entry.prev_hash,
+        }
+        text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        assert entry.hash == hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@pytest.mark.django_db
+def test_an_empty_ledger_starts_from_the_genesis_hash():
+    assert ledger.head_hash() == ledger.GENESIS
+    assert ledger.verify() == ledger.ChainStatus(True, 0, ledger.GENESIS)
+
+
+@pytest.mark.django_db
+def test_an_intact_chain_reports_its_length_and_head():
+    entries = fill(4)
+    assert ledger.verify() == ledger.ChainStatus(True, 4, entries[-1].hash)
+
+
+@pytest.mark.django_db
+def test_a_break_reports_how_much_of_the_chain_before_it_holds():
+    """The status of a broken chain counts the good entries before the break and names the last
+    good hash, whatever kind of break it is."""
+    entries = fill(5)
+    raw("UPDATE consent_ledgerentry SET payload = %s WHERE seq = 3", ['{"n": 42}'])
+    assert ledger.verify() == ledger.ChainStatus(
+        False, 2, entries[1].hash, 3, "its content does not match its hash"
+    )
+    raw("UPDATE consent_ledgerentry SET prev_hash = %s WHERE seq = 2", [ledger.GENESIS])
+    assert ledger.verify() == ledger.ChainStatus(
+        False, 1, entries[0].hash, 2, "it does not point to the entry before it"
+    )
+    raw("DELETE FROM consent_ledgerentry WHERE seq = 1")
+    assert ledger.verify() == ledger.ChainStatus(False, 0, ledger.GENESIS, 1, "entry 1 is missing")
+
+
+@pytest.mark.django_db
+def test_an_entry_numbered_before_the_first_is_named_out_of_order():
+    fill(3)
+    raw("UPDATE consent_ledgerentry SET seq = 0 WHERE seq = 1")
+    assert ledger.verify() == ledger.ChainStatus(
+        False, 0, ledger.GENESIS, 1, "entry 0 is out of order"
+    )
+
+
+@pytest.mark.django_db
+def test_an_entry_for_a_grant_records_the_grant_and_its_workspace():
+    grant = GrantFactory()
+    entry = ledger.append("signed", grant=grant)
+    assert (entry.grant_id, entry.workspace_id) == (grant.pk, grant.workspace_id)
+    entry.refresh_from_db()
+    assert (entry.grant_id, entry.workspace_id) == (grant.pk, grant.workspace_id)
+
+
+@pytest.mark.django_db
+def test_a_payload_value_json_cannot_hold_is_stored_and_hashed_as_its_text():
+    from datetime import UTC, datetime
+
+    moment = datetime(2030, 5, 17, 9, 30, tzinfo=UTC)
+    entry = ledger.append("expired", at=moment)
+    entry.refresh_from_db()
+    assert entry.payload == {"at": str(moment)}
+    assert ledger.verify().intact
+
+
+@pytest.mark.django_db
+def test_a_grants_timeline_is_its_own_entries_in_order():
+    grant, other = GrantFactory(), GrantFactory()
+    ledger.append("invited", grant=grant)
+    ledger.append("invited", grant=other)
+    ledger.append("signed", grant=grant)
+    assert [e.event for e in ledger.timeline(grant)] == ["invited", "signed"]
+    assert [e.seq for e in ledger.timeline(grant)] == [1, 3]

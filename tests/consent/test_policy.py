@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from consent.models import ConsentGrant, Purpose, ScriptApproval, sha256_hex
-from consent.policy import authorize_render
+from consent.policy import RenderDecision, authorize_render
 from tests.engine.test_topics import DODGES, NEAR_MISSES
 from tests.factories import GrantFactory, ScriptApprovalFactory
 
@@ -218,6 +218,16 @@ def test_a_script_in_a_language_outside_the_consent_refuses(script, language):
     assert "it covers: English" in decision.reason
 
 
+def test_a_script_refused_for_its_language_names_every_language_covered():
+    grant = GrantFactory(languages=["en", "de"])
+    script = "Merci d'avoir regardé notre bulletin météo de la semaine."
+    decision = decide(grant, script_text=script)
+    assert not decision and decision.reason.startswith("The script is in French (")
+    assert decision.reason.endswith(
+        "sure), and the consent does not cover videos in French (it covers: English, German)."
+    )
+
+
 def test_a_script_in_a_covered_language_is_allowed():
     grant = GrantFactory(languages=["en", "de"])
     assert decide(grant, script_text="Vielen Dank, dass Sie unser Wetter-Update angesehen haben.")
@@ -236,3 +246,128 @@ def test_a_lexicon_that_turns_a_script_into_another_language_refuses():
     german = {"Thank you for watching our weather update": "Danke, dass Sie unser Wetter sehen"}
     decision = decide(grant, script_text=script, lexicon=german)
     assert not decision and "The script is in German" in decision.reason
+
+
+def _approved_for_other_words(script: str):
+    """A grant whose approval of `script` recorded other spoken words than it now makes."""
+    grant = GrantFactory(requires_script_approval=True)
+    ScriptApprovalFactory(
+        grant=grant, script_text=script, spoken_text="Other.", spoken_sha256=sha256_hex("Other.")
+    )
+    return grant
+
+
+def test_a_changed_pronunciation_refusal_quotes_the_words_it_would_now_say():
+    script = ("rain " * 32).strip()  # 159 characters: quoted whole
+    decision = decide(_approved_for_other_words(script), script_text=script)
+    assert decision.reason == (
+        "The pronunciations changed since the subject was asked to approve this script: it "
+        f"would now be spoken as “{script}”. Send it to the subject for approval again."
+    )
+
+
+@pytest.mark.parametrize(
+    ("script", "quoted"),
+    [
+        # Exactly 160 characters fit whole.
+        ("rain " * 31 + "rains", "rain " * 31 + "rains"),
+        # Longer: the first 159 characters and an ellipsis, 160 in all...
+        (("rain " * 40).strip(), ("rain " * 32)[:159] + "…"),
+        # ...without the space the cut lands after.
+        (("ain " + "rain " * 39).strip(), ("ain " + "rain " * 31)[:158] + "…"),
+    ],
+)
+def test_a_changed_pronunciation_refusal_quotes_at_most_160_characters(script, quoted):
+    assert len(quoted) <= 160
+    decision = decide(_approved_for_other_words(script), script_text=script)
+    assert f"spoken as “{quoted}”. Send it" in decision.reason
+
+
+@pytest.mark.parametrize(
+    ("status", "reason"),
+    [
+        (ScriptApproval.Status.PENDING, "The subject has not approved this script yet."),
+        (ScriptApproval.Status.REJECTED, "The subject rejected this script."),
+        (
+            None,
+            "The subject approves each script, and this exact text has not been sent to "
+            "them for approval.",
+        ),
+    ],
+)
+def test_a_script_awaiting_its_subject_is_refused_with_what_to_do(status, reason):
+    grant = GrantFactory(requires_script_approval=True)
+    if status is not None:
+        ScriptApprovalFactory(grant=grant, script_text="Hello team.", status=status)
+    assert decide(grant, script_text="Hello team.") == RenderDecision(False, reason)
+
+
+def test_a_consent_is_valid_from_its_first_instant_until_just_before_its_end():
+    start = timezone.now().replace(microsecond=0)
+    grant = GrantFactory(valid_from=start, valid_until=start + timedelta(days=1))
+    assert decide(grant, at=start).allowed
+    assert decide(grant, at=start + timedelta(days=1) - timedelta(microseconds=1)).allowed
+    assert not decide(grant, at=start + timedelta(days=1))
+    assert not decide(grant, at=start - timedelta(microseconds=1))
+
+
+@pytest.mark.parametrize(
+    ("grant_options", "checks", "reason"),
+    [
+        (
+            {"status": ConsentGrant.Status.ACTIVE, "signed_at": None},
+            {},
+            "The consent has not been signed yet.",
+        ),
+        (
+            {"method": "typed"},
+            {},
+            "This consent was typed in by a member without evidence; upload the paper the "
+            "subject signed for review, or record a new consent with them.",
+        ),
+        ({}, {"enabled": False}, "This avatar is disabled."),
+        (
+            {"purposes": [Purpose.TRAINING, Purpose.INTERNAL]},
+            {"purpose": Purpose.MARKETING},
+            "The consent does not cover marketing use (it covers: Training, Internal "
+            "communication).",
+        ),
+        (
+            {"purposes": [Purpose.MARKETING]},
+            {"purpose": Purpose.INTERNAL},
+            "The consent does not cover internal communication use (it covers: Marketing).",
+        ),
+        (
+            {"purposes": []},
+            {"purpose": "parody"},
+            "The consent does not cover parody use (it covers: nothing).",
+        ),
+        (
+            {"languages": ["en", "de"]},
+            {"language": "fr"},
+            "The consent does not cover videos in French (it covers: English, German).",
+        ),
+        (
+            {"languages": ["en"]},
+            {"language": "nl"},
+            "The consent does not cover videos in nl (it covers: English).",
+        ),
+        (
+            {"requires_script_approval": True},
+            {},
+            "The subject approves each script, and no script was given.",
+        ),
+    ],
+)
+def test_a_refusal_tells_the_member_why(grant_options, checks, reason):
+    assert decide(GrantFactory(**grant_options), **checks) == RenderDecision(False, reason)
+
+
+def test_text_on_screen_on_a_forbidden_topic_refuses():
+    grant = GrantFactory(forbidden_topics=["gardening", "politics"])
+    script = "Welcome to our quarterly update."
+    assert decide(grant, script_text=script, on_screen_text=["Q3 results", "Next steps"])
+    decision = decide(grant, script_text=script, on_screen_text=["Q3 results", "Políticś 101"])
+    assert decision == RenderDecision(
+        False, "The text on screen mentions “politics”, a topic the subject forbade."
+    )

@@ -53,6 +53,11 @@ DODGES = [
     ("Guns are loud.", "gun"),
     ("A racist remark.", "racism"),
     ("Élection day.", "election"),
+    ("We teach C[pause 0.2s]++ here.", "c++"),  # markup inside the symbols
+    ("We teach C++17 here.", "c++"),  # a trailing symbol needs no word boundary after it
+    ("Let's talk p o l [pause 0.1s] i t i c s tonight.", "politics"),
+    ("No more w a r please.", "war"),  # a run of three single letters is a word
+    ("Stop the war now.", "war!"),  # a core of three letters matches without its symbol
 ]
 
 # Words near a topic that are not the topic.
@@ -69,6 +74,12 @@ NEAR_MISSES = [
     ("A Christian choir sings.", "christ"),
     ("The begun task.", "gun"),
     ("Our weather update.", "politics"),
+    ("We bought the Calc++ app for the team.", "c++"),  # a leading letter: another name
+    ("Share #warmth today.", "#war"),
+    ("Plan E is ready.", "e!"),  # a short core needs its symbol, even as the voice says it
+    ("A nice hat.", "hate"),
+    ("Meet us on Main St. today.", "sting"),
+    ("Let us talk about the climate", "climate change"),  # the first word last
 ]
 
 
@@ -122,3 +133,62 @@ def test_inflections_cover_plurals_verbs_and_adjectives():
 
 def test_blank_topics_match_nothing():
     assert find_topic(["Anything at all."], ["", "   "]) is None
+
+
+@pytest.mark.parametrize(
+    ("word", "forms"),
+    [
+        ("parties", {"party", "partying", "partied"}),
+        ("flies", {"fly", "flying"}),
+        ("ties", {"tie", "tied"}),
+        ("guns", {"gun", "gunned"}),
+        ("political", {"politic", "politics", "politically"}),
+        ("communism", {"communist", "communists"}),
+        ("communist", {"communism"}),
+        ("racist", {"racism"}),
+        ("voting", {"vote", "votes", "voter"}),
+        ("bus", {"buses"}),
+        ("tax", {"taxes", "taxed", "taxing"}),
+        ("waltz", {"waltzes"}),
+        ("draw", {"drawing", "drawer"}),
+        ("market", {"marketed", "marketing", "marketer", "marketers"}),  # no doubling needed
+        ("gun", {"gunner", "gunners"}),
+        ("church", {"churches"}),
+        ("crash", {"crashes"}),
+        ("fanatic", {"fanatics", "fanatical", "fanatically"}),
+        ("nation", {"national", "nationally"}),
+        ("bomb", {"bombed", "bombing", "bomber", "bombers"}),
+        ("destroy", {"destroyed", "destroying", "destroyer"}),
+        ("party", {"parties", "partied", "partying"}),
+    ],
+)
+def test_inflections_reach_the_forms_english_makes(word, forms):
+    assert forms <= inflections(word)
+
+
+@pytest.mark.parametrize(
+    ("word", "not_forms"),
+    [
+        ("kiss", {"kis"}),  # "ss" is no plural
+        ("bus", {"bu"}),  # nor is a three-letter word's "s"
+        ("thing", {"th", "the"}),  # a five-letter "-ing" is no verb form
+        ("draw", {"drawwing", "drawwed"}),  # only a consonant after a short vowel doubles
+        ("tax", {"taxxed", "taxxing"}),
+    ],
+)
+def test_inflections_do_not_invent_stems(word, not_forms):
+    assert not (not_forms & inflections(word))
+
+
+@pytest.mark.parametrize("word", ["ai", "5g", "ww2"])
+def test_a_short_or_digit_word_is_matched_as_it_is(word):
+    assert inflections(word) == {word}
+
+
+def test_folding_drops_control_characters_but_keeps_whitespace():
+    assert fold("poli\x07ti\x1bcs") == "politics"
+    assert fold("climate\tchange\nnow") == "climate\tchange\nnow"
+
+
+def test_folding_drops_enclosing_marks():
+    assert fold("p\u20ddolitics") == "politics"  # a combining enclosing circle
