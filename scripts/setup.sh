@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(ffmpeg festival festvox-us-slt-hts flite fonts-dejavu-core chromium postgresql redis-server)
+DEBIAN_PACKAGES=(ffmpeg festival festvox-us-slt-hts festvox-kdlpc16k flite espeak-ng fonts-dejavu-core chromium postgresql redis-server)
 
 missing=()
 for package in "${DEBIAN_PACKAGES[@]}"; do

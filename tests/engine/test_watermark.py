@@ -158,6 +158,8 @@ def test_any_three_seconds_carry_the_payload(clips, tmp_path):
 
 @pytest.fixture(scope="module")
 def marked_speech(tmp_path_factory, speech):
+    """Festival slt speech, what the audio mark was tuned on: test_watermark_held_out reads it
+    from other voices."""
     folder = tmp_path_factory.mktemp("audio")
     samples, rate = read_wav(speech.wav_path)
     samples = np.tile(samples, 2)  # about 6 seconds
