@@ -2,7 +2,6 @@
 
 Read-only: owners and auditors only (an auditor's other power is reviewing flagged grants)."""
 
-import csv
 from datetime import timedelta
 
 from django.http import HttpResponse, JsonResponse
@@ -15,6 +14,7 @@ from consent.forms import AuditFilterForm
 from consent.models import ConsentGrant, LedgerEntry
 from consent.views import require_audit_role
 from core.errors import UserError
+from core.spreadsheet import csv_text
 
 EXPORT_FIELDS = [
     "id",
@@ -128,16 +128,16 @@ def audit_export_csv(request):
         return HttpResponse(str(error), status=400, content_type="text/plain; charset=utf-8")
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="consent-grants.csv"'
-    writer = csv.DictWriter(response, fieldnames=EXPORT_FIELDS)
-    writer.writeheader()
-    for grant in grants:
-        row = _row(grant)
-        writer.writerow(
-            {
-                k: "; ".join(v) if isinstance(v, list) else ("" if v is None else v)
-                for k, v in row.items()
-            }
+    # A subject's name or a purpose typed as "=HYPERLINK(...)" stays text in a spreadsheet.
+    response.write(
+        csv_text(
+            EXPORT_FIELDS,
+            (
+                {k: "; ".join(v) if isinstance(v, list) else v for k, v in _row(grant).items()}
+                for grant in grants
+            ),
         )
+    )
     return response
 
 

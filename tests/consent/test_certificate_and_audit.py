@@ -113,6 +113,17 @@ def test_an_auditor_reads_the_audit_pages_and_exports(client, member):
     assert detail.status_code == 200 and "render_authorized" in detail.content.decode()
 
 
+def test_the_csv_export_keeps_a_formula_typed_as_a_name_as_text(client, member):
+    grant = signed_grant(member)
+    grant.subject.full_name = '=HYPERLINK("http://evil.example","Open")'
+    grant.subject.save()
+    auditor = MembershipFactory(workspace=member.workspace, role=Role.AUDITOR)
+    client.force_login(auditor.user)
+    export = client.get(reverse("consent:audit_export_csv")).content.decode()
+    rows = list(csv.DictReader(io.StringIO(export)))
+    assert rows[0]["subject"] == "'" + grant.subject.full_name
+
+
 def test_an_auditor_cannot_invite_and_a_viewer_cannot_audit(client, member):
     grant = signed_grant(member)
     auditor = MembershipFactory(workspace=member.workspace, role=Role.AUDITOR)
