@@ -11,7 +11,13 @@ class RenderForm(forms.Form):
         queryset=Avatar.objects.none(),
         error_messages={"invalid_choice": "Choose an active avatar of this workspace."},
     )
-    purpose = forms.ChoiceField(choices=Purpose.choices)
+    # No default: a purpose picked for the user (it was Marketing) is a purpose nobody chose.
+    purpose = forms.ChoiceField(
+        choices=Purpose.choices,
+        error_messages={
+            "required": "Choose the purpose of the video: the subject consented to some only."
+        },
+    )
 
     def __init__(self, *args, workspace, **kwargs):
         super().__init__(*args, **kwargs)

@@ -5,7 +5,7 @@ from django import forms
 from django.conf import settings
 
 from consent.models import ConsentGrant
-from engine.voice.markup import MarkupError, parse_script
+from engine.voice.markup import MarkupError, Spoken, parse_script
 from engine.voice.spoken import speakable
 from studio.models import PronunciationEntry, Script
 
@@ -35,12 +35,21 @@ class ScriptForm(forms.ModelForm):
         if not any(ch.isalnum() for ch in body):
             raise forms.ValidationError("The script has no words to speak.")
         try:
-            parse_script(body)
+            segments = parse_script(body)
         except MarkupError as error:
             raise forms.ValidationError(
                 f"{error} Near: “{_excerpt(body, error.offset)}”"
             ) from error
+        if not any(isinstance(s, Spoken) and _has_words(s.text) for s in segments):
+            # Saved, it would fail at render with a Retry that could never work.
+            raise forms.ValidationError(
+                "The script has no words to speak: markup alone, such as [pause 2s], is silence."
+            )
         return body
+
+
+def _has_words(text: str) -> bool:
+    return any(ch.isalnum() for ch in text)
 
 
 def _excerpt(text: str, offset: int, width: int = 24) -> str:
