@@ -26,7 +26,21 @@ stop() {
 }
 trap stop INT TERM
 
-echo "==> Likeness is running at http://$HOST:$PORT/  (Ctrl-C stops web, worker and sweeper)"
+# Say "running" only once the server answers (it takes a few seconds to start), or say it failed.
+answered=""
+for _ in $(seq 1 120); do
+  if curl -fsS -o /dev/null "http://$HOST:$PORT/healthz" 2>/dev/null; then
+    answered=1
+    echo "==> Likeness is running at http://$HOST:$PORT/  (Ctrl-C stops web, worker and sweeper)"
+    break
+  fi
+  if ! kill -0 "$web" 2>/dev/null; then
+    echo "==> The web server stopped before it answered; its messages are above." >&2
+    stop
+  fi
+  sleep 0.5
+done
+[ -n "$answered" ] || echo "==> http://$HOST:$PORT/healthz has not answered after 60 s; still waiting." >&2
 # If any of them dies, stop the others too.
 wait -n "$web" "$worker" "$sweeper" || true
 stop
