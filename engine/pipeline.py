@@ -18,6 +18,7 @@ single-script render is a one-scene timeline (``RenderSpec`` without ``timeline`
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import secrets
 import shutil
@@ -98,6 +99,9 @@ def render(
         spec = _at_portrait_size(spec)
     timeline = spec.build_timeline()
     timeline.check()
+    if spec.disclosure_card_seconds > timeline.lead_in_seconds:
+        # The card covers the presenter: speech starts as it fades, not under it.
+        timeline = dataclasses.replace(timeline, lead_in_seconds=spec.disclosure_card_seconds)
     return render_timeline(spec, timeline, out_path, progress=progress, cache=cache)
 
 
@@ -647,8 +651,6 @@ def write_talking_head(
 
 def _at_portrait_size(spec: RenderSpec) -> RenderSpec:
     """The spec with width and height set to the portrait's resolution, up to 1080p."""
-    import dataclasses
-
     from engine.face.framing import portrait_output_size
     from engine.face.landmarks import load_rgb
 

@@ -98,7 +98,9 @@ def test_a_render_with_the_opening_card_and_a_french_bottom_left_label(tmp_path)
         disclosure_card_text=CARD_TEXTS["fr"],
     )
     out = tmp_path / "video.mp4"
-    render(spec, out)
+    result = render(spec, out)
     assert read_frame(out, 0.1, 256, 256).mean() < read_frame(out, 1.5, 256, 256).mean() - 40
+    # Nothing is said under the card: the first word starts as it has faded.
+    assert result.words[0][1] >= spec.disclosure_card_seconds
     label = probe(out)["visible_label"]
     assert label["corner"] == "bottom-left" and label["fraction"] >= 0.8
