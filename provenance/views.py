@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.text import slugify
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -26,6 +27,16 @@ def _problem(status: int, message: str, code: str) -> JsonResponse:
 def _too_large(request) -> bool:
     length = request.META.get("CONTENT_LENGTH") or "0"
     return length.isdigit() and int(length) > settings.VERIFY_MAX_BYTES + 64 * 1024
+
+
+@require_http_methods(["GET", "HEAD"])
+def site_root_certificate(request):
+    """The site's root certificate, public: what a consent certificate, a signed ledger
+    checkpoint or a C2PA manifest from this site is checked against."""
+    response = HttpResponse(services.trust_anchor(), content_type="application/x-pem-file")
+    name = f"{slugify(settings.SITE_NAME) or 'site'}-root.pem"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 @require_http_methods(["GET", "POST"])

@@ -223,3 +223,19 @@ def test_the_record_page_prints_a_readable_date(client):
     response = client.get(reverse("provenance:record", args=[PAYLOAD]))
     made = record.created_at
     assert f"{made:%Y-%m-%d %H:%M} UTC" in response.content.decode()
+
+
+def test_the_sites_root_certificate_is_offered_to_anyone(client):
+    """What a consent certificate and a C2PA manifest say to check them against."""
+    from cryptography import x509
+
+    page = client.get(reverse("provenance:verify")).content.decode()
+    url = reverse("provenance:site_root_certificate")
+    assert f'href="{url}"' in page
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/x-pem-file"
+    root = x509.load_pem_x509_certificate(response.content)
+    assert root.subject == root.issuer  # the self-signed root, not the signer below it
+    from provenance.services import trust_anchor
+
+    assert response.content == trust_anchor()
