@@ -4,12 +4,12 @@ Read-only: owners and auditors only (an auditor's other power is reviewing flagg
 
 from datetime import timedelta
 
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from accounts.permissions import member_required
-from consent import ledger
+from consent import checkpoints, ledger
 from consent.forms import AuditFilterForm
 from consent.models import ConsentGrant, LedgerEntry
 from consent.views import require_audit_role
@@ -107,16 +107,44 @@ def audit_grants(request):
 @member_required()
 def audit_ledger(request):
     require_audit_role(request)
+    checkpoint, comparison, checkpoint_problem = checkpoints.latest(), None, ""
+    if checkpoint is not None:
+        try:
+            comparison = checkpoints.compare(checkpoints.verify_stored(checkpoint))
+        except checkpoints.CheckpointInvalid as error:
+            checkpoint_problem = str(error)
     return render(
         request,
         "consent/audit_ledger.html",
         {
             "status": ledger.verify(),
+            "workspace_head": ledger.workspace_head(request.workspace.pk),
+            "checkpoint": checkpoint,
+            "comparison": comparison,
+            "checkpoint_problem": checkpoint_problem,
             "entries": LedgerEntry.objects.filter(workspace_id=request.workspace.pk).order_by(
                 "-seq"
             )[:200],
         },
     )
+
+
+@member_required()
+def audit_checkpoint(request):
+    """The latest ledger checkpoint as this workspace may see it (its own head only), a signed JSON
+    file to keep: `manage.py verify_ledger --checkpoint FILE` compares the ledger with it later."""
+    require_audit_role(request)
+    checkpoint = checkpoints.latest()
+    if checkpoint is None:
+        raise Http404("No ledger checkpoint has been signed yet.")
+    try:
+        document = checkpoints.workspace_file(checkpoint, request.workspace.pk)
+    except checkpoints.CheckpointInvalid as error:
+        return HttpResponse(str(error), status=409, content_type="text/plain; charset=utf-8")
+    response = JsonResponse(document, json_dumps_params={"indent": 1, "ensure_ascii": False})
+    name = f"ledger-checkpoint-{checkpoint.pk}-workspace-{request.workspace.pk}.json"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 @member_required()
@@ -149,10 +177,11 @@ def audit_export_json(request):
     except BadFilter as error:
         return JsonResponse({"error": str(error)}, status=400)
     status = ledger.verify()
+    head = ledger.workspace_head(request.workspace.pk)  # the site-wide head would tell of others
     payload = {
         "workspace": request.workspace.name,
         "exported_at": timezone.now().isoformat(),
-        "ledger": {"intact": status.intact, "length": status.length, "head_hash": status.head_hash},
+        "ledger": {"intact": status.intact, "workspace_entries": head.entries, "head": head.head},
         "grants": [
             {
                 **_row(grant),

@@ -1,6 +1,7 @@
 """The consent certificate: a PDF (WeasyPrint) of the document, scope, evidence, verification
-scores and the ledger head, signed with the site's key (pyHanko, PAdES) so anyone holding the
-site's root certificate can check it was issued here and not altered."""
+scores and the head of the workspace's own ledger chain (not the site-wide head, which would tell
+of every other workspace's activity), signed with the site's key (pyHanko, PAdES) so anyone
+holding the site's root certificate can check it was issued here and not altered."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from consent.models import ConsentGrant
 
 def certificate_html(grant: ConsentGrant) -> str:
     status = ledger.verify()
+    head = ledger.workspace_head(grant.workspace_id)
     return render_to_string(
         "consent/certificate.html",
         {
@@ -24,8 +26,8 @@ def certificate_html(grant: ConsentGrant) -> str:
             "verification": grant.verifications.first(),
             "timeline": ledger.timeline(grant),
             "approvals": grant.approvals.all(),
-            "ledger_head": status.head_hash,
-            "ledger_length": status.length,
+            "ledger_head": head.head,
+            "ledger_length": head.entries,
             "ledger_intact": status.intact,
             "issued_at": timezone.now(),
             "site_name": settings.SITE_NAME,

@@ -3,6 +3,12 @@
 Each entry's hash is SHA-256 over the canonical JSON (sorted keys, no spaces, UTF-8) of its seq,
 time, event, ids, payload and the previous entry's hash. Changing, removing or inserting a row
 breaks the chain at that row, and `verify` names it.
+
+A chain alone cannot tell rows deleted from its end, or an event removed and every later row
+re-hashed, from an honest ledger. So each workspace also has its own head (`workspace_heads`): a
+chain over that workspace's events only, which says nothing of other workspaces' activity and is
+what its certificates carry; and `consent.checkpoints` signs the site's head and every workspace's
+head, stored outside this table, for `verify_ledger` to compare against.
 """
 
 from __future__ import annotations
@@ -150,6 +156,62 @@ def verify() -> ChainStatus:
 def head_hash() -> str:
     last = LedgerEntry.objects.order_by("-seq").only("hash").first()
     return last.hash if last else GENESIS
+
+
+@dataclass(frozen=True)
+class WorkspaceHead:
+    """A workspace's own chain: how many events it holds and the hash of the last link."""
+
+    workspace_id: int | None  # None: events of no workspace (site-level)
+    entries: int
+    head: str
+
+
+def workspace_link(prev_head: str, entry: LedgerEntry) -> str:
+    """The next head of a workspace's chain: SHA-256 over the canonical JSON of the entry's time,
+    event, ids and payload and the workspace's previous head. The site-wide seq and prev_hash are
+    left out, so the head tells nothing of other workspaces and anyone holding the workspace's own
+    events can recompute it."""
+    return entry_hash(
+        {
+            "at": entry.at.isoformat(timespec="microseconds"),
+            "event": entry.event,
+            "workspace": entry.workspace_id,
+            "grant": entry.grant_id,
+            "payload": entry.payload,
+            "prev_head": prev_head,
+        }
+    )
+
+
+def workspace_heads(limits: dict | None = None) -> dict[int | None, WorkspaceHead]:
+    """Every workspace's head, in one pass over the ledger in seq order. With `limits`
+    ({workspace id: n}), only each listed workspace's first n events count and other workspaces
+    are skipped: the heads a checkpoint that recorded those counts should see again."""
+    heads: dict[int | None, WorkspaceHead] = {}
+    entries = LedgerEntry.objects.order_by("seq")
+    if limits is not None:
+        heads = {ws: WorkspaceHead(ws, 0, GENESIS) for ws in limits}
+    for entry in entries.iterator(chunk_size=2000):
+        ws = entry.workspace_id
+        current = heads.get(ws)
+        if current is None:
+            if limits is not None:
+                continue
+            current = WorkspaceHead(ws, 0, GENESIS)
+        elif limits is not None and current.entries >= limits[ws]:
+            continue
+        heads[ws] = WorkspaceHead(ws, current.entries + 1, workspace_link(current.head, entry))
+    return heads
+
+
+def workspace_head(workspace_id: int | None) -> WorkspaceHead:
+    """One workspace's head over its own events (what its certificates and auditors see)."""
+    head, count = GENESIS, 0
+    entries = LedgerEntry.objects.filter(workspace_id=workspace_id).order_by("seq")
+    for entry in entries.iterator(chunk_size=2000):
+        head, count = workspace_link(head, entry), count + 1
+    return WorkspaceHead(workspace_id, count, head)
 
 
 def timeline(grant) -> list[LedgerEntry]:

@@ -567,3 +567,26 @@ class LedgerEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise LedgerImmutable("Ledger entries cannot be deleted.")
+
+
+class LedgerCheckpoint(models.Model):
+    """A signed record of the ledger's heads at one moment, kept outside the ledger table: the
+    site-wide length and head hash and each workspace's own head (`consent.checkpoints`). A later
+    `verify_ledger` compares the ledger to the latest one, so rows deleted from the end or a chain
+    re-hashed after an edit no longer pass as intact."""
+
+    created_at = models.DateTimeField()
+    length = models.PositiveBigIntegerField()  # entries covered: seq 1..length
+    head_hash = models.CharField(max_length=64)
+    # What was signed, byte for byte (canonical JSON), its ES256 signature (base64, DER) and the
+    # signer's certificate chain (PEM) at the time; the columns above are for listing only.
+    statement = models.TextField()
+    signature = models.TextField()
+    certificate_chain = models.TextField()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        get_latest_by = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Ledger checkpoint #{self.pk} ({self.length} entries)"

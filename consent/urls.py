@@ -37,6 +37,7 @@ urlpatterns = [
     path("consents/<id:grant_id>/certificate.pdf", views.grant_certificate, name="certificate"),
     path("audit/", audit_views.audit_grants, name="audit_grants"),
     path("audit/ledger/", audit_views.audit_ledger, name="audit_ledger"),
+    path("audit/ledger/checkpoint.json", audit_views.audit_checkpoint, name="audit_checkpoint"),
     path("audit/grants.csv", audit_views.audit_export_csv, name="audit_export_csv"),
     path("audit/grants.json", audit_views.audit_export_json, name="audit_export_json"),
     # The subject's link (no account): ceremony, then portal.
