@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import logging
 import math
-import subprocess
+import subprocess  # nosec B404: runs ffmpeg with argument lists, never through a shell
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -334,7 +334,7 @@ class _VideoBackground:
             if self._log is not None:
                 self._log.close()
             self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in _stop()
-            self._proc = subprocess.Popen(
+            self._proc = subprocess.Popen(  # nosec B603: an argument list with the tool's absolute path (require_tool), no shell; paths are ours
                 self._command, stdout=subprocess.PIPE, stderr=self._log, bufsize=1 << 20
             )
         buffer = memoryview(self._spare).cast("B")

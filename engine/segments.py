@@ -18,7 +18,7 @@ import hashlib
 import json
 import logging
 import re
-import subprocess
+import subprocess  # nosec B404: runs ffmpeg with argument lists, never through a shell
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -304,7 +304,7 @@ class _LosslessWriter:
         command += ["-c:v", "libx264rgb", "-preset", "ultrafast", "-qp", "0", "-threads", "1"]
         command += [str(path)]
         self.path = path
-        self._proc = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+        self._proc = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=subprocess.PIPE)  # nosec B603: an argument list with the tool's absolute path (require_tool), no shell; paths are ours
 
     def write(self, frame: np.ndarray) -> None:
         self._proc.stdin.write(memoryview(np.ascontiguousarray(frame)).cast("B"))
@@ -325,7 +325,7 @@ def _read_lossless(path: Path, size: tuple[int, int], count: int) -> Iterator[np
     width, height = size
     command = [require_tool("ffmpeg"), "-v", "error", "-nostdin", "-i", str(path)]
     command += ["-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)  # nosec B603: an argument list with the tool's absolute path (require_tool), no shell; paths are ours
     frame_bytes = width * height * 3
     try:
         for _ in range(count):

@@ -9,7 +9,7 @@ sound, before anything is decoded), then the sound (sentence, voice), then every
 
 from __future__ import annotations
 
-import subprocess
+import subprocess  # nosec B404: runs ffmpeg with argument lists, never through a shell
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
@@ -72,7 +72,7 @@ def clip_frames(path: Path, folder: Path) -> list[np.ndarray]:
     """Frames spread over the clip (FRAMES_PER_SECOND, at most MAX_FRAMES) as RGB arrays."""
     from PIL import Image
 
-    result = subprocess.run(
+    result = subprocess.run(  # nosec B603: an argument list with the tool's absolute path (require_tool), no shell; paths are ours
         [
             require_tool("ffmpeg"),
             "-v",

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import random
-import subprocess
+import subprocess  # nosec B404: runs ffmpeg with argument lists, never through a shell
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -208,7 +208,7 @@ def track_face(
     next_kept = 0.0
     with (
         _face_tracker() as tracker,
-        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as proc,
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as proc,  # nosec B603: an argument list with the tool's absolute path (require_tool), no shell; paths are ours
     ):
         try:
             for index, rgb in enumerate(_ppm_frames(proc.stdout)):

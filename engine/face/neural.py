@@ -89,8 +89,8 @@ def load_models(folder: str, device: str | None = None) -> NeuralModels:
         root / "unet", torch_dtype=dtype, low_cpu_mem_usage=False
     )
     vae = AutoencoderKL.from_pretrained(root / "vae", torch_dtype=dtype, low_cpu_mem_usage=False)
-    whisper = WhisperModel.from_pretrained(root / "whisper", torch_dtype=dtype).get_encoder()
-    features = WhisperFeatureExtractor.from_pretrained(root / "whisper")
+    whisper = WhisperModel.from_pretrained(root / "whisper", torch_dtype=dtype).get_encoder()  # nosec B615: a local folder of weights, never a Hub model name: nothing is downloaded
+    features = WhisperFeatureExtractor.from_pretrained(root / "whisper")  # nosec B615: a local folder, never a Hub name
     latent = vae.config.latent_channels
     if unet.config.in_channels != 2 * latent or unet.config.out_channels != latent:
         raise FaceWeightsMissing(

@@ -12,7 +12,7 @@ before festival sees the text, by the one path the consent check also reads
 from __future__ import annotations
 
 import re
-import subprocess
+import subprocess  # nosec B404: runs festival with argument lists, never through a shell
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -76,7 +76,8 @@ def script_chunks(
         if isinstance(piece, Pause):
             chunks.append(Chunk(pause=piece.seconds))
             continue
-        assert isinstance(piece, SpokenPiece)
+        if not isinstance(piece, SpokenPiece):  # not an assert: python -O would drop it
+            raise TypeError(f"spoken_pieces gave {piece!r}, neither a pause nor speech")
         for sentence in split_sentences(piece.text):
             chunks.append(Chunk(sentence, round(speed * piece.rate, 3), emphasis=piece.emphasis))
     return chunks
@@ -114,7 +115,7 @@ def synthesize(chunks: list[Chunk], out_wav: str) -> Speech:
         script = work / "speak.scm"
         script.write_text(_scheme_script(chunks, work), encoding="ascii")
         spoken = sum(1 for c in chunks if c.text)
-        proc = subprocess.run(
+        proc = subprocess.run(  # nosec B603: an argument list with the tool's absolute path (require_tool), no shell; paths are ours
             [festival, "--heap", str(HEAP_CELLS), "-b", str(script)],
             capture_output=True,
             text=True,
@@ -151,7 +152,10 @@ def _scheme_script(chunks: list[Chunk], work: Path) -> str:
     for i, chunk in enumerate(chunks):
         if not chunk.text:
             continue
-        assert '"' not in chunk.text and "\\" not in chunk.text  # guaranteed by sanitize_script
+        # sanitize_script keeps these out; checked again (not asserted, python -O would drop it)
+        # because a quote or backslash would let the script write Scheme of its own.
+        if '"' in chunk.text or "\\" in chunk.text:
+            raise EngineError("A script sentence holds a quote or backslash festival cannot take.")
         lines += [
             "(set! hts_engine_params (append cmu_us_slt_arctic_hts::hts_engine_params "
             f'(list (list "-r" {float(chunk.speed):.3f}))))',

@@ -7,7 +7,7 @@ timeout, and at most ``MAX_FRAMES`` frames are read.
 
 from __future__ import annotations
 
-import subprocess
+import subprocess  # nosec B404: runs ffprobe and ffmpeg with argument lists, never through a shell
 import threading
 from pathlib import Path
 from typing import Any
@@ -66,7 +66,7 @@ def read_video_mark(
     cmd = [require_tool("ffprobe"), "-v", "error", "-select_streams", "v:0"]
     cmd += ["-show_entries", "stream=width,height", "-of", "csv=p=0", str(path)]
     try:
-        probe = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+        probe = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)  # nosec B603: an argument list with the tool's absolute path (require_tool), no shell; paths are ours
     except subprocess.TimeoutExpired as error:
         raise WatermarkReadTimeout() from error
     try:
@@ -89,7 +89,7 @@ def read_video_mark(
     total = np.zeros((2, chroma_h, chroma_w), np.float64)
     count = 0
     timed_out = threading.Event()
-    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as proc:
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as proc:  # nosec B603: an argument list with the tool's absolute path (require_tool), no shell; paths are ours
 
         def stop() -> None:  # a stalled or endless decode cannot hold the caller
             timed_out.set()
@@ -131,7 +131,7 @@ def read_audio_mark(
     cmd += ["-t", f"{seconds:.3f}", "-i", str(path), "-map", "0:a:0", "-ac", "1", "-ar", "16000"]
     cmd += ["-f", "f32le", "pipe:1"]
     try:
-        proc = subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
+        proc = subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)  # nosec B603: an argument list with the tool's absolute path (require_tool), no shell; paths are ours
     except subprocess.TimeoutExpired as error:
         raise WatermarkReadTimeout() from error
     if proc.returncode != 0 or not proc.stdout:

@@ -85,3 +85,12 @@ def test_a_short_recording_is_refused_with_the_minimum(short_speech_wav):
     with pytest.raises(AudioTooShort, match="at least 1 s"):
         inspect_voice_sample(short_speech_wav, min_seconds=1.0)
     assert inspect_voice_sample(short_speech_wav, min_seconds=0.5).seconds == pytest.approx(0.6)
+
+
+def test_a_sentence_with_a_quote_never_reaches_festival_even_without_asserts(tmp_path):
+    # A check, not an assert (python -O drops asserts): a quote would let the text write Scheme.
+    from engine.errors import EngineError
+    from engine.voice.festival import Chunk, _scheme_script
+
+    with pytest.raises(EngineError, match="quote or backslash"):
+        _scheme_script([Chunk('Hello" (system "true")')], tmp_path)
