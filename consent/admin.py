@@ -4,6 +4,7 @@ from consent.models import (
     ConsentDocument,
     ConsentGrant,
     ConsentVerification,
+    LedgerCheckpoint,
     LedgerEntry,
     ScriptApproval,
     Subject,
@@ -66,4 +67,19 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
         "payload",
         "prev_hash",
         "hash",
+    )
+
+
+@admin.register(LedgerCheckpoint)
+class LedgerCheckpointAdmin(ReadOnlyAdmin):
+    """Signed ledger checkpoints (`manage.py ledger_checkpoint`): read-only, like the ledger."""
+
+    list_display = ("pk", "created_at", "length", "head_hash")
+    readonly_fields = (
+        "created_at",
+        "length",
+        "head_hash",
+        "statement",
+        "signature",
+        "certificate_chain",
     )

@@ -263,3 +263,15 @@ def test_the_certificate_carries_its_workspace_head_not_the_site_head():
     assert ledger.workspace_head(grant.workspace_id).head in html
     assert ledger.head_hash() not in html
     assert ledger.workspace_head(other.workspace_id).head not in html
+
+
+def test_the_admin_shows_checkpoints_read_only(client, django_user_model):
+    two_workspaces()
+    checkpoint = checkpoints.make_checkpoint()
+    admin = django_user_model.objects.create_superuser("root", "root@example.com", "pw-123456")
+    client.force_login(admin)
+    assert client.get(reverse("admin:consent_ledgercheckpoint_changelist")).status_code == 200
+    assert client.get(reverse("admin:consent_ledgercheckpoint_add")).status_code == 403
+    delete = reverse("admin:consent_ledgercheckpoint_delete", args=[checkpoint.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    assert LedgerCheckpoint.objects.count() == 1
