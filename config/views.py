@@ -21,7 +21,7 @@ def home(request):
         "avatar_count": Avatar.objects.filter(workspace=workspace).count(),
         "script_count": Script.objects.filter(workspace=workspace).count(),
         "recent_jobs": RenderJob.objects.filter(workspace=workspace).select_related(
-            "avatar", "script", "video"
+            "avatar__grant", "script", "video"
         )[:10],
     }
     return render(request, "home.html", context)

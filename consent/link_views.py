@@ -16,6 +16,7 @@ from consent.forms import DecisionForm, RevokeForm, SignForm
 from consent.models import ConsentError, ConsentGrant, ScriptApproval
 from consent.signals import videos_requested
 from core.client import client_address
+from core.media import serve_file
 from engine.biometrics.bounds import MAX_CLIP_SECONDS
 
 # The first frame of a video without a poster is decoded in the request: never for longer.
@@ -160,6 +161,7 @@ def _portal(request, grant, token, *, revoke_form=None, status=200):
             "grant": grant,
             "token": token,
             "videos": _videos_of(grant),
+            "withdrawal": grant.withdrawal(),
             "approvals": grant.approvals.all(),
             "verification": grant.verifications.first(),
             "revoke_form": revoke_form or RevokeForm(),
@@ -216,16 +218,59 @@ def link_certificate(request, grant, token):
     return certificate_response(grant)
 
 
-@subject_link
-def link_thumbnail(request, grant, token, video_id: int):
-    """One of the subject's videos as a picture: its poster, or for videos rendered before posters
-    existed, the first frame (decoded by ffmpeg)."""
-    import subprocess  # nosec B404: runs ffmpeg with argument lists, never through a shell
-
+def _video_of(grant, video_id: int):
+    """One video made with this grant's likeness; 404 for any other (another subject's too)."""
     videos = _videos_of(grant)
     video = videos.filter(pk=video_id).first() if videos else None
     if video is None or not video.file:
-        raise Http404("This video is gone.")
+        raise Http404("No video made with your likeness has this number.")
+    return video
+
+
+def _withdrawn(request, grant, withdrawal):
+    if withdrawal.revoked:
+        when = f" on {withdrawal.at:%Y-%m-%d}" if withdrawal.at else ""
+        message = f"You revoked your consent{when}: the videos made with it are withdrawn."
+    else:
+        message = (
+            f"Your consent ended on {withdrawal.at:%Y-%m-%d}: "
+            "the videos made with it are withdrawn."
+        )
+    return link_error(request, message, 410, grant=grant)
+
+
+# What the portal's player loads of a video: the field and its content type.
+PORTAL_FILES = {
+    "mp4": ("file", "video/mp4"),
+    "vtt": ("captions_vtt", "text/vtt; charset=utf-8"),  # the disclosure cue comes first
+}
+
+
+@subject_link
+def link_video_file(request, grant, token, video_id: int, kind: str):
+    """A video made with the subject's likeness, or its captions, for the portal's player, until
+    the consent is revoked or over; then 410 for them as for everyone else."""
+    video = _video_of(grant, video_id)
+    if withdrawal := grant.withdrawal():
+        return _withdrawn(request, grant, withdrawal)
+    field, content_type = PORTAL_FILES[kind]
+    stored = getattr(video, field)
+    if not stored:  # captions of videos rendered before they existed
+        raise Http404(f"This video has no .{kind} file.")
+    return serve_file(
+        request, stored, content_type=content_type, filename=f"likeness-{video.pk}.{kind}"
+    )
+
+
+@subject_link
+def link_thumbnail(request, grant, token, video_id: int):
+    """One of the subject's videos as a picture: its poster, or for videos rendered before posters
+    existed, the first frame (decoded by ffmpeg). Withdrawn with the video."""
+    import subprocess  # nosec B404: runs ffmpeg with argument lists, never through a shell
+
+    video = _video_of(grant, video_id)
+    if withdrawal := grant.withdrawal():
+        return _withdrawn(request, grant, withdrawal)
     if video.poster:
         with video.poster.open("rb") as handle:
             return HttpResponse(handle.read(), content_type="image/jpeg")

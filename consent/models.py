@@ -1,10 +1,12 @@
 import hashlib
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePath
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from accounts.models import Workspace, WorkspaceScoped
 from core.errors import UserError
@@ -45,6 +47,18 @@ class Channel(models.TextChoices):
 
 def default_languages() -> list[str]:
     return [Language.ENGLISH.value]
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """Why the videos made under a consent may no longer be shown, and since when."""
+
+    reason: str  # "revoked" or "expired"
+    at: datetime | None  # when it was revoked, or when its period ended
+
+    @property
+    def revoked(self) -> bool:
+        return self.reason == "revoked"
 
 
 def evidence_upload_to(instance, filename: str) -> str:
@@ -361,6 +375,17 @@ class ConsentGrant(WorkspaceScoped):
         self.signature_name, self.signature_kind = self.subject.full_name, "paper"
         self.signer_ip, self.signer_user_agent = None, ""
         self.save()
+
+    def withdrawal(self, at: datetime | None = None) -> Withdrawal | None:
+        """Whether the videos made under this consent are withdrawn at `at` (now by default), from
+        everyone (members, the public link, the subject's portal), and why: the consent was
+        revoked, or its period is over (valid-until covers every use of the likeness, showing a
+        video made with it included). None while they may be shown."""
+        if self.status == self.Status.REVOKED:
+            return Withdrawal("revoked", self.revoked_at)
+        if self.valid_until <= (at or timezone.now()):
+            return Withdrawal("expired", self.valid_until)
+        return None
 
     def invite_expired(self, at: datetime) -> bool:
         return self.invite_expires_at is not None and at >= self.invite_expires_at

@@ -53,6 +53,18 @@ urlpatterns = [
     ),
     path("c/<str:token>/certificate.pdf", link_views.link_certificate, name="link_certificate"),
     path(
+        "c/<str:token>/videos/<id:video_id>/video.mp4",
+        link_views.link_video_file,
+        {"kind": "mp4"},
+        name="link_video",
+    ),
+    path(
+        "c/<str:token>/videos/<id:video_id>/captions.vtt",
+        link_views.link_video_file,
+        {"kind": "vtt"},
+        name="link_captions",
+    ),
+    path(
         "c/<str:token>/videos/<id:video_id>/thumbnail.jpg",
         link_views.link_thumbnail,
         name="link_thumbnail",

@@ -5,10 +5,11 @@ from django.conf import settings
 from django.db import models
 from django.dispatch import receiver
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from accounts.models import WorkspaceScoped
 from avatars.models import Avatar
-from consent.models import Purpose
+from consent.models import Purpose, Withdrawal
 from consent.signals import grant_revoked, videos_requested
 from engine.timeline import Timeline
 from studio.models import Script
@@ -80,6 +81,14 @@ class RenderJob(WorkspaceScoped):
     @property
     def percent(self) -> int:
         return round(100 * self.progress)
+
+    @cached_property
+    def withdrawal(self) -> Withdrawal | None:
+        """Why this finished render's video may no longer be shown (its consent revoked or run
+        out), or None. The job's record stays; its video, captions, poster and links go."""
+        if self.status != self.Status.SUCCEEDED:
+            return None
+        return self.avatar.grant.withdrawal()
 
     def render_decision(self, *, at: datetime):
         """May this job render now? The consent policy on the job's own copy of the script and of
@@ -239,6 +248,11 @@ class Video(WorkspaceScoped):
     def __str__(self) -> str:
         return f"Video of render #{self.job_id}"
 
+    @property
+    def withdrawal(self) -> Withdrawal | None:
+        """Why this video may no longer be shown to anyone, or None: its consent's answer."""
+        return self.job.avatar.grant.withdrawal()
+
     SHARE_SALT = "likeness.video.share"
 
     @property
@@ -276,6 +290,6 @@ def videos_of_grant(sender, grant, **kwargs):
     """The subject's portal lists every video made with their likeness."""
     return (
         Video.objects.filter(job__avatar__grant=grant)
-        .select_related("job", "job__script", "workspace")
+        .select_related("job__avatar__grant", "job__script", "workspace")
         .order_by("-created_at")
     )

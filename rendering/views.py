@@ -3,7 +3,6 @@ from functools import wraps
 from django.contrib import messages
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import get_in_workspace, member_required
@@ -39,14 +38,14 @@ def submit(request):
 
 def _job(request, job_id: int) -> RenderJob:
     return get_in_workspace(
-        request, RenderJob.objects.select_related("avatar", "script"), pk=job_id
+        request, RenderJob.objects.select_related("avatar__grant", "script"), pk=job_id
     )
 
 
 @member_required()
 def job_list(request):
     jobs = RenderJob.objects.filter(workspace=request.workspace)
-    jobs = jobs.select_related("avatar", "script", "video")[:100]
+    jobs = jobs.select_related("avatar__grant", "script", "video")[:100]
     return render(request, "rendering/job_list.html", {"jobs": jobs})
 
 
@@ -74,6 +73,12 @@ def job_status_json(request, job_id: int):
     }
     if job.status == RenderJob.Status.SUCCEEDED:
         payload["video_seconds"] = job.video.seconds
+    withdrawal = job.withdrawal
+    payload["withdrawn"] = (
+        {"reason": withdrawal.reason, "at": withdrawal.at.isoformat() if withdrawal.at else None}
+        if withdrawal
+        else None
+    )
     return JsonResponse(payload)
 
 
@@ -131,10 +136,20 @@ def _serve_video_file(request, video: Video, kind: str, stem: str, cache_control
     return response
 
 
+def withdrawn_response(request, withdrawal, *, job: RenderJob | None = None):
+    """410 Gone, saying why: the consent the video was made under was revoked or has run out.
+    `job`: a member asked, so the page links back to the render's record, which stays."""
+    context = {"reason": withdrawal.reason, "withdrawal": withdrawal, "job": job}
+    return render(request, "rendering/share_gone.html", context, status=410)
+
+
 @member_required()
 def job_file(request, job_id: int, kind: str):
-    """A finished render's video, captions (disclosure cue first) or poster, for its members."""
+    """A finished render's video, captions (disclosure cue first) or poster, for its members;
+    410 once its consent is revoked or over (auditors keep the record, not the media)."""
     video = _finished_video(request, job_id)
+    if withdrawal := video.job.withdrawal:
+        return withdrawn_response(request, withdrawal, job=video.job)
     stem = f"likeness-render-{job_id}-{channel_mark(video.job.avatar.grant)}"
     return _serve_video_file(request, video, kind, stem, "private, max-age=3600")
 
@@ -148,19 +163,6 @@ def channel_mark(grant) -> str:
     return "for-" + "-".join(channels) if channels else "no-channel-named"
 
 
-def _withdrawal_reason(video: Video) -> str | None:
-    """Why a shared video may no longer be shown, or None: consent revoked, or its period over
-    (the grant's valid-until covers every use of the likeness, showing a made video included)."""
-    from consent.models import ConsentGrant
-
-    grant = video.job.avatar.grant
-    if grant.status == ConsentGrant.Status.REVOKED:
-        return "revoked"
-    if grant.valid_until <= timezone.now():
-        return "expired"
-    return None
-
-
 def shared_video_view(view):
     """A public share view: the token's video is passed on, a bad token is 404, and once the
     subject's consent is revoked or has run out every share URL answers 410 Gone. A consent that
@@ -171,9 +173,8 @@ def shared_video_view(view):
         video = Video.from_share_token(token)
         if video is None or not video.file:
             raise Http404("This video does not exist.")
-        reason = _withdrawal_reason(video)
-        if reason:
-            return render(request, "rendering/share_gone.html", {"reason": reason}, status=410)
+        if withdrawal := video.withdrawal:
+            return withdrawn_response(request, withdrawal)
         if not video.job.avatar.grant.allows_public_sharing:
             # Internal use only: no public page, preview image or file, ever (not "gone").
             return render(request, "rendering/share_internal.html", status=404)
