@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 from config.env import envbool, envint, envlist, envstr
 
@@ -79,6 +80,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -104,6 +106,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.workspace",
+                # csp_nonce for the admin's few nonce'd <style> tags; our own templates need none.
+                "django.template.context_processors.csp",
             ],
         },
     },
@@ -186,6 +190,35 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not envbool("COLLECTSTATIC", False)
+
+
+def _media_origins() -> list[str]:
+    """Where media may load from besides this site: with S3 a media view redirects to a signed URL
+    on the store, and the browser checks the CSP against the redirect's target too."""
+    if origins := envlist("CSP_MEDIA_ORIGINS"):
+        return origins
+    if STORAGE != "s3":
+        return []
+    if endpoint := envstr("S3_ENDPOINT_URL"):
+        scheme, _, rest = endpoint.partition("://")
+        return [f"{scheme}://{rest.split('/')[0]}"]
+    return ["https://*.amazonaws.com"]
+
+
+# Content-Security-Policy on every response (Django's own middleware). No inline script anywhere:
+# pages load static/js/*.js and htmx from 'self'. blob:/data: carry the ceremony's recorded clip and
+# drawn signature; no page is meant to be framed (the share page is a link, not an embed).
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:", "blob:", *_media_origins()],
+    "media-src": [CSP.SELF, "blob:", *_media_origins()],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
 
 # Background work goes through django.tasks; the default backend keeps tasks in the database
 # and `manage.py db_worker` runs them. TASK_BACKEND may name any django.tasks backend.

@@ -34,13 +34,29 @@ def browser():
         del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]  # it would leak into other tests' subprocesses
 
 
+def watch_csp_refusals(context) -> list[str]:
+    """The browser's console reports of what the Content-Security-Policy refused in this context
+    (an inline script or style, a handler attribute, a source not allowed): a page that needs one
+    works in a test's eyes only if this stays empty."""
+    refused = []
+
+    def on_console(message):
+        if "Content Security Policy" in message.text:
+            refused.append(message.text)
+
+    context.on("console", on_console)
+    return refused
+
+
 @pytest.fixture
 def page(browser, live_server):
     context = browser.new_context(base_url=live_server.url, accept_downloads=True)
+    refused = watch_csp_refusals(context)
     page = context.new_page()
     page.set_default_timeout(20_000)
     yield page
     context.close()
+    assert refused == [], "the Content-Security-Policy refused something the pages need"
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 
 from consent import services
 from consent.models import ConsentDocument, ConsentGrant, LedgerEntry, Purpose
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, watch_csp_refusals
 from tests.factories import MembershipFactory, SubjectFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -126,6 +126,7 @@ def fake_media_browser():
 
 def go_through_the_ceremony(browser, live_server, token: str, record_seconds: float):
     context = browser.new_context(base_url=live_server.url)
+    refused = watch_csp_refusals(context)
     page = context.new_page()
     page.set_default_timeout(60_000)
     page.goto(reverse("consent:link_home", args=[token]))
@@ -139,8 +140,10 @@ def go_through_the_ceremony(browser, live_server, token: str, record_seconds: fl
     shown_at = float(prompt.get_attribute("data-shown-at"))
     assert CHALLENGE_AT_SECONDS <= shown_at < CHALLENGE_AT_SECONDS + 1.0
     # Record until the page's own clock shows the whole looped file has played at least once.
+    # A function, not an expression: the site's CSP refuses the eval an expression would need.
     page.wait_for_function(
-        f"Number(document.getElementById('elapsed').dataset.seconds) >= {record_seconds}",
+        "(seconds) => Number(document.getElementById('elapsed').dataset.seconds) >= seconds",
+        arg=record_seconds,
         timeout=120_000,
     )
     page.get_by_role("button", name="Stop and save the clip").click()
@@ -156,6 +159,8 @@ def go_through_the_ceremony(browser, live_server, token: str, record_seconds: fl
     page.get_by_label("I agree").check()
     page.get_by_role("button", name="Sign my consent").click()
     expect(page.locator("#grant-status")).to_have_attribute("data-status", "verifying")
+    # Camera, recording, upload and signature pad all ran under the site's CSP without a refusal.
+    assert refused == []
     return page
 
 
