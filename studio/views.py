@@ -55,9 +55,9 @@ def script_detail(request, script_id: int):
             ),
             "purposes": Purpose.choices,
             "approval_form": ApprovalRequestForm(workspace=request.workspace),
-            "jobs": script.render_jobs.select_related("avatar", "video").order_by("-created_at")[
-                :20
-            ],
+            "jobs": script.render_jobs.select_related("avatar__grant", "video").order_by(
+                "-created_at"
+            )[:20],
         },
         status=400 if form.errors else 200,
     )
