@@ -47,6 +47,9 @@ class Event:
     REVERIFICATION_REQUESTED = "reverification_requested"
     AVATAR_IDENTITY_CHECKED = "avatar_identity_checked"  # enrollment vs the grant's references
     AVATAR_REVIEWED = "avatar_reviewed"  # an auditor's decision on a held avatar
+    SCREENING_HELD = "screening_held"  # acceptable-use screening held a script for review
+    SCREENING_APPROVED = "screening_approved"  # an owner let a held script render
+    SCREENING_KEPT_HELD = "screening_kept_held"  # an owner kept a held script from rendering
 
 
 def canonical(fields: dict) -> bytes:

@@ -615,3 +615,66 @@ class LedgerCheckpoint(models.Model):
 
     def __str__(self) -> str:
         return f"Ledger checkpoint #{self.pk} ({self.length} entries)"
+
+
+def describe_findings(findings) -> str:
+    """Screening findings (``Finding.as_dict``) for people: "Label (“word”, “word”); ..."."""
+    return "; ".join(
+        f"{f['label']} ({', '.join(f'“{m}”' for m in f['matched'])})" for f in findings
+    )
+
+
+class ScreeningReview(WorkspaceScoped):
+    """A script the acceptable-use screening (``engine.text.screening``) held: it cannot render
+    until an owner of its workspace approves it, or it is edited so that it no longer matches.
+    One per exact text; an approval covers the findings it was given, no others."""
+
+    class Status(models.TextChoices):
+        HELD = "held", "Held for review"
+        APPROVED = "approved", "Approved by an owner"
+        KEPT_HELD = "kept_held", "Kept held by an owner"
+
+    title = models.CharField(max_length=200, blank=True)
+    text = models.TextField()
+    text_sha256 = models.CharField(max_length=64)
+    # [{"category", "label", "matched": [...]}, ...] as engine.text.screening.Finding.as_dict
+    findings = models.JSONField(default=list)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.HELD)
+    flagged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    flagged_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-flagged_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "text_sha256"], name="one_screening_review_per_text"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title or 'Script'} ({self.get_status_display()})"
+
+    @property
+    def reason(self) -> str:
+        """The categories and matched words, for people."""
+        return describe_findings(self.findings)
+
+    def covers(self, findings: list[dict]) -> bool:
+        """Whether an owner approved every category and matched word of ``findings``."""
+        if self.status != self.Status.APPROVED:
+            return False
+        approved = {(f["category"], m) for f in self.findings for m in f["matched"]}
+        return all((f["category"], m) in approved for f in findings for m in f["matched"])
+
+    def decide(self, *, approve: bool, by, at: datetime) -> None:
+        if self.status == self.Status.APPROVED:
+            raise ConsentError("An owner already approved this script.")
+        self.status = self.Status.APPROVED if approve else self.Status.KEPT_HELD
+        self.decided_by, self.decided_at = by, at
+        self.save(update_fields=["status", "decided_by", "decided_at"])

@@ -6,7 +6,9 @@ that is revoked or expires in between stops the render.
 Scripts are judged on the words the voice will say: ``engine.voice.spoken.spoken_text`` of the
 script with the render's pronunciation lexicon, the same function every voice engine and the
 captions use. Forbidden topics are looked for in the script as written and in those spoken
-words; the language is detected in both; a per-script approval covers both.
+words; the language is detected in both; a per-script approval covers both. Every spoken and
+on-screen text also passes the acceptable-use screening (``consent.screening``): what it flags
+renders only once an owner approved it.
 """
 
 from collections.abc import Mapping, Sequence
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from consent.models import ConsentGrant, Language, Purpose, ScriptApproval, sha256_hex
+from consent.screening import refusal as screening_refusal
 from consent.signals import lexicon_requested
 from engine.text.language import detect_language
 from engine.text.topics import find_topic
@@ -135,8 +138,14 @@ def authorize_render(
                     f"consent does not cover videos in {guess.name} (it covers: {covered})."
                 )
     if grant.requires_script_approval:
-        return _approval_decision(grant, script_text, spoken)
-    return ALLOWED
+        decision = _approval_decision(grant, script_text, spoken)
+        if not decision:
+            return decision
+    # Acceptable use last, whatever the consent allows: a flagged text waits for an owner.
+    held = screening_refusal(
+        grant.workspace_id, script_text=script_text, lexicon=lexicon, on_screen_text=on_screen_text
+    )
+    return refuse(held) if held else ALLOWED
 
 
 def _approval_decision(grant: ConsentGrant, script_text: str, spoken: str) -> RenderDecision:

@@ -12,6 +12,11 @@ urlpatterns = [
         views.script_send_for_approval,
         name="script_send_for_approval",
     ),
+    path(
+        "<id:script_id>/screening/",
+        views.script_screening_decision,
+        name="script_screening_decision",
+    ),
     path("pronunciations/", views.pronunciation_list, name="pronunciation_list"),
     path(
         "pronunciations/<id:pronunciation_id>/delete/",

@@ -4,8 +4,9 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import get_in_workspace, member_required
 from avatars.models import Avatar
+from consent import screening
 from consent import services as consent_services
-from consent.models import ConsentError, Purpose
+from consent.models import ConsentError, Purpose, ScreeningReview
 from studio.forms import ApprovalRequestForm, PronunciationForm, ScriptForm
 from studio.models import PronunciationEntry, Script
 
@@ -26,6 +27,7 @@ def script_new(request):
         script = form.save(commit=False)
         script.workspace, script.created_by = request.workspace, request.user
         script.save()
+        _screen(request, script)
         return redirect("studio:script_detail", script_id=script.pk)
     return render(
         request, "studio/script_form.html", {"form": form}, status=400 if form.errors else 200
@@ -41,7 +43,7 @@ def script_detail(request, script_id: int):
             return render(request, "403.html", status=403)
         form = ScriptForm(request.POST, instance=script)
         if form.is_valid():
-            form.save()
+            _screen(request, form.save())
             return redirect("studio:script_detail", script_id=script.pk)
     return render(
         request,
@@ -49,6 +51,8 @@ def script_detail(request, script_id: int):
         {
             "script": script,
             "form": form,
+            # A script saved before screening existed is screened (and held) when first seen.
+            "screening": _screen(request, script),
             # The Render form posts to rendering, which validates it again.
             "avatars": Avatar.objects.filter(
                 workspace=request.workspace, status=Avatar.Status.ACTIVE
@@ -61,6 +65,39 @@ def script_detail(request, script_id: int):
         },
         status=400 if form.errors else 200,
     )
+
+
+def _screen(request, script: Script) -> ScreeningReview | None:
+    """Acceptable-use screening of the script as saved: a flagged one is held for an owner."""
+    return screening.hold_if_flagged(
+        request.workspace,
+        title=script.title,
+        text=script.body,
+        by=request.user,
+        lexicon=PronunciationEntry.lexicon_of(request.workspace),
+    )
+
+
+@require_POST
+@member_required(manage=True)
+def script_screening_decision(request, script_id: int):
+    """An owner approves a script the screening held, or keeps it held (both in the ledger)."""
+    script = get_in_workspace(request, Script, pk=script_id)
+    review = _screen(request, script)
+    if review is None:
+        messages.info(request, f"“{script.title}” is not held: nothing in it needs review.")
+        return redirect("studio:script_detail", script_id=script.pk)
+    approve = request.POST.get("decision") == "approve"
+    try:
+        screening.decide_review(review, approve=approve, by=request.user)
+    except ConsentError as error:
+        messages.error(request, str(error))
+    else:
+        if approve:
+            messages.success(request, f"“{script.title}” was approved: it may render.")
+        else:
+            messages.success(request, f"“{script.title}” stays held: it cannot render.")
+    return redirect("studio:script_detail", script_id=script.pk)
 
 
 @require_POST
