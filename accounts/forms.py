@@ -2,7 +2,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 
-from accounts.models import Membership, Role
+from accounts.models import Role
 
 
 class SignupForm(UserCreationForm):
@@ -15,35 +15,29 @@ class SignupForm(UserCreationForm):
         model = get_user_model()
         fields = ("username", "email")
 
+    # A taken username gets the same words as any unusable one, and a taken email is no error at
+    # all: signup must not tell a stranger which accounts exist (issue 19).
+    error_messages = {
+        **UserCreationForm.error_messages,
+        "unique": "This username can't be used. Choose another one.",
+    }
+
     def clean_email(self):
-        email = self.cleaned_data["email"].strip().lower()
-        if get_user_model().objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(
-                "An account with this email already exists. Log in instead."
-            )
-        return email
+        return self.cleaned_data["email"].strip().lower()
+
+    def clean_username(self):
+        username = self.cleaned_data.get("username")
+        if username and get_user_model().objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError(self.error_messages["unique"], code="unique")
+        return username
 
 
 class WorkspaceForm(forms.Form):
     name = forms.CharField(max_length=100)
 
 
-class AddMemberForm(forms.Form):
+class InviteMemberForm(forms.Form):
+    """Whom to invite; never looks the account up, so its answer cannot tell whether one exists."""
+
     username_or_email = forms.CharField(max_length=254, label="Username or email")
     role = forms.ChoiceField(choices=Role.choices, initial=Role.EDITOR)
-
-    def __init__(self, *args, workspace, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.workspace = workspace
-
-    def clean_username_or_email(self):
-        value = self.cleaned_data["username_or_email"].strip()
-        users = get_user_model().objects
-        user = users.filter(username=value).first() or users.filter(email__iexact=value).first()
-        if user is None:
-            raise forms.ValidationError(
-                "No account has that username or email. Ask them to sign up first."
-            )
-        if Membership.objects.filter(workspace=self.workspace, user=user).exists():
-            raise forms.ValidationError(f"{user.username} is already a member.")
-        return user

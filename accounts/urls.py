@@ -11,4 +11,22 @@ urlpatterns = [
     path("workspaces/new/", views.workspace_new, name="workspace_new"),
     path("workspaces/<id:workspace_id>/switch/", views.workspace_switch, name="workspace_switch"),
     path("members/", views.members, name="members"),
+    path(
+        "members/invitations/<id:invitation_id>/revoke/",
+        views.invitation_revoke,
+        name="invitation_revoke",
+    ),
+    path("invitations/", views.invitations, name="invitations"),
+    path(
+        "invitations/<id:invitation_id>/accept/",
+        views.invitation_answer,
+        {"answer": "accept"},
+        name="invitation_accept",
+    ),
+    path(
+        "invitations/<id:invitation_id>/decline/",
+        views.invitation_answer,
+        {"answer": "decline"},
+        name="invitation_decline",
+    ),
 ]

@@ -6,6 +6,7 @@ Production needs at least: DEBUG=0, SECRET_KEY, ALLOWED_HOSTS, HTTPS=1 and a DAT
 import ipaddress
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -70,6 +71,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "django_tasks_db",
+    "axes",
     "accounts",
     "consent",
     "avatars",
@@ -90,6 +92,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.CurrentWorkspaceMiddleware",
+    # Last: turns a locked-out login (site or admin) into the lock-out page (accounts/throttle.py).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -137,6 +141,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# AxesStandaloneBackend first: a locked-out username or address is refused before any password
+# is checked (site and admin login alike).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
@@ -271,6 +281,9 @@ MAX_VOICE_SAMPLE_BYTES = envint("MAX_VOICE_SAMPLE_BYTES", 50 * 1024 * 1024)
 MIN_VOICE_SAMPLE_SECONDS = envint("MIN_VOICE_SAMPLE_SECONDS", 2)
 MAX_VOICE_SAMPLE_SECONDS = envint("MAX_VOICE_SAMPLE_SECONDS", 600)
 MAX_SCRIPT_CHARACTERS = envint("MAX_SCRIPT_CHARACTERS", 5000)
+# Acceptable-use screening of scripts (JSON: category -> label, unless, rules; the same for every
+# workspace). Empty: the policy that ships, engine/text/screening_policy.json.
+SCREENING_POLICY_FILE = envstr("SCREENING_POLICY_FILE", "")
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
@@ -289,7 +302,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # axes: lock-outs are warnings; each login and failure would be an INFO line.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 
 # Consent (issue 4): the subject's link, the consent clip, and how long biometric data outlives
@@ -349,3 +363,21 @@ else:
             "LOCATION": str(VAR_DIR / "cache"),
         }
     }
+
+# Accounts (issue 19): after LOGIN_FAILURE_LIMIT failed log-ins (site or admin) a username, and
+# separately a client address, is locked for LOGIN_LOCKOUT_MINUTES (django-axes; the address is
+# core.client.client_address, so a forged X-Forwarded-For changes nothing). Signups are limited
+# to SIGNUP_RATE_PER_HOUR per client address and per email address. There is no password reset
+# flow (no email is sent by the site); an owner or an administrator resets a password.
+LOGIN_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_LOCKOUT_MINUTES = envint("LOGIN_LOCKOUT_MINUTES", 15)
+SIGNUP_RATE_PER_HOUR = envint("SIGNUP_RATE_PER_HOUR", 10)
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks
+AXES_CLIENT_IP_CALLABLE = "core.client.client_address"
+AXES_LOCKOUT_CALLABLE = "accounts.throttle.locked_out_response"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+# Invitations to a workspace wait this long for the invited user's answer.
+INVITATION_DAYS = envint("INVITATION_DAYS", 7)

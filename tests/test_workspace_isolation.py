@@ -4,6 +4,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from accounts.models import Invitation, Role
 from studio.models import PronunciationEntry
 from tests.factories import MembershipFactory, SubjectFactory, finished_video
 
@@ -54,6 +55,13 @@ def test_every_url_with_another_workspaces_id_is_404(client, make_avatar):
         "kind": "signed-document",  # evidence files of a consent (the scan exists: see above)
         "pronunciation_id": PronunciationEntry.objects.create(
             workspace=theirs.workspace, word="SQL", respelling="sequel"
+        ).pk,
+        # An invitation of their workspace, addressed to them: neither mine to revoke nor to answer.
+        "invitation_id": Invitation.objects.create(
+            workspace=theirs.workspace,
+            recipient=theirs.user.username,
+            role=Role.EDITOR,
+            expires_at=Invitation.default_expiry(),
         ).pk,
     }
     urls = []
