@@ -27,7 +27,7 @@ from engine.voice.spoken import spoken_text, written_text
 
 def screening_policy() -> ScreeningPolicy:
     """The operator's policy (``SCREENING_POLICY_FILE``), else the one that ships."""
-    return load_policy(getattr(settings, "SCREENING_POLICY_FILE", None) or None)
+    return load_policy(settings.SCREENING_POLICY_FILE or None)
 
 
 def script_findings(text: str, lexicon: Mapping[str, str] | None = None) -> list[dict]:

@@ -181,3 +181,16 @@ def test_only_an_owner_can_approve_a_held_script(client, member, role):
     assert not events(Event.SCREENING_APPROVED)
     with pytest.raises(ConsentError):
         decide_review(ScreeningReview.objects.get(), approve=True, by=other.user)
+
+
+def test_the_operator_tunes_the_policy_with_a_file_in_settings(member_client, settings, tmp_path):
+    policy = tmp_path / "policy.json"
+    policy.write_text(
+        '{"categories": {"competitors": {"label": "Names a competitor", "rules": [[["Globex"]]]}}}'
+    )
+    settings.SCREENING_POLICY_FILE = str(policy)
+    script = new_script(member_client, "Globex is slower than we are.")
+    page = member_client.get(reverse("studio:script_detail", args=[script.pk])).content.decode()
+    assert "Held for review: Names a competitor (“Globex”)" in page
+    settings.SCREENING_POLICY_FILE = ""
+    assert hold_if_flagged(script.workspace, title="T", text=GIFT_CARDS, by=None) is not None
