@@ -6,6 +6,7 @@ from consent.models import (
     ConsentVerification,
     LedgerCheckpoint,
     LedgerEntry,
+    ScreeningReview,
     ScriptApproval,
     Subject,
 )
@@ -52,6 +53,14 @@ class ConsentVerificationAdmin(ReadOnlyAdmin):
 @admin.register(ScriptApproval)
 class ScriptApprovalAdmin(ReadOnlyAdmin):
     list_display = ("title", "grant", "status", "requested_at")
+
+
+@admin.register(ScreeningReview)
+class ScreeningReviewAdmin(ReadOnlyAdmin):
+    """Held scripts and owners' decisions; decided on the script's page, recorded in the ledger."""
+
+    list_display = ("title", "workspace", "status", "flagged_at", "decided_by", "decided_at")
+    list_filter = ("status",)
 
 
 @admin.register(LedgerEntry)

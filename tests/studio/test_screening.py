@@ -194,3 +194,15 @@ def test_the_operator_tunes_the_policy_with_a_file_in_settings(member_client, se
     assert "Held for review: Names a competitor (“Globex”)" in page
     settings.SCREENING_POLICY_FILE = ""
     assert hold_if_flagged(script.workspace, title="T", text=GIFT_CARDS, by=None) is not None
+
+
+def test_the_admin_lists_held_scripts_read_only(client, django_user_model, member):
+    review = hold_if_flagged(member.workspace, title="Favour", text=GIFT_CARDS, by=member.user)
+    root = django_user_model.objects.create_superuser("root", "root@example.com", "pw-123456")
+    client.force_login(root)
+    listing = client.get(reverse("admin:consent_screeningreview_changelist"))
+    assert listing.status_code == 200 and "Favour" in listing.content.decode()
+    assert client.get(reverse("admin:consent_screeningreview_add")).status_code == 403
+    delete = reverse("admin:consent_screeningreview_delete", args=[review.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    assert ScreeningReview.objects.filter(pk=review.pk).exists()
