@@ -1,3 +1,10 @@
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from accounts import two_factor
 from accounts.models import Membership
 
 SESSION_KEY = "workspace_id"
@@ -26,3 +33,35 @@ class CurrentWorkspaceMiddleware:
                 request.membership = membership
                 request.workspace = membership.workspace
         return self.get_response(request)
+
+
+class TwoFactorMiddleware:
+    """Two-factor before anything else (after django-otp's OTPMiddleware).
+
+    A signed-in session that was not verified with a code while the user has a device (a session
+    from before the device, or one made some other way) is logged out, to log in with the code. A
+    user whose role is in REQUIRE_TWO_FACTOR_ROLES and who has no device is sent to set one up.
+    """
+
+    EXEMPT = ("accounts:two_factor", "accounts:two_factor_qr", "accounts:logout")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        verified = getattr(user, "is_verified", lambda: False)
+        if user.is_authenticated and not verified() and not self._exempt(request):
+            if two_factor.has_device(user):
+                logout(request)
+                messages.info(request, "Log in again with your password and your code.")
+                return redirect_to_login(request.get_full_path())
+            if two_factor.is_required(user):
+                messages.info(request, "Set up two-factor log-in before you continue.")
+                return redirect("accounts:two_factor")
+        return self.get_response(request)
+
+    def _exempt(self, request) -> bool:
+        return request.path_info in {reverse(name) for name in self.EXEMPT} or (
+            request.path_info.startswith(("/static/", "/media/"))
+        )

@@ -6,7 +6,10 @@ from accounts import views
 app_name = "accounts"
 urlpatterns = [
     path("signup/", views.signup, name="signup"),
-    path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("login/code/", views.login_code, name="login_code"),
+    path("two-factor/", views.two_factor_settings, name="two_factor"),
+    path("two-factor/qr.svg", views.two_factor_qr, name="two_factor_qr"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("workspaces/new/", views.workspace_new, name="workspace_new"),
     path("workspaces/<id:workspace_id>/switch/", views.workspace_switch, name="workspace_switch"),

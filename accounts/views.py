@@ -1,12 +1,21 @@
+import time
+
+from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import get_user_model, login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import services, throttle
-from accounts.forms import InviteMemberForm, SignupForm, WorkspaceForm
+from accounts import services, throttle, two_factor
+from accounts.forms import InviteMemberForm, SignupForm, TwoFactorCodeForm, WorkspaceForm
 from accounts.middleware import SESSION_KEY
 from accounts.models import Invitation, InvitationNotOpen, Membership
 from accounts.permissions import member_required
@@ -134,3 +143,132 @@ def invitation_answer(request, invitation_id: int, answer: str):
     except InvitationNotOpen as error:
         messages.error(request, str(error))
     return redirect("accounts:invitations")
+
+
+# Between the password and the code: who, how they authenticated, since when and where to go.
+PENDING_KEY = "two_factor_pending"
+PENDING_SECONDS = 5 * 60
+
+
+class LoginView(auth_views.LoginView):
+    """The password step; a user with two-factor on is not logged in until the code step."""
+
+    template_name = "accounts/login.html"
+
+    def form_valid(self, form):
+        user = form.get_user()
+        if not two_factor.has_device(user):
+            return super().form_valid(form)
+        self.request.session[PENDING_KEY] = {
+            "user": user.pk,
+            "backend": user.backend,
+            "at": time.time(),
+            "next": self.get_success_url(),
+        }
+        return redirect("accounts:login_code")
+
+
+def _pending_user(request):
+    pending = request.session.get(PENDING_KEY)
+    if not isinstance(pending, dict) or time.time() - pending.get("at", 0) > PENDING_SECONDS:
+        return None, None
+    user = get_user_model().objects.filter(pk=pending.get("user"), is_active=True).first()
+    return user, pending
+
+
+@never_cache
+def login_code(request):
+    """The code step of a log-in: the authenticator's code or a backup code."""
+    user, pending = _pending_user(request)
+    if user is None:
+        request.session.pop(PENDING_KEY, None)
+        messages.info(request, "Log in with your password, then enter your code.")
+        return redirect("accounts:login")
+    if not AxesProxyHandler.is_allowed(request, {"username": user.get_username()}):
+        request.session.pop(PENDING_KEY, None)
+        return throttle.locked_out_response(request)
+    form = TwoFactorCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            device = two_factor.verify(user, form.cleaned_data["code"])
+        except two_factor.CodeThrottled as error:
+            form.add_error("code", str(error))
+        except two_factor.CodeRefused as error:
+            form.add_error("code", str(error))
+            two_factor.count_wrong_code(request, user)  # axes: the 429 page once at the limit
+            if getattr(request, "axes_locked_out", False):
+                request.session.pop(PENDING_KEY, None)
+        else:
+            request.session.pop(PENDING_KEY, None)
+            login(request, user, backend=pending["backend"])
+            otp_login(request, device)
+            target = pending.get("next") or ""
+            if not url_has_allowed_host_and_scheme(
+                target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+            ):
+                target = settings.LOGIN_REDIRECT_URL
+            return redirect(target)
+    return render(
+        request,
+        "accounts/login_code.html",
+        {"form": form, "username": user.get_username()},
+        status=400 if form.errors else 200,
+    )
+
+
+@never_cache
+@login_required
+def two_factor_settings(request):
+    """Turn two-factor log-in on (enroll, confirm with a code) or off (with a code)."""
+    user = request.user
+    form = TwoFactorCodeForm(request.POST or None)
+    if two_factor.has_device(user):
+        if request.method == "POST" and form.is_valid():
+            try:
+                two_factor.verify(user, form.cleaned_data["code"])
+            except two_factor.CodeThrottled as error:
+                form.add_error("code", str(error))
+            except two_factor.CodeRefused as error:
+                form.add_error("code", str(error))
+                two_factor.count_wrong_code(request, user)
+            else:
+                two_factor.turn_off(user)
+                messages.success(request, "Two-factor log-in is off.")
+                return redirect("accounts:two_factor")
+        return render(
+            request,
+            "accounts/two_factor_on.html",
+            {"form": form, "required": two_factor.is_required(user)},
+            status=400 if form.errors else 200,
+        )
+    device = two_factor.pending_device(user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            codes = two_factor.confirm(device, form.cleaned_data["code"])
+        except two_factor.CodeRefused as error:
+            form.add_error("code", str(error))
+        else:
+            otp_login(request, device)
+            # Shown once: only their use is stored, never a page that shows them again.
+            return render(request, "accounts/two_factor_backup_codes.html", {"codes": codes})
+    return render(
+        request,
+        "accounts/two_factor_enroll.html",
+        {
+            "form": form,
+            "otpauth_uri": device.config_url,
+            "secret": two_factor.secret_base32(device),
+            "required": two_factor.is_required(user),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@never_cache
+@login_required
+def two_factor_qr(request):
+    """The enrolling device's otpauth:// URI as a QR code (SVG), for the enroll page's <img>."""
+    device = TOTPDevice.objects.filter(user=request.user, confirmed=False).first()
+    if device is None:
+        raise Http404("No authenticator is being set up.")
+    return HttpResponse(two_factor.qr_svg(device.config_url), content_type="image/svg+xml")

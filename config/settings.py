@@ -62,7 +62,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin with the site's two-step (password, then code) log-in.
+    "accounts.admin_site.TwoFactorAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -72,6 +73,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks_db",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
     "consent",
     "avatars",
@@ -88,10 +92,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.CurrentWorkspaceMiddleware",
+    "accounts.middleware.TwoFactorMiddleware",
     # Last: turns a locked-out login (site or admin) into the lock-out page (accounts/throttle.py).
     "axes.middleware.AxesMiddleware",
 ]
@@ -379,5 +385,11 @@ AXES_CLIENT_IP_CALLABLE = "core.client.client_address"
 AXES_LOCKOUT_CALLABLE = "accounts.throttle.locked_out_response"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]  # no two-factor code in the rows
+# Two-factor log-in (issue 19): any user can turn on a TOTP authenticator (Two-factor page) and
+# gets one-time backup codes; a user with one of these roles in any workspace (comma-separated,
+# e.g. "owner,auditor") must set it up before anything else. Wrong codes count as failed log-ins.
+REQUIRE_TWO_FACTOR_ROLES = envlist("REQUIRE_TWO_FACTOR_ROLES")
+OTP_TOTP_ISSUER = envstr("OTP_TOTP_ISSUER", "Likeness")
 # Invitations to a workspace wait this long for the invited user's answer.
 INVITATION_DAYS = envint("INVITATION_DAYS", 7)
