@@ -60,13 +60,21 @@ MODULES = {
     "scheduler": Module("rendering/scheduler.py", ("tests/rendering/test_farm.py",), 15),
     "provenance": Module(
         "provenance/services.py",
-        ("tests/provenance/test_verify.py", "tests/provenance/test_records.py"),
+        (
+            "tests/provenance/test_verify.py",
+            "tests/provenance/test_verify_hostile.py",
+            "tests/provenance/test_records.py",
+        ),
         15,
     ),
     "watermark": Module(
         "engine/watermark/coding.py",
         (
             "tests/engine/test_watermark.py::test_coded_payload_survives_noisy_soft_bits",
+            "tests/engine/test_watermark.py::test_the_checksum_is_crc16_ccitt",
+            "tests/engine/test_watermark.py::test_a_single_one_bit_encodes_as_the_generator_polynomials",
+            "tests/engine/test_watermark.py::test_known_leading_bits_bind_the_decoder",
+            "tests/engine/test_watermark.py::test_the_agreement_is_the_correlation_with_the_decoded_codeword",
             "tests/engine/test_watermark.py::test_unmarked_video_yields_no_payload",
             "tests/engine/test_watermark.py::test_unmarked_audio_yields_no_payload",
             "tests/engine/test_watermark.py::test_a_wrong_audio_prefix_never_makes_a_wrong_payload",

@@ -5,7 +5,14 @@ import pytest
 from engine.captions import spoken_forms
 from engine.voice.festival import Chunk, script_chunks
 from engine.voice.markup import MarkupError
-from engine.voice.spoken import same_words, spoken_pieces, spoken_text, written_text
+from engine.voice.spoken import (
+    SpokenPiece,
+    same_words,
+    sanitize_script,
+    spoken_pieces,
+    spoken_text,
+    written_text,
+)
 
 LEXICON = {"SQL": "sequel", "Nguyen": "win"}
 
@@ -28,6 +35,26 @@ def test_a_word_cut_by_markup_is_one_spoken_word():
     assert spoken_text("Hello.[pause 1s]World.") == "Hello. World."
     pieces = spoken_pieces("poli[pause 0.1s]tics")
     assert [getattr(p, "joins_previous", None) for p in pieces] == [False, None, True]
+
+
+def test_the_pieces_keep_their_rate_and_emphasis():
+    pieces = spoken_pieces("Plain [emphasis]loud[/emphasis] [slow]slow[/slow]")
+    spoken = [(p.text, p.rate, p.emphasis) for p in pieces if isinstance(p, SpokenPiece)]
+    assert spoken == [("Plain", 1.0, False), ("loud", 1.0, True), ("slow", 0.8, False)]
+
+
+def test_the_spoken_text_is_plain_ascii_festival_can_quote():
+    """Accents folded, other scripts, emoji and unsafe symbols dropped, symbols said in words,
+    runs of commas made one, no comma or space left at either end (and no letter taken)."""
+    text = (
+        "Caf\u00e9 na\u00efve #team \u65e5\u672c\U0001f44d A+B=C @ home & "
+        "\u201cquoted\u201d it\u2019s 50%"
+    )
+    assert (
+        sanitize_script(text)
+        == "Cafe naive team A plus B equals C at home and quoted it's 50 percent"
+    )
+    assert sanitize_script(" ,, X-ray ,  , Xenon ,") == "X-ray, Xenon"
 
 
 def test_the_captions_expect_the_words_the_engine_says():

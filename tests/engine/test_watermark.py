@@ -15,7 +15,18 @@ from engine.watermark import (
     read_audio_mark,
     read_video_mark,
 )
-from engine.watermark.coding import decode_payload, encode_payload
+from engine.watermark.coding import (
+    RATE_HALF,
+    RATE_THIRD,
+    bits_to_int,
+    coded_length,
+    conv_encode,
+    crc16,
+    decode_payload,
+    decode_payload_raw,
+    encode_payload,
+    int_to_bits,
+)
 
 PAYLOAD = 0x9E3779B97F4A7C15
 SIZE, FPS, SECONDS = 512, 25, 4
@@ -93,6 +104,53 @@ def test_coded_payload_survives_noisy_soft_bits():
     coded = 2.0 * encode_payload(PAYLOAD, 64) - 1.0
     payload, agreement = decode_payload(coded + rng.normal(0, 0.7, coded.shape), 64)
     assert payload == PAYLOAD and agreement > 0.5
+
+
+# The channel code is a format: marks already out in the world must stay readable, so its parts
+# are pinned to their published definitions, not only checked to round-trip.
+
+
+def test_the_checksum_is_crc16_ccitt():
+    digits = np.unpackbits(np.frombuffer(b"123456789", np.uint8))
+    assert bits_to_int(crc16(digits)) == 0x29B1  # the standard check value of CRC-16/CCITT-FALSE
+    assert bits_to_int(crc16(np.zeros(0, np.uint8))) == 0xFFFF
+    assert list(int_to_bits(0x29B1, 16)) == [0, 0, 1, 0, 1, 0, 0, 1, 1, 0, 1, 1, 0, 0, 0, 1]
+    assert bits_to_int(int_to_bits(PAYLOAD, 64)) == PAYLOAD
+
+
+@pytest.mark.parametrize("generators", [RATE_HALF, RATE_THIRD])
+def test_a_single_one_bit_encodes_as_the_generator_polynomials(generators):
+    """The impulse response of a K=7 convolutional code is its generators' bits, MSB first."""
+    coded = conv_encode(np.array([1], np.uint8), generators).reshape(-1, len(generators))
+    taps = [[(g >> (6 - i)) & 1 for g in generators] for i in range(7)]
+    assert coded.tolist() == taps
+    assert conv_encode(np.zeros(3, np.uint8), generators).tolist() == [0] * 9 * len(generators)
+    assert len(encode_payload(PAYLOAD, 64, generators)) == coded_length(64, generators)
+    assert coded_length(64, generators) == len(generators) * 86
+
+
+def test_known_leading_bits_bind_the_decoder():
+    coded = 2.0 * encode_payload(PAYLOAD, 64) - 1.0
+    top = int_to_bits(PAYLOAD >> 32, 32)
+    assert decode_payload_raw(coded, 64, known=top)[0] == PAYLOAD
+    wrong = int_to_bits((PAYLOAD >> 32) ^ 0x5A5A5A5A, 32)
+    payload, _, raw = decode_payload_raw(coded, 64, known=wrong)
+    assert payload is None and raw >> 32 == (PAYLOAD >> 32) ^ 0x5A5A5A5A
+    assert raw & 0xFFFFFFFF == PAYLOAD & 0xFFFFFFFF  # only the forced bits differ
+
+
+def test_the_agreement_is_the_correlation_with_the_decoded_codeword():
+    coded = 2.0 * encode_payload(PAYLOAD, 64) - 1.0
+    assert decode_payload(0.3 * coded, 64) == (PAYLOAD, pytest.approx(1.0))
+    assert decode_payload(1e-4 * coded, 64) == (PAYLOAD, pytest.approx(1.0))  # faint, not absent
+    assert decode_payload(np.zeros_like(coded), 64) == (None, 0.0)  # all erased: no evidence
+    flipped = coded.copy()
+    flipped[::17] *= -1  # 11 scattered wrong soft bits of 172: corrected; agreement 1 - 22/172
+    assert decode_payload(flipped, 64) == (PAYLOAD, pytest.approx(1 - 22 / 172))
+    with pytest.raises(ValueError, match="expected 172 soft values, got 171"):
+        decode_payload(coded[:-1], 64)
+    third = 2.0 * encode_payload(PAYLOAD, 64, RATE_THIRD) - 1.0
+    assert decode_payload(third, 64, RATE_THIRD) == (PAYLOAD, pytest.approx(1.0))
 
 
 def test_marking_keeps_frames_within_40_db_psnr(clips):

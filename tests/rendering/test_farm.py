@@ -18,7 +18,7 @@ from django_tasks_db.models import DBTaskResult
 
 from consent.models import Purpose
 from rendering.models import RenderJob, Video
-from rendering.scheduler import claim_next_job, sweep_expired_leases
+from rendering.scheduler import claim_next_job, retry_delay, sweep_expired_leases
 from rendering.services import _publish, submit_render
 from rendering.workers import drain_queue
 from tests.factories import GrantFactory, MembershipFactory, ScriptFactory, SubjectFactory
@@ -123,6 +123,12 @@ def test_after_the_last_attempt_a_job_with_silent_workers_fails_with_the_reason(
     sweep_expired_leases()
     job.refresh_from_db()
     assert job.status == RenderJob.Status.FAILED and "went silent" in job.error
+
+
+def test_retries_back_off_exponentially(settings):
+    settings.RENDER_RETRY_BACKOFF_SECONDS = 30
+    delays = [retry_delay(attempts).total_seconds() for attempts in (0, 1, 2, 3, 4)]
+    assert delays == [30, 30, 60, 120, 240]
 
 
 def _database_url() -> str:
