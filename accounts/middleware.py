@@ -51,12 +51,12 @@ class TwoFactorMiddleware:
     def __call__(self, request):
         user = request.user
         verified = getattr(user, "is_verified", lambda: False)
-        if user.is_authenticated and not verified() and not self._exempt(request):
+        if user.is_authenticated and not verified():
             if two_factor.has_device(user):
                 logout(request)
                 messages.info(request, "Log in again with your password and your code.")
                 return redirect_to_login(request.get_full_path())
-            if two_factor.is_required(user):
+            if two_factor.is_required(user) and not self._exempt(request):
                 messages.info(request, "Set up two-factor log-in before you continue.")
                 return redirect("accounts:two_factor")
         return self.get_response(request)
