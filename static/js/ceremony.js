@@ -10,9 +10,12 @@
   const elapsed = document.getElementById("elapsed");
   const status = document.getElementById("clip-status");
   const livePrompt = document.getElementById("live-prompt");
+  const playbackBox = document.getElementById("playback-box");
+  const playback = document.getElementById("playback");
   const csrf = document.querySelector("#sign-form input[name=csrfmiddlewaretoken]").value;
   const MAX_SECONDS = Number(section.dataset.maxSeconds) || 30;
   let recorder = null, chunks = [], stream = null, timer = null, startedAt = 0, promptTimers = [];
+  let playbackUrl = null;
 
   function say(text, state) {
     status.textContent = text;
@@ -23,6 +26,34 @@
     const types = ["video/webm;codecs=vp8,opus", "video/webm", "video/mp4"];
     return types.find((t) => window.MediaRecorder && MediaRecorder.isTypeSupported(t)) || "";
   }
+
+  // The subject's own take, played from memory (a blob: URL, which the CSP's media-src allows).
+  function showPlayback(blob) {
+    hidePlayback();
+    playbackUrl = URL.createObjectURL(blob);
+    playback.src = playbackUrl;
+    playbackBox.hidden = false;
+  }
+
+  function hidePlayback() {
+    playbackBox.hidden = true;
+    playback.removeAttribute("src");
+    playback.load();
+    if (playbackUrl) URL.revokeObjectURL(playbackUrl);
+    playbackUrl = null;
+  }
+
+  // Chrome's recorder writes a WebM without its duration, so the player would show no length and
+  // no usable seek bar: seeking past the end makes it find the length, then it goes back to 0.
+  playback.addEventListener("loadedmetadata", () => {
+    if (playback.duration !== Infinity) return;
+    playback.addEventListener("durationchange", function rewind() {
+      if (playback.duration === Infinity) return;
+      playback.removeEventListener("durationchange", rewind);
+      playback.currentTime = 0;
+    });
+    playback.currentTime = Number.MAX_SAFE_INTEGER;
+  });
 
   async function start() {
     if (!navigator.mediaDevices || !window.MediaRecorder) {
@@ -50,6 +81,7 @@
       return;
     }
     chunks = [];
+    hidePlayback();
     const type = pickType();
     recorder = new MediaRecorder(stream, type ? { mimeType: type } : undefined);
     recorder.ondataavailable = (event) => { if (event.data.size) chunks.push(event.data); };
@@ -89,6 +121,7 @@
   async function upload() {
     const type = recorder.mimeType || "video/webm";
     const blob = new Blob(chunks, { type: type });
+    showPlayback(blob);
     const form = new FormData();
     form.append("clip", blob, type.includes("mp4") ? "clip.mp4" : "clip.webm");
     try {

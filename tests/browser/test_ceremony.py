@@ -124,6 +124,14 @@ def fake_media_browser():
         del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
+def looks_of(locator) -> dict[str, str]:
+    """The computed opacity and cursor of an element, as the browser draws it."""
+    return locator.evaluate(
+        "(element) => { const style = getComputedStyle(element);"
+        " return { opacity: style.opacity, cursor: style.cursor }; }"
+    )
+
+
 def go_through_the_ceremony(browser, live_server, token: str, record_seconds: float):
     context = browser.new_context(base_url=live_server.url)
     refused = watch_csp_refusals(context)
@@ -131,8 +139,20 @@ def go_through_the_ceremony(browser, live_server, token: str, record_seconds: fl
     page.set_default_timeout(60_000)
     page.goto(reverse("consent:link_home", args=[token]))
     expect(page.locator("#document-text")).to_contain_text("digital replica")
+    # The page has no label without its field (the signature and hash fields are hidden inputs).
+    expect(page.locator("label", has_text="Drawn signature")).to_have_count(0)
+    expect(page.locator("label", has_text="Document sha256")).to_have_count(0)
+    stop_button = page.get_by_role("button", name="Stop and save the clip")
+    expect(stop_button).to_be_disabled()
+    stop_while_disabled = looks_of(stop_button)
+    expect(page.locator("#playback-box")).to_be_hidden()
     page.get_by_role("button", name="Start recording").click()
     expect(page.locator("#clip-status")).to_have_attribute("data-state", "recording")
+    # A Stop button that cannot be pressed looks different from one that can.
+    expect(stop_button).to_be_enabled()
+    stop_while_enabled = looks_of(stop_button)
+    assert stop_while_disabled["cursor"] == "not-allowed" != stop_while_enabled["cursor"]
+    assert float(stop_while_disabled["opacity"]) < float(stop_while_enabled["opacity"])
     # The live challenge appears at its moment of the recording, then goes.
     prompt = page.locator("#live-prompt")
     expect(prompt).to_have_text("Blink now", timeout=15_000)
@@ -146,9 +166,22 @@ def go_through_the_ceremony(browser, live_server, token: str, record_seconds: fl
         arg=record_seconds,
         timeout=120_000,
     )
-    page.get_by_role("button", name="Stop and save the clip").click()
+    stop_button.click()
     expect(page.locator("#clip-status")).to_have_attribute("data-state", "saved", timeout=120_000)
+    # The subject can play back their own clip before signing: the recorded blob, with its length.
+    playback = page.locator("#playback")
+    expect(playback).to_be_visible()
+    assert playback.get_attribute("src").startswith("blob:")
+    page.wait_for_function(
+        "() => { const v = document.getElementById('playback');"
+        " return Number.isFinite(v.duration) && v.duration > 0 && v.currentTime === 0; }",
+        timeout=30_000,
+    )
+    duration = playback.evaluate("(video) => video.duration")
+    assert record_seconds - 1.5 < duration < record_seconds + 5, duration
 
+    # The player above pushes the pad down: bring it into view before drawing with the mouse.
+    page.locator("#signature-pad").scroll_into_view_if_needed()
     pad = page.locator("#signature-pad").bounding_box()
     page.mouse.move(pad["x"] + 20, pad["y"] + 80)
     page.mouse.down()
