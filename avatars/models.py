@@ -13,6 +13,7 @@ from avatars.voice import voice_profile_bytes
 from consent.models import ConsentGrant
 from consent.policy import RenderDecision, authorize_render
 from consent.signals import biometrics_erased, grant_revoked
+from core.crypto import EncryptedFileField
 from core.errors import UserError
 from core.files import delete_after_commit
 
@@ -53,16 +54,16 @@ class Avatar(WorkspaceScoped):
     name = models.CharField(max_length=100)
     grant = models.ForeignKey(ConsentGrant, on_delete=models.PROTECT, related_name="avatars")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
-    portrait = models.FileField(upload_to=portrait_upload_to)
+    portrait = EncryptedFileField(upload_to=portrait_upload_to)
     portrait_width = models.PositiveIntegerField()
     portrait_height = models.PositiveIntegerField()
     # Cached once at enrollment so renders never detect the face again.
     face_landmarks = models.JSONField()
-    voice_sample = models.FileField(upload_to=voice_upload_to)
+    voice_sample = EncryptedFileField(upload_to=voice_upload_to)
     voice_seconds = models.FloatField()
     # Computed once from the voice sample (pitch, timbre, speaking rate, speaker embedding) so
     # renders never analyse the sample again; see avatars/voice.py.
-    voice_profile = models.FileField(upload_to=voice_profile_upload_to, blank=True)
+    voice_profile = EncryptedFileField(upload_to=voice_profile_upload_to, blank=True)
     voice_checks = models.JSONField(default=dict, blank=True)  # enrollment measurements
     # The enrollment's comparison with the consent's references: scores, thresholds, reasons
     # (engine.biometrics.identity.IdentityCheck.to_dict()).

@@ -1,9 +1,11 @@
 from pathlib import Path
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts.models import Role
 from accounts.permissions import get_in_workspace, member_required
 from avatars import services
 from avatars.forms import AvatarForm, AvatarReviewForm
@@ -11,11 +13,27 @@ from avatars.models import Avatar, AvatarError
 from consent.views import AUDIT_ROLES, require_audit_role
 from core.media import serve_file
 
+# Who may see or hear the raw likeness (portrait, voice sample): viewers see renders only.
+LIKENESS_ROLES = frozenset({Role.OWNER, Role.EDITOR, Role.AUDITOR})
+
+
+def _may_see_likeness(request) -> bool:
+    return request.membership.role in LIKENESS_ROLES
+
+
+def _require_likeness_role(request) -> None:
+    if not _may_see_likeness(request):
+        raise PermissionDenied("Viewers see the videos, not the portraits or voice samples.")
+
 
 @member_required()
 def avatar_list(request):
     avatars = Avatar.objects.filter(workspace=request.workspace).select_related("grant__subject")
-    return render(request, "avatars/avatar_list.html", {"avatars": avatars})
+    return render(
+        request,
+        "avatars/avatar_list.html",
+        {"avatars": avatars, "can_see_likeness": _may_see_likeness(request)},
+    )
 
 
 @member_required(edit=True)
@@ -63,6 +81,7 @@ def avatar_detail(request, avatar_id: int):
         {
             "avatar": avatar,
             "can_audit": request.membership.role in AUDIT_ROLES,
+            "can_see_likeness": _may_see_likeness(request),
             "review_form": AvatarReviewForm(),
         },
     )
@@ -91,11 +110,13 @@ def avatar_review(request, avatar_id: int):
 
 @member_required()
 def avatar_portrait(request, avatar_id: int):
+    _require_likeness_role(request)
     portrait = get_in_workspace(request, Avatar, pk=avatar_id).portrait
     return serve_file(request, portrait, filename=f"portrait{Path(portrait.name).suffix}")
 
 
 @member_required()
 def avatar_voice_sample(request, avatar_id: int):
+    _require_likeness_role(request)
     sample = get_in_workspace(request, Avatar, pk=avatar_id).voice_sample
     return serve_file(request, sample, filename=f"voice-sample{Path(sample.name).suffix}")

@@ -1,8 +1,10 @@
 """Settings read from the environment, with safe defaults for one development machine.
 
-Production needs at least: DEBUG=0, SECRET_KEY, ALLOWED_HOSTS, HTTPS=1 and a DATABASE_URL.
+Production needs at least: DEBUG=0, SECRET_KEY, LIKENESS_MASTER_KEY, ALLOWED_HOSTS, HTTPS=1 and a
+DATABASE_URL.
 """
 
+import base64
 import ipaddress
 import os
 import secrets
@@ -35,6 +37,23 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+
+
+def _master_key() -> str:
+    """LIKENESS_MASTER_KEY (base64 of 32 bytes) wraps every data key that encrypts likeness files
+    (core/crypto.py). From the environment, else generated once and kept in var/ for development;
+    `check --deploy` refuses the generated one. Losing it loses every encrypted file."""
+    if key := envstr("LIKENESS_MASTER_KEY"):
+        return key
+    key_file = VAR_DIR / "master_key"
+    if not key_file.exists():
+        key_file.write_text(base64.b64encode(secrets.token_bytes(32)).decode())
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+LIKENESS_MASTER_KEY = _master_key()
+LIKENESS_MASTER_KEY_FROM_ENV = bool(envstr("LIKENESS_MASTER_KEY"))
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
 

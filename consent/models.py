@@ -9,6 +9,15 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.models import Workspace, WorkspaceScoped
+from core.crypto import (
+    DecryptionError,
+    EncryptedFileField,
+    master_key,
+    master_key_id,
+    new_data_key,
+    unwrap_key,
+    wrap_key,
+)
 from core.errors import UserError
 
 
@@ -193,12 +202,17 @@ class ConsentGrant(WorkspaceScoped):
     pending_liveness_challenge = models.JSONField(default=dict, blank=True)
     liveness_challenge = models.JSONField(default=dict, blank=True)
     # What verification compares the clip with, uploaded by the inviting member (biometric data).
-    reference_portrait = models.FileField(upload_to=evidence_upload_to, blank=True)
-    reference_voice = models.FileField(upload_to=evidence_upload_to, blank=True)
+    reference_portrait = EncryptedFileField(upload_to=evidence_upload_to, blank=True)
+    reference_voice = EncryptedFileField(upload_to=evidence_upload_to, blank=True)
+    # The key that encrypts this consent's likeness files and its avatars' (see DataKey); erasure
+    # deletes it, so a copy of the files left in a backup no longer decrypts.
+    data_key = models.ForeignKey(
+        "DataKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     # Ceremony evidence, step by step (IP and user agent of each step are in the ledger).
     document_viewed_at = models.DateTimeField(null=True, blank=True)
-    consent_clip = models.FileField(upload_to=evidence_upload_to, blank=True)
+    consent_clip = EncryptedFileField(upload_to=evidence_upload_to, blank=True)
     clip_sha256 = models.CharField(max_length=64, blank=True)
     clip_recorded_at = models.DateTimeField(null=True, blank=True)
     signature_kind = models.CharField(max_length=8, blank=True)  # "drawn" or "typed"
@@ -678,3 +692,66 @@ class ScreeningReview(WorkspaceScoped):
         self.status = self.Status.APPROVED if approve else self.Status.KEPT_HELD
         self.decided_by, self.decided_at = by, at
         self.save(update_fields=["status", "decided_by", "decided_at"])
+
+
+class DataKey(WorkspaceScoped):
+    """A data key of a workspace (one per consent) that encrypts likeness files with AES-GCM
+    (core/crypto.py), stored only wrapped by the site's master key (LIKENESS_MASTER_KEY). Its id
+    is in every file it encrypts; deleting the row makes those files unreadable for good."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    wrapped = models.BinaryField()
+    master_key_id = models.CharField(max_length=16)  # fingerprint of the key that wrapped it
+    created_at = models.DateTimeField(auto_now_add=True)
+    rewrapped_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"data key {self.pk}"
+
+    @classmethod
+    def generate(cls, workspace_id: int) -> "DataKey":
+        key_id, master = uuid.uuid4(), master_key()
+        return cls.objects.create(
+            id=key_id,
+            workspace_id=workspace_id,
+            wrapped=wrap_key(new_data_key(), key_id, master),
+            master_key_id=master_key_id(master),
+        )
+
+    def unwrap(self, master: bytes | None = None) -> bytes:
+        return unwrap_key(self.wrapped, self.pk, master or master_key())
+
+    def rewrap(self, *, old_master: bytes, new_master: bytes) -> None:
+        """Wrap the same data key under a new master key (files stay as they are)."""
+        plain = self.unwrap(old_master)
+        self.wrapped = wrap_key(plain, self.pk, new_master)
+        self.master_key_id = master_key_id(new_master)
+        self.rewrapped_at = timezone.now()
+        self.save(update_fields=["wrapped", "master_key_id", "rewrapped_at"])
+
+
+class GrantKeyring:
+    """core.crypto's keyring: the files of a consent, and of the avatars made with it, are
+    encrypted under the consent's data key, created when its first file is stored."""
+
+    def key_for(self, instance) -> tuple[uuid.UUID, bytes]:
+        grant = instance if isinstance(instance, ConsentGrant) else instance.grant
+        if grant.data_key_id is None:
+            key = DataKey.generate(grant.workspace_id)
+            grant.data_key = key
+            if grant.pk is not None:
+                ConsentGrant.objects.filter(pk=grant.pk, data_key__isnull=True).update(data_key=key)
+                # Another process may have set one first: use the one that was stored.
+                grant.data_key_id = (
+                    ConsentGrant.objects.filter(pk=grant.pk).values_list("data_key", flat=True)
+                )[0]
+        key = DataKey.objects.get(pk=grant.data_key_id)
+        return key.pk, key.unwrap()
+
+    def key_by_id(self, key_id: uuid.UUID) -> bytes:
+        try:
+            return DataKey.objects.get(pk=key_id).unwrap()
+        except DataKey.DoesNotExist:
+            raise DecryptionError(
+                "This file's data key was destroyed (its likeness data was erased)."
+            ) from None

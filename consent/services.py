@@ -23,11 +23,13 @@ from consent.models import (
     ConsentError,
     ConsentGrant,
     ConsentMethod,
+    DataKey,
     ScriptApproval,
     Subject,
     sha256_hex,
 )
 from consent.signals import biometrics_erased, grant_revoked
+from core.crypto import EncryptedFileField, encrypted_content
 from core.files import delete_after_commit, sha256_of_upload, upload_to_local
 
 log = logging.getLogger(__name__)
@@ -103,6 +105,8 @@ def _store_upload(grant: ConsentGrant, field_name: str, name: str, upload) -> st
     """Write an upload to the storage of the grant's file field; the stored file's name."""
     field = ConsentGrant._meta.get_field(field_name)
     upload.seek(0)
+    if isinstance(field, EncryptedFileField):  # likeness data: only ciphertext reaches storage
+        upload = encrypted_content(grant, upload)
     return field.storage.save(
         field.generate_filename(grant, name), upload, max_length=field.max_length
     )
@@ -681,6 +685,12 @@ def erase_biometrics(at: datetime) -> list[int]:
             # many records it erased.
             answers = biometrics_erased.send(sender=ConsentGrant, grant=grant)
             avatars = sum(count or 0 for _, count in answers)
+            # Crypto-shredding: without its data key no copy of these files (a backup, a
+            # bucket's old versions) decrypts again.
+            destroyed_key = bool(grant.data_key_id)
+            if destroyed_key:
+                DataKey.objects.filter(pk=grant.data_key_id).delete()
+                grant.data_key = None
             grant.biometrics_erased_at = at
             grant.save()
             ledger.append(
@@ -688,6 +698,7 @@ def erase_biometrics(at: datetime) -> list[int]:
                 grant=grant,
                 files=deleted,
                 avatars=avatars,
+                data_key_destroyed=destroyed_key,
                 retention_days=settings.CONSENT_BIOMETRIC_RETENTION_DAYS,
             )
             erased.append(grant.pk)

@@ -2,7 +2,7 @@
 
 Local files stream through Django with byte ranges (so players can seek); files in an S3-compatible
 store are never public: the response redirects to a signed URL that expires
-(MEDIA_URL_EXPIRE_SECONDS).
+(MEDIA_URL_EXPIRE_SECONDS). Encrypted likeness files (core.crypto) always stream, decrypted here.
 """
 
 import mimetypes
@@ -29,7 +29,10 @@ def _chunks(handle, start: int, length: int):
 def serve_file(request, field_file, *, filename: str, content_type=None, as_attachment=False):
     """The whole file, or the one byte range asked for (206); 416 for a range outside it."""
     content_type = content_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
-    if not isinstance(field_file.storage, FileSystemStorage):
+    # An encrypted file streams its plaintext through Django: a signed URL would hand out the
+    # ciphertext (and the store never sees the key).
+    encrypted = getattr(field_file, "encrypted", False)
+    if not encrypted and not isinstance(field_file.storage, FileSystemStorage):
         return _signed_redirect(
             field_file, filename=filename, content_type=content_type, as_attachment=as_attachment
         )

@@ -10,6 +10,7 @@ PRODUCTION = {
     "SECRET_KEY": "x7Qp-9vLm2Rt8sWz4YbN6cJh3KdF5gTa1UeXo0PiAq_rVsBwCyDzEnGmHl",
     "ALLOWED_HOSTS": "likeness.example.com",
     "HTTPS": "1",
+    "LIKENESS_MASTER_KEY": "q2b4fDZk0n6Yh0pW3u8sR1xT5cV9aE7gJ2mL4nB6dK8=",
 }
 
 
@@ -105,3 +106,10 @@ def test_cache_url_takes_redis_and_refuses_anything_else(tmp_path):
     assert redis.stdout.strip() == "django.core.cache.backends.redis.RedisCache", redis.stderr
     wrong = _in_a_fresh_process(show, tmp_path, CACHE_URL="memcached://127.0.0.1:11211")
     assert wrong.returncode != 0 and "CACHE_URL" in wrong.stderr
+
+
+def test_check_deploy_refuses_a_generated_master_key(tmp_path):
+    env = {k: v for k, v in PRODUCTION.items() if k != "LIKENESS_MASTER_KEY"}
+    result = _check_deploy(env, tmp_path)
+    assert result.returncode != 0
+    assert "LIKENESS_MASTER_KEY" in result.stderr + result.stdout
