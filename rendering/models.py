@@ -1,3 +1,4 @@
+import secrets
 import uuid
 from datetime import datetime, timedelta
 
@@ -215,6 +216,10 @@ class RenderJob(WorkspaceScoped):
         )
 
 
+def new_share_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
 def _video_upload_to(instance, filename: str) -> str:
     return f"videos/{instance.workspace_id}/{uuid.uuid4().hex}.mp4"
 
@@ -244,6 +249,11 @@ class Video(WorkspaceScoped):
     frames = models.PositiveIntegerField()
     size_bytes = models.PositiveBigIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
+    # The public link's token: random (256 bits), so it says nothing of the video's id or of how
+    # many videos there are. Share pages answer 410 once the subject's consent is withdrawn.
+    share_token = models.CharField(
+        max_length=64, unique=True, default=new_share_token, editable=False
+    )
 
     def __str__(self) -> str:
         return f"Video of render #{self.job_id}"
@@ -253,25 +263,21 @@ class Video(WorkspaceScoped):
         """Why this video may no longer be shown to anyone, or None: its consent's answer."""
         return self.job.avatar.grant.withdrawal()
 
+    # Links made before share_token was a column: a signed id (still honoured; it names the id).
     SHARE_SALT = "likeness.video.share"
-
-    @property
-    def share_token(self) -> str:
-        """Public, unguessable link token (signed id; no column needed). Share pages answer 410
-        once the subject's consent is revoked."""
-        from django.core import signing
-
-        return signing.dumps(self.pk, salt=self.SHARE_SALT)
 
     @classmethod
     def from_share_token(cls, token: str) -> "Video | None":
         from django.core import signing
 
+        videos = cls.objects.select_related("job__avatar__grant", "job__script")
+        if video := videos.filter(share_token=token).first():
+            return video
         try:
             pk = signing.loads(token, salt=cls.SHARE_SALT)
         except signing.BadSignature:
             return None
-        return cls.objects.select_related("job__avatar__grant", "job__script").filter(pk=pk).first()
+        return videos.filter(pk=pk).first()
 
 
 @receiver(grant_revoked)

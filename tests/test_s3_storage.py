@@ -11,6 +11,7 @@ from django.urls import reverse
 from moto.server import ThreadedMotoServer
 
 from consent.models import Purpose
+from core.crypto import MAGIC
 from rendering.models import RenderJob
 from rendering.services import submit_render
 from rendering.workers import drain_queue
@@ -108,6 +109,11 @@ def test_uploads_and_renders_live_in_the_bucket_and_are_served_by_expiring_signe
     assert fetch(poster["Location"])[0][:3] == b"\xff\xd8\xff"  # a JPEG
     client.force_login(owner.user)
 
+    # Likeness files are ciphertext in the bucket (no PNG or RIFF magic), so they never get a
+    # signed URL: the site decrypts and streams them to members allowed to see them.
+    for stored in (avatar.portrait, avatar.voice_sample):
+        raw = s3_storage.bucket.Object(stored.name).get()["Body"].read()
+        assert raw.startswith(MAGIC) and b"PNG" not in raw[:64] and b"RIFF" not in raw[:64]
     portrait = client.get(reverse("avatars:avatar_portrait", args=[avatar.pk]))
-    assert portrait.status_code == 302
-    assert fetch(portrait["Location"])[0][:8] == b"\x89PNG\r\n\x1a\n"
+    assert portrait.status_code == 200
+    assert b"".join(portrait.streaming_content)[:8] == b"\x89PNG\r\n\x1a\n"
