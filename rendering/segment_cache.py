@@ -11,18 +11,22 @@ Layout under the prefix::
 
 A storage has no atomic rename, so each store writes its files under its own token and then
 the manifest, which names that token with each file's size and SHA-256. A fetch verifies what it
-copies: a missing or damaged file makes the entry a miss, and the entry is deleted.
+copies: a missing or damaged file makes the entry a miss, and the entry is deleted. An avatar's
+files (its cloned speech and face frames) are encrypted under its consent's data key
+(core.crypto); sizes and hashes in the manifest are the plaintext's.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import logging
+import re
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +38,7 @@ from django.dispatch import receiver
 
 from avatars.models import Avatar
 from consent.signals import biometrics_erased, grant_revoked
+from core.crypto import encrypted_content, read_plain
 from engine.segment_cache import (
     NAMESPACE_PATTERN,
     CacheStats,
@@ -49,6 +54,14 @@ from engine.segment_cache import (
 logger = logging.getLogger(__name__)
 
 PREFIX = "segment-cache"
+
+
+def avatar_of_key(key: str) -> Avatar | None:
+    """The avatar whose data key encrypts an entry (None for a namespace of no avatar)."""
+    match = re.fullmatch(r"avatar-(\d+)", split_key(key)[0])
+    if match is None:
+        return None
+    return Avatar.objects.select_related("grant").filter(pk=int(match[1])).first()
 
 
 def avatar_namespace(avatar_id: int) -> str:
@@ -77,8 +90,17 @@ class StorageSegmentCache:
     # An entry folder without a manifest this old was left by a store that died.
     STALE_SECONDS = 3600
 
-    def __init__(self, storage, prefix: str = PREFIX, max_bytes: int | None = None):
+    def __init__(
+        self,
+        storage,
+        prefix: str = PREFIX,
+        max_bytes: int | None = None,
+        avatar_of: Callable[[str], Avatar | None] | None = None,
+    ):
         self.storage = storage
+        # With ``avatar_of`` (the site's cache), an entry's files are encrypted under the data
+        # key of the avatar it names; fetches read encrypted and plaintext entries alike.
+        self.avatar_of = avatar_of
         self.prefix = prefix.strip("/")
         self.max_bytes = max_bytes
         self._bytes_since_scan: int | None = None
@@ -103,7 +125,7 @@ class StorageSegmentCache:
         try:
             copy_verified(
                 manifest,
-                lambda name: self.storage.open(f"{entry}/{manifest.folder}/{name}", "rb"),
+                lambda name: self._open_plain(f"{entry}/{manifest.folder}/{name}"),
                 folder,
             )
         except (FileNotFoundError, ValueError) as error:
@@ -119,6 +141,7 @@ class StorageSegmentCache:
         if self.storage.exists(f"{entry}/{self.MANIFEST}"):
             return  # stored already (by another render); its files stand
         token = uuid.uuid4().hex
+        likeness = self.avatar_of(key) if self.avatar_of else None
         records = []
         for path in files:
             name = f"{entry}/{token}/{path.name}"
@@ -126,7 +149,10 @@ class StorageSegmentCache:
                 sha256 = hashlib.file_digest(source, "sha256").hexdigest()
                 size = source.tell()
                 source.seek(0)
-                saved = self.storage.save(name, File(source, name=path.name))
+                content = File(source, name=path.name)
+                if likeness is not None:  # a cloned voice and face: encrypted like their source
+                    content = encrypted_content(likeness, content)
+                saved = self.storage.save(name, content)
             if saved != name:  # the storage renamed it: we cannot promise what a fetch finds
                 self.storage.delete(saved)
                 self._delete_files(f"{entry}/{token}")
@@ -171,6 +197,10 @@ class StorageSegmentCache:
         self._bytes_since_scan += stored_bytes
         if self._bytes_since_scan > self.max_bytes:
             self.prune(self.max_bytes)
+
+    def _open_plain(self, name: str) -> io.BytesIO:
+        with self.storage.open(name, "rb") as handle:
+            return io.BytesIO(read_plain(handle.read()))
 
     def _read_manifest(self, entry: str, key: str) -> Manifest:
         with self.storage.open(f"{entry}/{self.MANIFEST}", "rb") as handle:
@@ -272,7 +302,12 @@ def site_segment_cache() -> StorageSegmentCache:
     ``SEGMENT_CACHE_MAX_BYTES``."""
     from django.core.files.storage import default_storage
 
-    return StorageSegmentCache(default_storage, PREFIX, max_bytes=settings.SEGMENT_CACHE_MAX_BYTES)
+    return StorageSegmentCache(
+        default_storage,
+        PREFIX,
+        max_bytes=settings.SEGMENT_CACHE_MAX_BYTES,
+        avatar_of=avatar_of_key,
+    )
 
 
 def delete_segments_of_grant_after_commit(grant) -> None:

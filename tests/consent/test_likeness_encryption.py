@@ -169,3 +169,25 @@ def test_a_share_link_made_before_random_tokens_still_opens(make_avatar):
     video = finished_video(make_avatar())
     legacy = signing.dumps(video.pk, salt=Video.SHARE_SALT)
     assert Video.from_share_token(legacy) == video
+
+
+def test_cached_segments_of_an_avatar_are_ciphertext_and_fetch_as_plaintext(make_avatar, tmp_path):
+    from django.core.files.storage import default_storage
+
+    from engine.segment_cache import segment_key
+    from rendering.segment_cache import avatar_namespace, site_segment_cache
+
+    avatar = make_avatar()
+    rendered = tmp_path / "rendered"
+    rendered.mkdir()
+    (rendered / "speech.wav").write_bytes(b"RIFF" + bytes(500))
+    key = segment_key(avatar_namespace(avatar.pk), text="Hello there.")
+    site_segment_cache().store(key, rendered)
+
+    folder = f"segment-cache/{key}"
+    token = next(d for d in default_storage.listdir(folder)[0])
+    with default_storage.open(f"{folder}/{token}/speech.wav", "rb") as handle:
+        raw = handle.read()
+    assert raw.startswith(crypto.MAGIC) and crypto.key_id_of(raw) == avatar.grant.data_key_id
+    assert site_segment_cache().fetch(key, tmp_path / "reused")
+    assert (tmp_path / "reused" / "speech.wav").read_bytes() == b"RIFF" + bytes(500)
