@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 from pathlib import Path, PurePath
 
@@ -10,9 +11,12 @@ from django.db import transaction
 
 
 def copy_to_local(field_file, folder: Path, stem: str) -> Path:
-    """A stored file (local or S3) copied into ``folder`` as ``stem`` + its extension."""
+    """A stored file (local or S3) copied into ``folder`` as ``stem`` + its extension; an
+    encrypted likeness file (core.crypto) arrives decrypted, readable by this user only. The
+    caller's folder is temporary: the caller deletes it when done."""
     target = folder / f"{stem}{PurePath(field_file.name).suffix.lower()}"
-    with field_file.open("rb") as source, open(target, "wb") as out:
+    descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with field_file.open("rb") as source, open(descriptor, "wb") as out:
         shutil.copyfileobj(source, out)
     return target
 

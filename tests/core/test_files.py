@@ -55,3 +55,14 @@ def test_an_upload_copied_to_disk_keeps_its_hash_and_is_left_at_its_start(tmp_pa
     assert (tmp_path / "clip.webm").read_bytes() == data
     assert digest == sha256_of_upload(upload) == hashlib.sha256(data).hexdigest()
     assert upload.read(3) == b"xxx"
+
+
+def test_a_likeness_file_copied_for_a_worker_is_plaintext_readable_by_its_owner_only(
+    media_root, tmp_path
+):
+    from core.files import copy_to_local
+
+    grant = stored_grant()
+    copied = copy_to_local(grant.reference_voice, tmp_path, "voice")
+    assert copied.read_bytes() == b"RIFF voice"
+    assert copied.stat().st_mode & 0o777 == 0o600
