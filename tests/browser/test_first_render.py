@@ -53,9 +53,15 @@ def test_a_new_user_renders_their_first_video(
     expect(page.locator(".badge.active", has_text="Signed")).to_be_visible()
 
     page.get_by_role("link", name="Create an avatar with this consent").click()
-    page.get_by_label("Name").fill("Grace presenter")
+    page.get_by_label("Name").fill("   ")  # passes the browser's check, not the server's
     page.get_by_label("Portrait", exact=True).set_input_files(portrait)
     page.get_by_label("Voice sample", exact=True).set_input_files(voice)
+    page.get_by_role("button", name="Create avatar").click()
+    expect(page.locator(".field.has-error .error")).to_have_text("This field is required.")
+    # The refusal kept the files chosen: a portrait and a voice sample are not chosen twice.
+    for label in ("Portrait", "Voice sample"):
+        assert page.get_by_label(label, exact=True).evaluate("i => i.files.length") == 1
+    page.get_by_label("Name").fill("Grace presenter")
     page.get_by_role("button", name="Create avatar").click()
     expect(page.get_by_role("heading", name=re.compile("Grace presenter"))).to_be_visible()
     portrait_width = page.locator("img.portrait").evaluate(
