@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from core.errors import UserError
+from engine.voice.markup import line_and_column
 
 FIELD_NAME = r"[A-Za-z_][A-Za-z0-9_]{0,39}"
 _FIELD = re.compile(r"\{\{\s*(" + FIELD_NAME + r")\s*(?:\|([^{}|\[\]\n]{0,80}))?\}\}")
@@ -29,8 +30,7 @@ class TemplateError(UserError):
     code = "template_invalid"
 
     def __init__(self, message: str, *, text: str, offset: int):
-        self.line = text.count("\n", 0, offset) + 1
-        self.column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+        self.line, self.column = line_and_column(text, offset)
         super().__init__(f"Line {self.line}, column {self.column}: {message}")
 
 

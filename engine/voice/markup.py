@@ -27,13 +27,17 @@ _TAG = re.compile(r"\[(/?)([A-Za-z]+)([^\[\]]*)\]")
 _PAUSE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|ms|sec|secs|seconds?)?\s*$")
 
 
+def line_and_column(text: str, offset: int) -> tuple[int, int]:
+    """Where ``offset`` is in ``text``, as a person counts: line and column from 1."""
+    return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
 class MarkupError(EngineError):
     """Invalid script markup; ``line`` and ``column`` (1-based) point at the problem."""
 
     def __init__(self, message: str, *, text: str, offset: int):
         self.offset = offset
-        self.line = text.count("\n", 0, offset) + 1
-        self.column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+        self.line, self.column = line_and_column(text, offset)
         super().__init__(f"Line {self.line}, column {self.column}: {message}")
 
 
