@@ -112,6 +112,7 @@ class VideoEncoder:
 
 # Full-range chroma (JPEG's, what OpenCV's YCrCb gives) to the limited range of video (16-240).
 _LIMITED_CHROMA = np.round(128 + (np.arange(256) - 128) * 224 / 255).astype(np.uint8)
+_LIMITED_LUMA = np.round(16 + np.arange(256) * 219 / 255).astype(np.uint8)  # 16-235
 
 
 class Yuv420Converter:
@@ -169,6 +170,3 @@ class Yuv420Converter:
         cr[cy0 : cy0 + half.shape[0], cx0 : cx0 + half.shape[1]] = cv2.LUT(
             ycrcb[:, :, 1], _LIMITED_CHROMA
         )
-
-
-_LIMITED_LUMA = np.round(16 + np.arange(256) * 219 / 255).astype(np.uint8)

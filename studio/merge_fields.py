@@ -20,6 +20,8 @@ from core.errors import UserError
 from engine.voice.markup import line_and_column
 
 FIELD_NAME = r"[A-Za-z_][A-Za-z0-9_]{0,39}"
+# Words of letters joined by single spaces, hyphens or apostrophes: a given name, a respelling.
+LETTER_WORDS = re.compile(r"[^\W\d_]+(?:[ '\u2019-][^\W\d_]+)*")
 _FIELD = re.compile(r"\{\{\s*(" + FIELD_NAME + r")\s*(?:\|([^{}|\[\]\n]{0,80}))?\}\}")
 _TAG = re.compile(r"\[(/?)([A-Za-z]+)([^\[\]]*)\]")
 
@@ -55,7 +57,7 @@ class FieldKind:
 FIELD_KINDS = {
     "given_name": FieldKind(
         "a given name: letters, spaces, hyphens and apostrophes",
-        re.compile(r"[^\W\d_]+(?:[ '\u2019-][^\W\d_]+)*"),
+        LETTER_WORDS,
         40,
         "Anne-Marie",
     ),

@@ -25,9 +25,8 @@ from django.template.defaultfilters import filesizeformat
 
 from core.errors import UserError
 from core.spreadsheet import csv_text
-from studio.merge_fields import check_value
+from studio.merge_fields import LETTER_WORDS, check_value
 
-RESPELLING = re.compile(r"[^\W\d_]+(?:[ '\u2019-][^\W\d_]+)*")
 MAX_RESPELLING = 60
 DELIMITERS = (",", ";", "\t")
 SAY_SUFFIX = ":say"
@@ -271,7 +270,7 @@ def _read_row(
         if not value:
             continue
         column = header[index].strip()
-        if len(value) > MAX_RESPELLING or not RESPELLING.fullmatch(value):
+        if len(value) > MAX_RESPELLING or not LETTER_WORDS.fullmatch(value):
             problems.append(
                 RowProblem(
                     line,
