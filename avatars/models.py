@@ -170,6 +170,7 @@ class Avatar(WorkspaceScoped):
         script_text: str | None = None,
         lexicon: dict[str, str] | None = None,
         on_screen_text: Sequence[str] = (),
+        template=None,
     ) -> RenderDecision:
         refusal = self.identity_refusal()
         if refusal:
@@ -183,6 +184,7 @@ class Avatar(WorkspaceScoped):
             script_text=script_text,
             lexicon=lexicon,
             on_screen_text=on_screen_text,
+            template=template,
         )
 
 

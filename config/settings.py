@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "studio",
     "rendering",
     "provenance",
+    "campaigns",
 ]
 
 MIDDLEWARE = [
@@ -286,6 +287,13 @@ SEGMENT_CACHE_MAX_BYTES = envint("SEGMENT_CACHE_MAX_BYTES", 2 * 1024**3)
 # Timelines (engine/timeline.py): what one video may hold; a longer or larger one is refused
 # at submit with a message that says which limit it passes.
 TIMELINE_MAX_SCENES = envint("TIMELINE_MAX_SCENES", 100)
+
+# Campaigns: at most this many recipients in one list (a bigger file is refused, the limit named)
+# and this many bytes of CSV; recipients' data is erased this many days after the campaign was
+# made (or when it is deleted), and its share pages answer 410 from then on.
+CAMPAIGN_MAX_ROWS = envint("CAMPAIGN_MAX_ROWS", 10_000)
+CAMPAIGN_MAX_BYTES = envint("CAMPAIGN_MAX_BYTES", 5 * 1024 * 1024)
+CAMPAIGN_RETENTION_DAYS = envint("CAMPAIGN_RETENTION_DAYS", 90)
 TIMELINE_MAX_SEGMENTS = envint("TIMELINE_MAX_SEGMENTS", 500)
 TIMELINE_MAX_SECONDS = envint("TIMELINE_MAX_SECONDS", 3600)
 # The longest render we allow; the broker must not redeliver a task that is still running.

@@ -523,6 +523,9 @@ class ScriptApproval(WorkspaceScoped):
     # what the subject approves, so a later lexicon change no longer matches the approval.
     spoken_text = models.TextField(blank=True)
     spoken_sha256 = models.CharField(max_length=64, blank=True, db_index=True)
+    # A template (a campaign's script with {{fields}}): field -> the kind of value the subject
+    # approved it for (core.merge_fields.FIELD_KINDS). Empty for a plain script.
+    field_kinds = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"

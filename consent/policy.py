@@ -18,10 +18,28 @@ from datetime import datetime
 from consent.models import ConsentGrant, Language, Purpose, ScriptApproval, sha256_hex
 from consent.screening import refusal as screening_refusal
 from consent.signals import lexicon_requested
+from core.merge_fields import FIELD_KINDS, check_instance
 from engine.text.language import detect_language
 from engine.text.topics import find_topic
 from engine.voice.markup import MarkupError
 from engine.voice.spoken import spoken_text, written_text
+
+
+@dataclass(frozen=True)
+class TemplateUse:
+    """A script made from a template with merge fields (a campaign's variant): the template,
+    the recipient's values and respellings, and the kind of value each field takes."""
+
+    text: str
+    values: Mapping[str, str]
+    kinds: Mapping[str, str]
+    say: Mapping[str, str] | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping | None) -> "TemplateUse | None":
+        if not data:
+            return None
+        return cls(data["text"], data["values"], data["kinds"], data.get("say") or {})
 
 
 @dataclass(frozen=True)
@@ -74,6 +92,7 @@ def authorize_render(
     script_text: str | None = None,
     lexicon: Mapping[str, str] | None = None,
     on_screen_text: Sequence[str] = (),
+    template: TemplateUse | None = None,
 ) -> RenderDecision:
     """May this grant's likeness render `script_text` in `language` for `purpose` at `at`?
     `on_screen_text`: what the video shows in writing beside the likeness (titles, bullets),
@@ -84,6 +103,10 @@ def authorize_render(
     the words it makes. The script's language is detected and must be one the grant covers when
     the detection is confident. A grant that requires per-script approval refuses when no script
     text is given.
+
+    `template`: `script_text` was made from a template (a campaign). It must be that template
+    filled with values of the kinds its fields take, and where the subject approves each script,
+    the approval is of the template, for exactly those kinds.
     """
 
     def refuse(reason: str) -> RenderDecision:
@@ -137,8 +160,17 @@ def authorize_render(
                     f"The script is in {guess.name} ({guess.probability:.0%} sure), and the "
                     f"consent does not cover videos in {guess.name} (it covers: {covered})."
                 )
+    if template is not None:
+        problem = check_instance(
+            template.text, script_text, template.values, template.kinds, template.say
+        )
+        if problem:
+            return refuse(f"This video is not a filling of its template: {problem}.")
     if grant.requires_script_approval:
-        decision = _approval_decision(grant, script_text, spoken)
+        if template is not None:
+            decision = _template_approval_decision(grant, template, lexicon)
+        else:
+            decision = _approval_decision(grant, script_text, spoken)
         if not decision:
             return decision
     # Acceptable use last, whatever the consent allows: a flagged text waits for an owner.
@@ -146,6 +178,32 @@ def authorize_render(
         grant.workspace_id, script_text=script_text, lexicon=lexicon, on_screen_text=on_screen_text
     )
     return refuse(held) if held else ALLOWED
+
+
+def _template_approval_decision(
+    grant: ConsentGrant, template: TemplateUse, lexicon: Mapping[str, str] | None
+) -> RenderDecision:
+    """The subject approved the template as it reads, placeholders and all, for values of the
+    kinds they were shown: a value of another kind, or the template changed, is not approved."""
+    approval = grant.approvals.filter(script_sha256=sha256_hex(template.text)).first()
+    if approval is not None and approval.status == ScriptApproval.Status.APPROVED:
+        for name, kind in template.kinds.items():
+            approved = approval.field_kinds.get(name)
+            if approved != kind:
+                label = FIELD_KINDS[approved].label if approved in FIELD_KINDS else "no value"
+                return RenderDecision(
+                    False,
+                    f"The subject approved {{{{{name}}}}} for {label}, not for "
+                    f"{FIELD_KINDS[kind].label if kind in FIELD_KINDS else kind}.",
+                )
+        if approval.spoken_sha256 != sha256_hex(spoken_text(template.text, lexicon)):
+            return RenderDecision(
+                False,
+                "The pronunciations changed since the subject approved this template. Send it "
+                "to the subject for approval again.",
+            )
+        return ALLOWED
+    return _approval_decision(grant, template.text, spoken_text(template.text, lexicon))
 
 
 def _approval_decision(grant: ConsentGrant, script_text: str, spoken: str) -> RenderDecision:

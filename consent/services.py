@@ -496,11 +496,18 @@ def review_grant(grant: ConsentGrant, *, approve: bool, reason: str, by) -> Cons
 
 @transaction.atomic
 def request_script_approval(
-    grant: ConsentGrant, *, title: str, text: str, by, lexicon: dict[str, str] | None = None
+    grant: ConsentGrant,
+    *,
+    title: str,
+    text: str,
+    by,
+    lexicon: dict[str, str] | None = None,
+    field_kinds: dict[str, str] | None = None,
 ) -> ScriptApproval:
     """Send a script to the subject for approval, with the words the voice will say for it
     (``lexicon``: word -> respelling; the workspace's lexicon when None). Sending the same
-    script again after the pronunciations changed asks the subject again."""
+    script again after the pronunciations changed asks the subject again. ``field_kinds``: the
+    script is a template, and each {{field}} takes values of this kind (the subject sees it)."""
     from consent.policy import workspace_lexicon
     from engine.voice.markup import MarkupError
     from engine.voice.spoken import spoken_text
@@ -521,10 +528,20 @@ def request_script_approval(
             "script_text": text,
             "spoken_text": spoken,
             "spoken_sha256": spoken_sha256,
+            "field_kinds": field_kinds or {},
             "requested_by": by,
         },
     )
-    if not created and approval.spoken_sha256 != spoken_sha256:
+    if not created and approval.field_kinds != (field_kinds or {}):
+        # The same template for other kinds of value: the subject answers for these kinds.
+        approval.title, approval.requested_by = title, by
+        approval.spoken_text, approval.spoken_sha256 = spoken, spoken_sha256
+        approval.field_kinds = field_kinds or {}
+        approval.status = ScriptApproval.Status.PENDING
+        approval.decided_at, approval.decision_reason = None, ""
+        approval.save()
+        created = True
+    elif not created and approval.spoken_sha256 != spoken_sha256:
         if not approval.spoken_sha256 and spoken == spoken_text(text):
             # Asked before approvals recorded the spoken words, and the lexicon leaves them as
             # written: the subject's answer covers these words; record them.
@@ -546,6 +563,7 @@ def request_script_approval(
             title=title,
             script_sha256=approval.script_sha256,
             spoken_sha256=spoken_sha256,
+            **({"field_kinds": approval.field_kinds} if approval.field_kinds else {}),
             user=by.username,
         )
     return approval

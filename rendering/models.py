@@ -11,6 +11,7 @@ from django.utils.functional import cached_property
 from accounts.models import WorkspaceScoped
 from avatars.models import Avatar
 from consent.models import Purpose, Withdrawal
+from consent.policy import TemplateUse
 from consent.signals import grant_revoked, videos_requested
 from engine.timeline import Timeline
 from studio.models import Script
@@ -40,6 +41,16 @@ class RenderJob(WorkspaceScoped):
     # its source never changes this video. Jobs made before timelines have none: one scene of
     # script_text.
     timeline = models.JSONField(null=True, blank=True)
+    # A video made from a template with merge fields (a campaign's variant): the template, the
+    # recipient's values and respellings and each field's kind (consent.policy.TemplateUse). The
+    # policy checks that the timeline says exactly the template filled with values of those kinds.
+    template = models.JSONField(null=True, blank=True)
+    # What this video is one of (e.g. "campaign:12"), so the subject sees a campaign of a
+    # thousand videos as one entry; empty for a video made on its own.
+    part_of = models.CharField(max_length=64, blank=True, db_index=True)
+    # The frames' invisible mark when it is shared by a lineage (every variant of a campaign):
+    # 16 hex digits; empty: the frames carry this render's own provenance id.
+    frame_mark_id = models.CharField(max_length=16, blank=True)
     purpose = models.CharField(max_length=16, choices=Purpose.choices)
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
@@ -101,6 +112,7 @@ class RenderJob(WorkspaceScoped):
             script_text=spoken,
             lexicon=self.pronunciations,
             on_screen_text=shown,
+            template=TemplateUse.from_dict(self.template),
         )
 
     def texts(self) -> tuple[str, list[str]]:
@@ -293,9 +305,10 @@ def cancel_renders_of_revoked_grant(sender, grant, **kwargs):
 
 @receiver(videos_requested)
 def videos_of_grant(sender, grant, **kwargs):
-    """The subject's portal lists every video made with their likeness."""
+    """The subject's portal lists every video made with their likeness (a campaign's videos are
+    listed as one entry, by the campaigns app)."""
     return (
-        Video.objects.filter(job__avatar__grant=grant)
+        Video.objects.filter(job__avatar__grant=grant, job__part_of="")
         .select_related("job__avatar__grant", "job__script", "workspace")
         .order_by("-created_at")
     )

@@ -46,26 +46,64 @@ class RenderRefused(UserError):
 
 @transaction.atomic
 def submit_render(*, workspace, user, avatar, script, purpose: str) -> RenderJob:
+    timeline = one_scene(
+        script.body,
+        width=settings.RENDER_WIDTH,
+        height=settings.RENDER_HEIGHT,
+        fps=settings.RENDER_FPS,
+    )
+    return submit_timeline(
+        workspace=workspace,
+        user=user,
+        avatar=avatar,
+        script=script,
+        purpose=purpose,
+        timeline=timeline,
+        script_text=script.body,
+    )
+
+
+@transaction.atomic
+def submit_timeline(
+    *,
+    workspace,
+    user,
+    avatar,
+    script,
+    purpose: str,
+    timeline: Timeline,
+    script_text: str | None = None,
+    lexicon: dict[str, str] | None = None,
+    template: dict | None = None,
+    part_of: str = "",
+    frame_mark_id: str = "",
+    priority: int = 0,
+) -> RenderJob:
+    """Queue a render of ``timeline`` once the consent policy allows it, or raise RenderRefused
+    with the policy's reason. ``template``: the timeline says a template filled in (a campaign's
+    variant: consent.policy.TemplateUse as a dict); ``part_of``: what it is one video of."""
     if avatar.workspace_id != workspace.pk or script.workspace_id != workspace.pk:
         raise RenderRefused("The avatar and the script must belong to this workspace.")
+    fmt = timeline.format
     # The lexicon is copied onto the job with the script: the policy checks the words these make
     # (language detected, forbidden topics, the subject's approval), and the worker says them.
     job = RenderJob(
         workspace=workspace,
         avatar=avatar,
         script=script,
-        script_text=script.body,
-        timeline=one_scene(
-            script.body,
-            width=settings.RENDER_WIDTH,
-            height=settings.RENDER_HEIGHT,
-            fps=settings.RENDER_FPS,
-        ).to_dict(),
-        pronunciations=PronunciationEntry.lexicon_of(workspace),
+        script_text=script_text if script_text is not None else script.body,
+        timeline=timeline.to_dict(),
+        pronunciations=(
+            PronunciationEntry.lexicon_of(workspace) if lexicon is None else dict(lexicon)
+        ),
+        template=template,
+        part_of=part_of,
+        frame_mark_id=frame_mark_id,
         purpose=purpose,
-        width=settings.RENDER_WIDTH,
-        height=settings.RENDER_HEIGHT,
-        fps=settings.RENDER_FPS,
+        width=fmt.width,
+        height=fmt.height,
+        fps=fmt.fps,
+        priority=priority,
         created_by=user,
     )
     check_timeline(job.timeline)
@@ -143,6 +181,8 @@ def build_spec(job: RenderJob, *, portrait: Path, voice_sample: Path) -> RenderS
         face_engine=settings.FACE_ENGINE,
         face_weights_dir=settings.FACE_NEURAL_WEIGHTS_DIR,
         timeline=job.timeline,  # the video asked for at submit, checked by the consent policy
+        # A lineage's frame mark (a campaign's variants share frames); "" = this render's own id.
+        frame_mark_id=job.frame_mark_id,
         cache_namespace=f"avatar-{avatar.pk}",  # erased with the avatar's biometric data
         metadata={
             "likeness_render_job": str(job.pk),

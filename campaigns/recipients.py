@@ -24,10 +24,9 @@ from dataclasses import dataclass, field
 from django.template.defaultfilters import filesizeformat
 
 from core.errors import UserError
+from core.merge_fields import LETTER_WORDS, MAX_RESPELLING, check_value
 from core.spreadsheet import csv_text
-from studio.merge_fields import LETTER_WORDS, check_value
 
-MAX_RESPELLING = 60
 DELIMITERS = (",", ";", "\t")
 SAY_SUFFIX = ":say"
 

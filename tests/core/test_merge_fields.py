@@ -2,7 +2,7 @@
 
 import pytest
 
-from studio.merge_fields import TemplateError, check_value, merge, parse_template
+from core.merge_fields import TemplateError, check_value, merge, parse_template
 
 FIELDS = {"first_name": "given_name", "company": "company", "orders": "number"}
 

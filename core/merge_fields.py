@@ -22,6 +22,7 @@ from engine.voice.markup import line_and_column
 FIELD_NAME = r"[A-Za-z_][A-Za-z0-9_]{0,39}"
 # Words of letters joined by single spaces, hyphens or apostrophes: a given name, a respelling.
 LETTER_WORDS = re.compile(r"[^\W\d_]+(?:[ '\u2019-][^\W\d_]+)*")
+MAX_RESPELLING = 60
 _FIELD = re.compile(r"\{\{\s*(" + FIELD_NAME + r")\s*(?:\|([^{}|\[\]\n]{0,80}))?\}\}")
 _TAG = re.compile(r"\[(/?)([A-Za-z]+)([^\[\]]*)\]")
 
@@ -104,11 +105,19 @@ def parse_template(text: str, fields: Mapping[str, object] | None = None) -> lis
 
 
 def merge(
-    text: str, values: Mapping[str, str], *, fields: Mapping | None = None, url: bool = False
+    text: str,
+    values: Mapping[str, str],
+    *,
+    fields: Mapping | None = None,
+    url: bool = False,
+    say: Mapping[str, str] | None = None,
 ) -> str:
     """``text`` with each field replaced by its value (its fallback when the value is empty).
-    ``url``: values are percent-encoded (a call-to-action link). Raises TemplateError for a
-    field with neither."""
+    ``url``: values are percent-encoded (a call-to-action link). ``say``: field -> how to say
+    its value; the value is written ``[say respelling]value[/say]`` (the script markup), so
+    captions show the name and the voice says the respelling. Raises TemplateError for a field
+    with neither value nor fallback."""
+    say = say or {}
     out, position = [], 0
     for placeholder in parse_template(text, fields):
         value = " ".join(str(values.get(placeholder.name) or "").split())
@@ -121,10 +130,50 @@ def merge(
                     offset=placeholder.start,
                 )
             value = placeholder.fallback
-        out += [text[position : placeholder.start], quote(value, safe="") if url else value]
+        respelling = " ".join(str(say.get(placeholder.name) or "").split())
+        if url:
+            value = quote(value, safe="")
+        elif respelling and value != placeholder.fallback:
+            value = f"[say {respelling}]{value}[/say]"
+        out += [text[position : placeholder.start], value]
         position = placeholder.end
     out.append(text[position:])
     return "".join(out)
+
+
+def check_instance(
+    template: str,
+    merged: str,
+    values: Mapping[str, str],
+    kinds: Mapping[str, str],
+    say: Mapping[str, str] | None = None,
+) -> str | None:
+    """Why ``merged`` is not ``template`` filled with values of the kinds ``kinds`` gives its
+    fields (what a subject approved), or None when it is. Respellings must be words of letters."""
+    try:
+        fields = parse_template(template)
+    except TemplateError as error:
+        return f"the template is invalid: {error}"
+    for placeholder in fields:
+        kind = kinds.get(placeholder.name)
+        if kind not in FIELD_KINDS:
+            return f"{{{{{placeholder.name}}}}} takes no approved kind of value"
+        value = " ".join(str(values.get(placeholder.name) or "").split())
+        problem = check_value(kind, value)
+        if problem:
+            return f"the value of {{{{{placeholder.name}}}}} {problem}"
+        respelling = " ".join(str((say or {}).get(placeholder.name) or "").split())
+        if respelling and not (
+            LETTER_WORDS.fullmatch(respelling) and len(respelling) <= MAX_RESPELLING
+        ):
+            return f"the way to say {{{{{placeholder.name}}}}} is not words of letters"
+    try:
+        filled = merge(template, values, say=say)
+    except TemplateError as error:
+        return str(error)
+    # Whitespace is not meaning: a video's sentences are its segments, joined by blank lines.
+    same = filled.split() == merged.split()
+    return None if same else "the text is not the approved template filled in"
 
 
 def check_value(kind: str, value: str) -> str | None:

@@ -8,7 +8,7 @@ import io
 import pytest
 
 from core.spreadsheet import safe_cell
-from studio.recipients import RecipientField, RecipientFileError, read_recipients
+from campaigns.recipients import RecipientField, RecipientFileError, read_recipients
 
 FIELDS = [
     RecipientField("first_name", "given_name"),

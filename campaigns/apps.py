@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class CampaignsConfig(AppConfig):
+    name = "campaigns"
+
+    def ready(self) -> None:
+        from campaigns import models  # noqa: F401  (signal receivers)

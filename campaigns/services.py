@@ -1,0 +1,326 @@
+"""Campaign workflows: make one from a script, import its recipients (all or nothing), send its
+template to the subject, launch one render per recipient, cancel, retry, erase."""
+
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from campaigns.models import Campaign, Recipient
+from campaigns.recipients import Recipient as RecipientRow
+from campaigns.recipients import RecipientField, RecipientList, read_recipient_text, read_recipients
+from consent import services as consent_services
+from consent.policy import forbidden_topic_in
+from core.errors import UserError
+from core.merge_fields import FIELD_KINDS, TemplateError, merge, parse_template
+from engine.timeline import OnScreenText, OutputFormat, Scene, Segment, Timeline
+from engine.voice.markup import MarkupError
+from engine.voice.spoken import spoken_text
+from rendering import services as rendering_services
+from rendering.models import RenderJob
+from studio.models import PronunciationEntry
+
+# A sentence ends at . ! ? (or …) followed by a space; never inside a markup tag or a [say].
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|(?<=[.!?…][\"\u201d\u2019)])\s+")
+
+
+class CampaignError(UserError):
+    code = "campaign_invalid"
+
+
+def guess_kind(name: str) -> str:
+    """The kind a field most likely takes, from its name (the user can change it)."""
+    lowered = name.lower()
+    if "name" in lowered and not any(w in lowered for w in ("company", "business", "org")):
+        return "given_name"
+    if any(w in lowered for w in ("company", "business", "organisation", "organization")):
+        return "company"
+    if any(w in lowered for w in ("number", "count", "amount", "total", "price", "age")):
+        return "number"
+    return "text"
+
+
+def template_texts(campaign: Campaign) -> dict[str, str]:
+    """Every text of the campaign that may hold merge fields, by what it is."""
+    return {
+        "script": campaign.template_text,
+        "on-screen text": campaign.on_screen_text,
+        "page title": campaign.page_title,
+        "page message": campaign.page_message,
+        "call-to-action link": campaign.cta_url,
+    }
+
+
+def fields_of(campaign: Campaign, kinds: dict[str, str] | None = None) -> list[dict]:
+    """The merge fields of all the campaign's texts, in order of first use, with their kinds
+    (``kinds`` given, else kept, else guessed). Raises CampaignError naming the text, line and
+    column of a broken field."""
+    known = {f["name"]: f for f in campaign.fields}
+    kinds = kinds or {}
+    found: dict[str, dict] = {}
+    for what, text in template_texts(campaign).items():
+        try:
+            placeholders = parse_template(text)
+        except TemplateError as error:
+            raise CampaignError(f"In the {what}: {error}") from error
+        for p in placeholders:
+            entry = found.setdefault(
+                p.name,
+                {
+                    "name": p.name,
+                    "kind": kinds.get(p.name)
+                    or known.get(p.name, {}).get("kind")
+                    or guess_kind(p.name),
+                    "required": False,
+                },
+            )
+            if entry["kind"] not in FIELD_KINDS:
+                raise CampaignError(f"{{{{{p.name}}}}}: unknown kind of value {entry['kind']!r}.")
+            # Required when any use of it has no fallback.
+            entry["required"] = entry["required"] or p.fallback is None
+    return list(found.values())
+
+
+@transaction.atomic
+def create_campaign(*, workspace, user, name: str, script, avatar, purpose: str) -> Campaign:
+    if script.workspace_id != workspace.pk or avatar.workspace_id != workspace.pk:
+        raise CampaignError("The script and the avatar must belong to this workspace.")
+    campaign = Campaign(
+        workspace=workspace,
+        name=name,
+        script=script,
+        avatar=avatar,
+        purpose=purpose,
+        template_text=script.body,
+        created_by=user,
+    )
+    campaign.fields = fields_of(campaign)
+    campaign.save()
+    return campaign
+
+
+@transaction.atomic
+def update_campaign(campaign: Campaign, *, kinds: dict[str, str] | None = None, **texts) -> None:
+    """Change a draft's texts or its fields' kinds; every field checked before anything is kept."""
+    if not campaign.is_draft:
+        raise CampaignError("A launched campaign cannot change.")
+    for name, value in texts.items():
+        setattr(campaign, name, value)
+    campaign.fields = fields_of(campaign, kinds)
+    campaign.full_clean(exclude=["logo"])
+    campaign.save()
+
+
+def recipient_fields(campaign: Campaign) -> list[RecipientField]:
+    return [RecipientField(f["name"], f["kind"], f["required"]) for f in campaign.fields]
+
+
+def _lexicon(campaign: Campaign) -> dict[str, str]:
+    return PronunciationEntry.lexicon_of(campaign.workspace)
+
+
+def _row_check(campaign: Campaign):
+    """A recipient row's own check: the script it makes must not reach a forbidden topic."""
+    topics = campaign.avatar.grant.forbidden_topics
+    lexicon = _lexicon(campaign)
+
+    def check(row: RecipientRow) -> str | None:
+        try:
+            merged = merge(campaign.template_text, row.values, say=row.say)
+            spoken = spoken_text(merged, lexicon)
+        except (TemplateError, MarkupError) as error:
+            return str(error)
+        topic = forbidden_topic_in(merged, topics, spoken=spoken)
+        if topic is None and campaign.on_screen_text:
+            topic = forbidden_topic_in(merge(campaign.on_screen_text, row.values), topics)
+        if topic is not None:
+            return f"the script would mention “{topic}”, a topic the subject forbade"
+        return None
+
+    return check
+
+
+def read_list(campaign: Campaign, *, data: bytes | None = None, text: str | None = None):
+    """Every row of an upload (``data``) or a paste (``text``) checked against the campaign."""
+    if data is not None:
+        return read_recipients(
+            data,
+            recipient_fields(campaign),
+            max_rows=settings.CAMPAIGN_MAX_ROWS,
+            max_bytes=settings.CAMPAIGN_MAX_BYTES,
+            check_row=_row_check(campaign),
+        )
+    return read_recipient_text(
+        text or "",
+        recipient_fields(campaign),
+        max_rows=settings.CAMPAIGN_MAX_ROWS,
+        check_row=_row_check(campaign),
+    )
+
+
+@transaction.atomic
+def replace_recipients(campaign: Campaign, recipients: RecipientList) -> int:
+    """Keep the list as the campaign's recipients; a list with any problem keeps nothing."""
+    if not recipients.ok:
+        raise CampaignError(f"{len(recipients.problems)} problems: nothing was imported.")
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if not campaign.is_draft:
+        raise CampaignError("A launched campaign's recipients cannot change.")
+    campaign.recipients.all().delete()
+    Recipient.objects.bulk_create(
+        Recipient(campaign=campaign, line=row.line, values=row.values, say=row.say)
+        for row in recipients.rows
+    )
+    return len(recipients.rows)
+
+
+def request_approval(campaign: Campaign, *, user):
+    """Send the template to the subject, as it reads, with the kind each field takes."""
+    return consent_services.request_script_approval(
+        campaign.avatar.grant,
+        title=campaign.name,
+        text=campaign.template_text,
+        by=user,
+        lexicon=_lexicon(campaign),
+        field_kinds=_spoken_kinds(campaign),
+    )
+
+
+def _spoken_kinds(campaign: Campaign) -> dict[str, str]:
+    spoken = {p.name for p in parse_template(campaign.template_text)}
+    return {name: kind for name, kind in campaign.kinds.items() if name in spoken}
+
+
+def sentences(text: str) -> list[str]:
+    """The template cut into sentences (a variant's segments), never inside markup: a sentence
+    without a field renders once for the whole campaign, one with a field once per recipient."""
+    pieces, buffer = [], ""
+    for part in _SENTENCE_END.split(text):
+        buffer = f"{buffer} {part}" if buffer else part
+        lowered = buffer.lower()
+        if buffer.count("[") == buffer.count("]") and lowered.count("[say") == lowered.count(
+            "[/say"
+        ):
+            if buffer.strip():
+                pieces.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        pieces.append(buffer.strip())
+    return pieces
+
+
+def variant_timeline(campaign: Campaign, recipient: Recipient, *, scale: float = 1.0) -> Timeline:
+    """The recipient's video: one scene, one segment per sentence of the template filled in
+    (the constant sentences are the same segments in every variant, so they render once)."""
+    width = round(settings.RENDER_WIDTH * scale / 2) * 2
+    height = round(settings.RENDER_HEIGHT * scale / 2) * 2
+    segments = [
+        Segment(merge(sentence, recipient.values, say=recipient.say))
+        for sentence in sentences(campaign.template_text)
+    ]
+    shown = merge(campaign.on_screen_text, recipient.values) if campaign.on_screen_text else ""
+    return Timeline(
+        scenes=[Scene(segments=segments, text=OnScreenText(lower_third=shown))],
+        format=OutputFormat(width, height, settings.RENDER_FPS),
+        language="en",
+    )
+
+
+def _submit_variant(campaign: Campaign, recipient: Recipient, *, user, scale=1.0, part_of=None):
+    timeline = variant_timeline(campaign, recipient, scale=scale)
+    return rendering_services.submit_timeline(
+        workspace=campaign.workspace,
+        user=user,
+        avatar=campaign.avatar,
+        script=campaign.script,
+        purpose=campaign.purpose,
+        timeline=timeline,
+        script_text=merge(campaign.template_text, recipient.values, say=recipient.say),
+        lexicon=_lexicon(campaign),
+        template={
+            "text": campaign.template_text,
+            "values": dict(recipient.values),
+            "say": dict(recipient.say),
+            "kinds": _spoken_kinds(campaign),
+        },
+        part_of=part_of or campaign.part_of,
+        frame_mark_id=campaign.frame_mark_id,
+    )
+
+
+def render_samples(campaign: Campaign, recipients: list[Recipient], *, user) -> list[RenderJob]:
+    """Low-resolution videos of up to three rows, before anything is spent on the rest."""
+    if not 1 <= len(recipients) <= 3:
+        raise CampaignError("Choose one to three rows for sample videos.")
+    jobs = []
+    for recipient in recipients:
+        try:
+            jobs.append(
+                _submit_variant(
+                    campaign, recipient, user=user, scale=0.5, part_of=f"{campaign.part_of}:sample"
+                )
+            )
+        except rendering_services.RenderRefused as error:
+            raise CampaignError(f"Line {recipient.line}: {error}") from error
+    return jobs
+
+
+def launch(campaign: Campaign, *, user) -> dict[str, int]:
+    """One render per recipient, each asked of the consent policy like any render (a row it
+    refuses is kept with the reason, the others go on). A campaign the policy refuses as a whole
+    (its consent revoked, say) launches nothing."""
+    with transaction.atomic():
+        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if not campaign.is_draft:
+            raise CampaignError("This campaign was already launched.")
+        recipients = list(campaign.recipients.filter(job__isnull=True, refused_reason=""))
+        if not recipients:
+            raise CampaignError("Import the recipients first.")
+        first = campaign.avatar.render_decision(purpose=campaign.purpose, at=timezone.now())
+        if not first:
+            raise CampaignError(first.reason)
+        campaign.status, campaign.launched_at = Campaign.Status.LAUNCHED, timezone.now()
+        campaign.save(update_fields=["status", "launched_at"])
+    submitted = refused = 0
+    for recipient in recipients:
+        # One transaction per variant: a refusal of one row never undoes the others.
+        try:
+            with transaction.atomic():
+                recipient.job = _submit_variant(campaign, recipient, user=user)
+                recipient.save(update_fields=["job"])
+            submitted += 1
+        except rendering_services.RenderRefused as error:
+            Recipient.objects.filter(pk=recipient.pk).update(refused_reason=str(error))
+            refused += 1
+    return {"submitted": submitted, "refused": refused}
+
+
+@transaction.atomic
+def cancel(campaign: Campaign, *, reason: str = "The campaign was cancelled.") -> int:
+    """Cancel every variant not yet rendered; those made stay."""
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    cancelled = 0
+    for job in RenderJob.objects.filter(
+        part_of__startswith=campaign.part_of,
+        status__in=[RenderJob.Status.QUEUED, RenderJob.Status.RUNNING],
+    ):
+        cancelled += bool(job.cancel(reason))
+    if campaign.status in (Campaign.Status.DRAFT, Campaign.Status.LAUNCHED):
+        campaign.status = Campaign.Status.CANCELLED
+        campaign.save(update_fields=["status"])
+    return cancelled
+
+
+def retry_failed(campaign: Campaign) -> int:
+    """Render the failed variants again (consent asked again, as at launch)."""
+    retried = 0
+    for job in RenderJob.objects.filter(part_of=campaign.part_of, status=RenderJob.Status.FAILED):
+        try:
+            rendering_services.retry_render(job)
+            retried += 1
+        except rendering_services.RenderRefused:
+            continue
+    return retried
