@@ -10,6 +10,7 @@ as a tombstone, so its share page answers 410 and not 404.
 from __future__ import annotations
 
 import secrets
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
@@ -31,6 +32,10 @@ def new_frame_mark_id() -> str:
 
 def new_share_token() -> str:
     return secrets.token_urlsafe(32)
+
+
+def _gif_upload_to(instance, filename: str) -> str:
+    return f"campaigns/{instance.campaign_id}/{uuid.uuid4().hex}.gif"
 
 
 class Campaign(WorkspaceScoped):
@@ -128,6 +133,8 @@ class Recipient(models.Model):
     cta_clicks = models.PositiveIntegerField(default=0)
     first_viewed_at = models.DateTimeField(null=True, blank=True)
     last_event_at = models.DateTimeField(null=True, blank=True)
+    # The email preview: the first seconds of the speech, with a play mark (campaigns.media).
+    gif = models.FileField(upload_to=_gif_upload_to, blank=True)
 
     class Meta:
         ordering = ["line"]
