@@ -119,7 +119,9 @@ VIDEO_FILES = {
 }
 
 
-def _serve_video_file(request, video: Video, kind: str, stem: str, cache_control: str):
+def serve_video_file(request, video: Video, kind: str, stem: str, cache_control: str):
+    """A video's file of ``kind`` (a VIDEO_FILES key) after the caller checked who may have it;
+    the campaigns' share pages serve their files through it too."""
     field, content_type = VIDEO_FILES[kind]
     stored = getattr(video, field)
     if not stored:  # captions and posters of videos rendered before they existed
@@ -151,7 +153,7 @@ def job_file(request, job_id: int, kind: str):
     if withdrawal := video.job.withdrawal:
         return withdrawn_response(request, withdrawal, job=video.job)
     stem = f"likeness-render-{job_id}-{channel_mark(video.job.avatar.grant)}"
-    return _serve_video_file(request, video, kind, stem, "private, max-age=3600")
+    return serve_video_file(request, video, kind, stem, "private, max-age=3600")
 
 
 def channel_mark(grant) -> str:
@@ -192,4 +194,4 @@ def share_page(request, video: Video, token: str):
 def share_file(request, video: Video, token: str, kind: str):
     """The share page's video, caption track or preview image (for email and chat apps), public
     like the page and gone with the consent: never cached, so a revocation takes effect at once."""
-    return _serve_video_file(request, video, kind, f"likeness-{video.pk}", "no-cache")
+    return serve_video_file(request, video, kind, f"likeness-{video.pk}", "no-cache")
