@@ -13,7 +13,7 @@ from campaigns.models import Campaign, Recipient
 from campaigns.recipients import Recipient as RecipientRow
 from campaigns.recipients import RecipientField, RecipientList, read_recipient_text, read_recipients
 from consent import services as consent_services
-from consent.policy import forbidden_topic_in
+from consent.policy import TemplateUse, forbidden_topic_in
 from core.errors import UserError
 from core.merge_fields import FIELD_KINDS, TemplateError, merge, parse_template
 from engine.timeline import OnScreenText, OutputFormat, Scene, Segment, Timeline
@@ -268,6 +268,19 @@ def render_samples(campaign: Campaign, recipients: list[Recipient], *, user) -> 
     return jobs
 
 
+def campaign_decision(campaign: Campaign):
+    """The consent policy on the template filled with an example value of each field's kind:
+    what every variant shares (the consent in force, the purpose, the subject's approval)."""
+    examples = {name: FIELD_KINDS[kind].example for name, kind in campaign.kinds.items()}
+    return campaign.avatar.render_decision(
+        purpose=campaign.purpose,
+        at=timezone.now(),
+        script_text=merge(campaign.template_text, examples),
+        lexicon=_lexicon(campaign),
+        template=TemplateUse(campaign.template_text, examples, _spoken_kinds(campaign)),
+    )
+
+
 def launch(campaign: Campaign, *, user) -> dict[str, int]:
     """One render per recipient, each asked of the consent policy like any render (a row it
     refuses is kept with the reason, the others go on). A campaign the policy refuses as a whole
@@ -279,9 +292,9 @@ def launch(campaign: Campaign, *, user) -> dict[str, int]:
         recipients = list(campaign.recipients.filter(job__isnull=True, refused_reason=""))
         if not recipients:
             raise CampaignError("Import the recipients first.")
-        first = campaign.avatar.render_decision(purpose=campaign.purpose, at=timezone.now())
-        if not first:
-            raise CampaignError(first.reason)
+        decision = campaign_decision(campaign)
+        if not decision:
+            raise CampaignError(decision.reason)
         campaign.status, campaign.launched_at = Campaign.Status.LAUNCHED, timezone.now()
         campaign.save(update_fields=["status", "launched_at"])
     submitted = refused = 0

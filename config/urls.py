@@ -13,6 +13,9 @@ urlpatterns = [
     path("avatars/", include("avatars.urls")),
     path("scripts/", include("studio.urls")),
     path("renders/", include("rendering.urls")),
+    path("campaigns/", include("campaigns.urls")),
+    # A campaign recipient's share page: 410 once the consent is withdrawn or the campaign erased.
+    path("c/", include("campaigns.share_urls")),
     # Public share pages of videos: 410 once the consent is revoked or its period is over.
     path("v/<str:token>/", share_page, name="share_page"),
     path("v/<str:token>/video.mp4", share_file, {"kind": "mp4"}, name="share_video"),
