@@ -263,3 +263,45 @@ def test_a_grants_timeline_is_its_own_entries_in_order():
     ledger.append("signed", grant=grant)
     assert [e.event for e in ledger.timeline(grant)] == ["invited", "signed"]
     assert [e.seq for e in ledger.timeline(grant)] == [1, 3]
+
+
+def rival_writer(monkeypatch, *, takes: int):
+    """Another writer (as on a database without the chain lock) that inserts the very seq an
+    append has just read as free, `takes` times; returns the list of seqs an append tried."""
+    tried = []
+    entry_fields = ledger.entry_fields
+
+    def fields_and_a_rival_row(**kwargs):
+        tried.append(kwargs["seq"])
+        if len(tried) <= takes:
+            LedgerEntry.objects.create(
+                seq=kwargs["seq"],
+                at=kwargs["at"],
+                event="invited",
+                payload={},
+                prev_hash=kwargs["prev_hash"],
+                hash=f"{len(tried):064x}",
+            )
+        return entry_fields(**kwargs)
+
+    monkeypatch.setattr(ledger, "entry_fields", fields_and_a_rival_row)
+    return tried
+
+
+@pytest.mark.django_db
+def test_an_append_that_loses_its_seq_to_another_writer_reads_the_chain_again(monkeypatch):
+    tried = rival_writer(monkeypatch, takes=1)
+    entry = ledger.append("signed", n=1)
+    assert len(tried) == 2  # the lost attempt rolled back, the second one was stored
+    assert LedgerEntry.objects.get(seq=entry.seq).event == "signed"
+    assert ledger.verify().intact
+
+
+@pytest.mark.django_db
+def test_an_append_gives_up_after_five_attempts_lost_to_other_writers(monkeypatch):
+    tried = rival_writer(monkeypatch, takes=99)
+    with pytest.raises(RuntimeError) as refused:
+        ledger.append("signed", n=1)
+    assert str(refused.value) == "The consent ledger is too busy; try again."
+    assert len(tried) == 5
+    assert not LedgerEntry.objects.filter(event="signed").exists()
