@@ -15,7 +15,8 @@ urlpatterns = [
     path("renders/", include("rendering.urls")),
     path("campaigns/", include("campaigns.urls")),
     # A campaign recipient's share page: 410 once the consent is withdrawn or the campaign erased.
-    path("c/", include("campaigns.share_urls")),
+    # Not under c/: that is the subject's consent link (consent.urls, c/<token>/ comes first).
+    path("s/", include("campaigns.share_urls")),
     # Public share pages of videos: 410 once the consent is revoked or its period is over.
     path("v/<str:token>/", share_page, name="share_page"),
     path("v/<str:token>/video.mp4", share_file, {"kind": "mp4"}, name="share_video"),
