@@ -133,6 +133,12 @@ class SceneCompositor:
         return out
 
     @property
+    def moves(self) -> bool:
+        """Whether the background changes from frame to frame (a video): then a frame depends
+        on its index in the scene."""
+        return self._video is not None
+
+    @property
     def presenter_box(self) -> tuple[int, int, int, int] | None:
         """Where the presenter is in the frame: (left, top, right, bottom), None without one."""
         if self.presenter_size is None:

@@ -4,6 +4,7 @@ it is synthetic in its metadata."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import subprocess  # nosec B404: runs ffmpeg with argument lists, never through a shell
 import tempfile
@@ -17,6 +18,11 @@ from engine.errors import EngineError
 from engine.tools import require_tool
 
 GENERATOR = f"Likeness engine/{__version__}"
+# The H.264 settings of every video the engine makes. Chunks encoded apart (``join_chunks``) are
+# only joined by stream copy when they share these, so they are part of each chunk's cache key.
+VIDEO_CODEC_ARGS = ("-c:v", "libx264", "-preset", "veryfast", "-crf", "20")
+AUDIO_CODEC_ARGS = ("-c:a", "aac", "-b:a", "128k")
+MP4_FLAGS = ("-movflags", "+faststart+use_metadata_tags")
 
 
 def synthetic_metadata(label_text: str, extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -64,11 +70,10 @@ class VideoEncoder:
         cmd += ["-framerate", str(fps), "-i", "pipe:0"]
         if audio_wav is not None:
             cmd += ["-i", str(audio_wav), "-map", "0:v:0", "-map", "1:a:0"]
-            cmd += ["-c:a", "aac", "-b:a", "128k"]
-        cmd += ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20"]
-        cmd += ["-movflags", "+faststart+use_metadata_tags"]
-        for key, value in metadata.items():
-            cmd += ["-metadata", f"{key}={value}"]
+            cmd += AUDIO_CODEC_ARGS
+        cmd += VIDEO_CODEC_ARGS
+        cmd += MP4_FLAGS
+        cmd += _metadata_args(metadata)
         cmd += ["-f", "mp4", str(self.out_path)]
         # Lives as long as the encoder; closed in finish() or abort().
         self._log = tempfile.TemporaryFile()  # noqa: SIM115
@@ -108,6 +113,53 @@ class VideoEncoder:
         self._log.seek(0)
         lines = self._log.read().decode("utf-8", "replace").strip().splitlines()
         return lines[-1][:300] if lines else "no message"
+
+
+def _metadata_args(metadata: dict[str, str]) -> list[str]:
+    args = []
+    for key, value in metadata.items():
+        args += ["-metadata", f"{key}={value}"]
+    return args
+
+
+@functools.cache
+def encoder_identity() -> str:
+    """The ffmpeg build that encodes (its version line): chunks from another build may carry
+    other stream parameters, so they are cached apart."""
+    ffmpeg = require_tool("ffmpeg")
+    done = subprocess.run([ffmpeg, "-version"], capture_output=True, check=False, timeout=30)  # nosec B603: an argument list with the tool's absolute path, no shell
+    lines = done.stdout.decode("utf-8", "replace").splitlines()
+    return lines[0].strip() if lines else "ffmpeg"
+
+
+def join_chunks(
+    chunks: list[Path], out_path: Path, audio_wav: Path, metadata: dict[str, str]
+) -> None:
+    """One MP4 at ``out_path`` from H.264 chunks (each starting with an IDR frame, all encoded
+    with ``VIDEO_CODEC_ARGS`` at one size and rate), copied, not encoded again, and the sound of
+    ``audio_wav`` encoded as AAC. ffmpeg's concat demuxer shifts each chunk's timestamps by the
+    length of those before it, B-frame delays included."""
+    if not chunks:
+        raise EngineError("There are no frames to join.")
+    ffmpeg = require_tool("ffmpeg")
+    listing = out_path.with_name(f".{out_path.name}.chunks.txt")
+    # The demuxer reads quoted paths: a quote inside one is written as '\''.
+    listing.write_text(
+        "ffconcat version 1.0\n"
+        + "".join("file '{}'\n".format(str(p.resolve()).replace("'", "'\\''")) for p in chunks)
+    )
+    cmd = [ffmpeg, "-y", "-v", "error", "-nostdin", "-f", "concat", "-safe", "0"]
+    cmd += ["-i", str(listing), "-i", str(audio_wav), "-map", "0:v:0", "-map", "1:a:0"]
+    cmd += ["-c:v", "copy", *AUDIO_CODEC_ARGS, *MP4_FLAGS, *_metadata_args(metadata)]
+    cmd += ["-f", "mp4", str(out_path)]
+    try:
+        done = subprocess.run(cmd, capture_output=True, check=False)  # nosec B603: an argument list with the tool's absolute path (require_tool), no shell; paths are ours
+    finally:
+        listing.unlink(missing_ok=True)
+    if done.returncode != 0:
+        out_path.unlink(missing_ok=True)
+        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise EngineError(f"ffmpeg could not join the video: {lines[-1][:300] if lines else ''}")
 
 
 # Full-range chroma (JPEG's, what OpenCV's YCrCb gives) to the limited range of video (16-240).

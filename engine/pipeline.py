@@ -8,6 +8,11 @@ signed MP4. The stages, in the order ``render_timeline`` runs them:
 5. visible label (and the opening disclosure card) on every frame
 6. invisible marks: the provenance id in every frame and in the sound
 7. encode (H.264/AAC MP4 with synthetic-media tags)
+
+With a lineage's frame mark (``RenderSpec.frame_mark_id``) the frames carry that mark instead
+and stages 2 to 7 run per segment (``engine.chunks``): each segment's frames become an H.264
+chunk kept in the segment cache, a chunk made before for the lineage is copied, and the chunks
+are joined with this render's own sound (its provenance id in the audio mark).
 8. C2PA (a signed manifest saying what made the file)
 9. captions (WebVTT and SRT, opening with a disclosure cue), chapters and poster, beside the MP4
 
@@ -38,8 +43,9 @@ from engine.captions import (
     write_captions,
     write_chapters,
 )
+from engine.chunks import Chunk, ChunkEncoder
 from engine.compose import SceneCompositor, crossfade
-from engine.encode import VideoEncoder, synthetic_metadata
+from engine.encode import VideoEncoder, join_chunks, synthetic_metadata
 from engine.errors import EngineError
 from engine.face import get_face_engine, inspect_portrait
 from engine.label import DisclosureCard, apply_card, apply_label, make_badge, make_card
@@ -118,6 +124,7 @@ def render_timeline(
     out_path = Path(out_path)
     seconds = dict.fromkeys(STAGES, 0.0)
     provenance_id = int(spec.provenance_id, 16) if spec.provenance_id else _random_id()
+    frame_mark = int(spec.frame_mark_id, 16) if spec.frame_mark_id else None
     speaker = Speaker(
         spec.voice_engine,
         tuple(spec.voice_sample_paths),
@@ -156,15 +163,44 @@ def render_timeline(
         # 2-7. Faces, composition, transitions, label, marks and encoding, frame by frame.
         face = get_face_engine(spec.face_engine, weights_dir=spec.face_weights_dir)
         compositors = [SceneCompositor(scene, fmt) for scene in timeline.scenes]
+        unsigned = folder / "unsigned.mp4"
+        chunks: list[Chunk] = []
         try:
-            faces = animate_scenes(
-                scenes, compositors, face, presenter, fmt.fps, folder, cache, namespace, meter
-            )
-            frames = assemble_frames(timeline, scenes, compose_scenes(compositors, faces, meter))
-            frames = labelled(frames, spec, fmt, meter)
-            frames = marked(frames, VideoWatermarker(provenance_id, fmt.width, fmt.height), meter)
-            unsigned = folder / "unsigned.mp4"
-            count = encode(frames, unsigned, track_path, spec, fmt, meter)
+            if frame_mark is None:
+                faces = animate_scenes(
+                    scenes, compositors, face, presenter, fmt.fps, folder, cache, namespace, meter
+                )
+                frames = assemble_frames(
+                    timeline, scenes, compose_scenes(compositors, faces, meter)
+                )
+                frames = labelled(frames, spec, fmt, meter)
+                frames = marked(
+                    frames, VideoWatermarker(provenance_id, fmt.width, fmt.height), meter
+                )
+                count = encode(frames, unsigned, track_path, spec, fmt, meter)
+            else:
+                # 2-7 per segment, each segment's frames one chunk marked with the lineage's id.
+                chunker = ChunkEncoder(
+                    timeline=timeline,
+                    scenes=scenes,
+                    compositors=compositors,
+                    face=face,
+                    presenter=presenter,
+                    badge=make_badge(spec.label_text, fmt.width, fmt.height, spec.label_position),
+                    badge_key={"text": spec.label_text, "position": spec.label_position},
+                    card=_card(spec, fmt),
+                    card_key={
+                        "text": spec.disclosure_card_text,
+                        "seconds": spec.disclosure_card_seconds,
+                    },
+                    frame_mark=frame_mark,
+                    folder=folder,
+                    cache=cache,
+                    namespace=namespace,
+                    meter=meter,
+                )
+                chunks = [chunker.encode(chunk) for chunk in chunker.plan()]
+                count = join(chunks, unsigned, track_path, spec, meter)
         finally:
             for compositor in compositors:
                 compositor.close()
@@ -209,6 +245,9 @@ def render_timeline(
         face_engine=spec.face_engine,
         provenance_id=f"{provenance_id:016x}",
         audio_watermark=f"{audio_payload(provenance_id):08x}",
+        frame_mark_id=f"{frame_mark:016x}" if frame_mark is not None else "",
+        chunks=len(chunks),
+        chunks_reused=sum(1 for chunk in chunks if chunk.reused),
         c2pa_signed=signed,
         segments=sum(1 for scene in scenes for p in scene.spoken if p.text),
         segments_cached=meter.cached_segments,
@@ -425,6 +464,26 @@ def encode(frames, out_path: Path, audio_wav: Path, spec: RenderSpec, fmt, meter
     return count
 
 
+def join(chunks: list[Chunk], out_path: Path, audio_wav: Path, spec: RenderSpec, meter) -> int:
+    """Stage 7 for chunks: copied end to end, with the sound (AAC) and the synthetic-media tags;
+    the file appears only when complete. Returns the frame count."""
+    partial = out_path.with_name(f".{out_path.name}.partial")
+    try:
+        with meter.timing("encode"):
+            join_chunks(
+                [chunk.path for chunk in chunks],
+                partial,
+                audio_wav,
+                synthetic_metadata(spec.label_text, spec.metadata),
+            )
+        os.replace(partial, out_path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    meter.report("encode", meter.done / meter.total)
+    return sum(chunk.frames for chunk in chunks)
+
+
 class _Meter:
     """Stage seconds, and progress: the work planned in each stage (``STAGE_COST`` times its
     units), and the share of it done."""
@@ -435,6 +494,7 @@ class _Meter:
         self.done = 0.0
         self.last = 0.0
         self.per_frame = 0.0
+        self.megapixels = 0.0
         self.face_per_frame = STAGE_COST["face"]
         self.cached_segments = 0
         self.frames = 0
@@ -470,6 +530,7 @@ class _Meter:
         self.weights["face"] = STAGE_COST["face"] * frames  # until a scene says it is cached
 
     def _plan(self, frames: float, megapixels: float, *, spoken_seconds: float) -> None:
+        self.megapixels = megapixels
         self.per_frame = sum(STAGE_COST[stage] * megapixels for stage in PIXEL_STAGES)
         for stage in PIXEL_STAGES:
             self.weights[stage] = STAGE_COST[stage] * megapixels * frames
@@ -481,6 +542,14 @@ class _Meter:
         saved = frames if not shows_presenter else cached_frames
         self.weights["face"] = max(0.0, self.weights["face"] - STAGE_COST["face"] * saved)
         self.face_per_frame = 0.0 if saved == frames else STAGE_COST["face"]
+
+    def frames_reused(self, frames: int) -> None:
+        """Frames copied as an encoded chunk: none of their face or pixel work is done."""
+        for stage in PIXEL_STAGES:
+            saved = STAGE_COST[stage] * self.megapixels * frames
+            self.weights[stage] = max(0.0, self.weights[stage] - saved)
+        self.weights["face"] = max(0.0, self.weights["face"] - STAGE_COST["face"] * frames)
+        self.report("encode", self.done / self.total)
 
     def frame_done(self) -> None:
         self.done += self.per_frame + self.face_per_frame

@@ -96,7 +96,7 @@ class SpokenSegment:
     global_words: list[Timing] = field(default_factory=list)  # on the timeline's clock
 
 
-def _fetch(cache: SegmentCache, key: str, folder: Path) -> bool:
+def fetch_entry(cache: SegmentCache, key: str, folder: Path) -> bool:
     """A cache that cannot be read is a miss: the segment is made again, the render goes on."""
     try:
         return cache.fetch(key, folder)
@@ -107,7 +107,7 @@ def _fetch(cache: SegmentCache, key: str, folder: Path) -> bool:
         return False
 
 
-def _store(cache: SegmentCache, key: str, folder: Path) -> None:
+def store_entry(cache: SegmentCache, key: str, folder: Path) -> None:
     """A cache that cannot be written costs the next render time, never this one its video."""
     try:
         cache.store(key, folder)
@@ -148,7 +148,7 @@ def speak_segment(
     )
     entry = folder / f"{name}-speech"
     entry.mkdir(parents=True, exist_ok=True)
-    cached = _fetch(cache, key, entry)
+    cached = fetch_entry(cache, key, entry)
     if not cached:
         speech = voice.speak(
             text,
@@ -161,7 +161,7 @@ def speak_segment(
             Path(speech.wav_path).replace(entry / "speech.wav")
         timings = {"words": speech.words, "phonemes": speech.phonemes}
         (entry / "timings.json").write_text(json.dumps(timings))
-        _store(cache, key, entry)
+        store_entry(cache, key, entry)
     samples, rate = read_wav(entry / "speech.wav")
     timings = json.loads((entry / "timings.json").read_text())
     padded, frames = pad_to_frames(samples, rate, before, after, fps)
@@ -213,6 +213,23 @@ def shifted(timings: Sequence, offset: float) -> list[Timing]:
     return [(label, round(s + offset, 4), round(e + offset, 4)) for label, s, e in timings]
 
 
+def face_key(
+    spoken: SpokenSegment, presenter_key: dict, size: tuple[int, int], fps: int, namespace: str
+) -> str:
+    """The cache key of a segment's face frames: everything they are made from."""
+    return segment_key(
+        namespace,
+        stage="face",
+        version=__version__,
+        presenter=presenter_key,
+        audio=file_sha256(spoken.wav_path),
+        words=spoken.words,
+        phonemes=spoken.phonemes,
+        size=list(size),
+        fps=fps,
+    )
+
+
 class FaceFrames:
     """A segment's face frames: from the cache (a lossless file decoded exactly), or made by the
     face engine and, when a cache is kept, written to one as they pass."""
@@ -234,20 +251,10 @@ class FaceFrames:
     ):
         self.spoken, self.face, self.presenter = spoken, face, presenter
         self.size, self.fps, self.cache, self.progress = size, fps, cache, progress
-        self.key = segment_key(
-            namespace,
-            stage="face",
-            version=__version__,
-            presenter=presenter_key,
-            audio=file_sha256(spoken.wav_path),
-            words=spoken.words,
-            phonemes=spoken.phonemes,
-            size=list(size),
-            fps=fps,
-        )
+        self.key = face_key(spoken, presenter_key, size, fps, namespace)
         self.entry = folder / f"{name}-face"
         self.entry.mkdir(parents=True, exist_ok=True)
-        self.cached = _fetch(cache, self.key, self.entry)
+        self.cached = fetch_entry(cache, self.key, self.entry)
 
     @property
     def count(self) -> int:
@@ -288,7 +295,7 @@ class FaceFrames:
             raise
         if writer is not None:
             writer.finish()
-            _store(self.cache, self.key, self.entry)
+            store_entry(self.cache, self.key, self.entry)
 
 
 class _LosslessWriter:

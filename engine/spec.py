@@ -46,6 +46,10 @@ class RenderSpec:
     # fields of the C2PA provenance assertion (no personal data), and the directory of the site's
     # signing identity (engine.keys; "" = leave the file unsigned).
     provenance_id: str = ""
+    # The lineage's 64-bit id for the frames' mark, 16 hex digits, shared by renders that may
+    # share frames (a campaign's variants, a lesson's re-renders); the sound and the manifest
+    # keep ``provenance_id``. "" = the frames carry ``provenance_id`` too, and are never shared.
+    frame_mark_id: str = ""
     provenance: dict[str, str] = field(default_factory=dict)
     signing_keys_dir: str = ""
     label_position: str = "top-right"
@@ -68,6 +72,8 @@ class RenderSpec:
             raise ValueError("width and height must be even numbers (H.264 4:2:0)")
         if self.provenance_id and not _is_hex64(self.provenance_id):
             raise ValueError("provenance_id must be 16 hexadecimal digits")
+        if self.frame_mark_id and not _is_hex64(self.frame_mark_id):
+            raise ValueError("frame_mark_id must be 16 hexadecimal digits")
         if not 0 <= self.disclosure_card_seconds <= 10:
             raise ValueError("disclosure_card_seconds must be between 0 and 10")
         if not 1 <= self.fps <= 60:
@@ -130,11 +136,14 @@ class RenderResult:
     words: list[Word]
     voice_engine: str
     face_engine: str
-    provenance_id: str = ""  # the watermark payload, 16 hex digits
+    provenance_id: str = ""  # the render's id (audio mark, C2PA; frames too by default)
     audio_watermark: str = ""  # the audio payload (top 32 bits), 8 hex digits
     c2pa_signed: bool = False
     segments: int = 1  # spoken segments in the timeline
     segments_cached: int = 0  # of which the speech came from the segment cache
+    frame_mark_id: str = ""  # the frames' mark when it is a lineage's, not provenance_id
+    chunks: int = 0  # encoded chunks the video was joined from (0: encoded in one pass)
+    chunks_reused: int = 0  # of which copied from the segment cache
     # Per scene: its length, where its segments start (seconds from the scene's start), chapter.
     scenes: list[dict[str, Any]] = field(default_factory=list)
 

@@ -141,6 +141,11 @@ def test_changing_one_sentence_renders_only_that_segment_again(rendered):
     assert (second.segments, second.segments_cached) == (2, 1)
 
 
+def test_without_a_frame_mark_the_frames_carry_the_render_and_are_encoded_at_once(rendered):
+    _, first, _, _ = rendered
+    assert (first.frame_mark_id, first.chunks, first.chunks_reused) == ("", 0, 0)
+
+
 def test_progress_follows_the_stages_by_their_measured_costs(rendered):
     *_, calls = rendered
     fractions = [f for _, f in calls]

@@ -1,0 +1,117 @@
+"""Renders of one lineage (a shared frame mark) share encoded chunks: a variant with one sentence of
+its own encodes that sentence's frames alone and copies the rest, and is still a whole video with
+its own provenance id in its sound and its manifest."""
+
+import subprocess
+
+import pytest
+from PIL import Image
+
+from engine.pipeline import render
+from engine.probe import probe
+from engine.segment_cache import LocalSegmentCache
+from engine.spec import RenderSpec
+from engine.timeline import Background, Layout, OnScreenText, OutputFormat, Scene, Segment, Timeline
+
+WIDTH, HEIGHT, FPS = 320, 180, 20
+LINEAGE = "1111222233334444"
+ANA, BRUNO = "a0a0a0a0a0a0a0a1", "b0b0b0b0b0b0b0b2"
+COUNT_FRAMES = [
+    "ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0",
+    "-show_entries", "stream=nb_read_frames", "-of", "csv=p=0",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def landmarks(astronaut_png):
+    from engine.face import inspect_portrait
+
+    return inspect_portrait(astronaut_png).landmarks
+
+
+def variant(slide: str, name: str) -> Timeline:
+    return Timeline(
+        format=OutputFormat(WIDTH, HEIGHT, FPS),
+        lead_in_seconds=0.3,
+        tail_seconds=0.4,
+        scenes=[
+            Scene(
+                segments=[
+                    Segment(f"Hello {name}."),
+                    Segment("This video was made for you."),
+                    Segment("Goodbye for now."),
+                ],
+                layout=Layout("corner", position="bottom-right", size=0.5),
+                background=Background("image", path=slide),
+                text=OnScreenText(title="For you"),
+            )
+        ],
+    )
+
+
+@pytest.fixture(scope="module")
+def variants(tmp_path_factory, astronaut_png, landmarks):
+    folder = tmp_path_factory.mktemp("lineage")
+    slide = folder / "slide.png"
+    Image.new("RGB", (WIDTH, HEIGHT), (40, 110, 190)).save(slide)
+    cache = LocalSegmentCache(folder / "cache")
+    results = {}
+    for name, provenance_id in (("Ana", ANA), ("Bruno", BRUNO)):
+        spec = RenderSpec(
+            script_text="",
+            portrait_path=str(astronaut_png),
+            portrait_landmarks=landmarks,
+            voice_engine="festival",
+            timeline=variant(str(slide), name).to_dict(),
+            provenance_id=provenance_id,
+            frame_mark_id=LINEAGE,
+            provenance={"provenance_id": provenance_id},
+            signing_keys_dir=str(folder / "keys"),
+        )
+        results[name] = render(spec, folder / f"{name}.mp4", cache=cache)
+    return folder, results
+
+
+def test_a_variant_copies_the_chunks_of_the_segments_it_shares(variants):
+    _, results = variants
+    first, second = results["Ana"], results["Bruno"]
+    assert (first.chunks, first.chunks_reused) == (3, 0)
+    assert (second.chunks, second.chunks_reused) == (3, 2)  # only "Hello Bruno." is encoded
+
+
+def test_every_variant_decodes_cleanly_end_to_end(variants):
+    folder, results = variants
+    for name, result in results.items():
+        path = str(folder / f"{name}.mp4")
+        decoded = subprocess.run(
+            ["ffmpeg", "-v", "error", "-nostdin", "-i", path, "-f", "null", "-"],
+            capture_output=True,
+            text=True,
+        )
+        assert decoded.returncode == 0 and decoded.stderr == ""
+        counted = subprocess.run(
+            [*COUNT_FRAMES, path],
+            capture_output=True,
+            text=True,
+        )
+        assert counted.stderr == "" and int(counted.stdout) == result.frames
+        assert abs(result.audio_seconds - result.video_seconds) < 1 / FPS
+
+
+def test_each_variant_carries_its_own_id_in_its_sound_and_manifest(variants):
+    folder, results = variants
+    anchor = (folder / "keys/root.pem").read_bytes()
+    for name, provenance_id in (("Ana", ANA), ("Bruno", BRUNO)):
+        info = probe(folder / f"{name}.mp4", trust_anchor_pem=anchor)
+        assert info["c2pa"]["valid"] and info["c2pa"]["trusted"]
+        assert info["c2pa"]["provenance"]["provenance_id"] == provenance_id
+        assert info["watermark"]["audio"]["payload"] == provenance_id[:8]
+        assert info["watermark"]["video"]["payload"] == LINEAGE  # the frames: the lineage's
+        assert results[name].provenance_id == provenance_id
+        assert results[name].frame_mark_id == LINEAGE
+
+
+def test_a_frame_mark_must_be_sixteen_hex_digits():
+    spec = RenderSpec(script_text="Hi.", portrait_path="p.png", frame_mark_id="not-hex")
+    with pytest.raises(ValueError, match="frame_mark_id"):
+        spec.validate()
