@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from consent import ledger, services
 from consent.forms import DecisionForm, RevokeForm, SignForm
 from consent.models import ConsentError, ConsentGrant, ScriptApproval
-from consent.signals import videos_requested
+from consent.signals import uses_requested, videos_requested
 from core.client import client_address
 from core.media import serve_file
 from engine.biometrics.bounds import MAX_CLIP_SECONDS
@@ -153,6 +153,14 @@ def _videos_of(grant):
     return answers[0] if answers else []
 
 
+def _uses_of(grant) -> list[dict]:
+    """Uses of the grant's likeness made of many videos (a campaign), one entry each, from the
+    apps that make them."""
+    return [
+        use for _, uses in uses_requested.send(sender=ConsentGrant, grant=grant) for use in uses
+    ]
+
+
 def _portal(request, grant, token, *, revoke_form=None, status=200):
     return render(
         request,
@@ -161,6 +169,7 @@ def _portal(request, grant, token, *, revoke_form=None, status=200):
             "grant": grant,
             "token": token,
             "videos": _videos_of(grant),
+            "uses": _uses_of(grant),
             "withdrawal": grant.withdrawal(),
             "approvals": grant.approvals.all(),
             "verification": grant.verifications.first(),

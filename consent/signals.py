@@ -19,3 +19,9 @@ lexicon_requested = Signal()
 # Sent with `grant` when the subject's portal lists what was made with their likeness: the app
 # that publishes videos (rendering) answers with a queryset of them, newest first.
 videos_requested = Signal()
+
+# Sent with `grant` when the subject's portal lists the uses of their likeness made of many
+# videos at once (a campaign: one entry, not a row per recipient): each app that makes them
+# (campaigns) answers with a list of dicts: name, workspace, purpose, videos (how many were made),
+# share_urls (paths of the public pages) and erased (bool).
+uses_requested = Signal()

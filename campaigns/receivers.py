@@ -1,0 +1,78 @@
+"""What campaigns do when rendering publishes a variant and when consent asks or revokes."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Count, Q
+from django.dispatch import receiver
+from django.urls import reverse
+
+from campaigns import services
+from campaigns.media import make_recipient_gif, speech_start
+from campaigns.models import Campaign, Recipient
+from consent.models import Purpose
+from consent.signals import grant_revoked, uses_requested
+from rendering.models import RenderJob
+from rendering.signals import video_published
+
+
+@receiver(video_published, dispatch_uid="campaigns-gif")
+def make_gif_of_variant(sender, video, result, **kwargs) -> None:
+    """A campaign variant's email GIF, made once the video is published (ffmpeg runs after the
+    commit, never under the job's row lock)."""
+    recipient = Recipient.objects.filter(job_id=video.job_id).only("pk").first()
+    if recipient is None:
+        return
+    start = speech_start(result)
+    transaction.on_commit(lambda: make_recipient_gif(recipient.pk, start=start))
+
+
+@receiver(grant_revoked, dispatch_uid="campaigns-revoked")
+def cancel_campaigns_of_revoked_grant(sender, grant, **kwargs) -> None:
+    """A revoked consent ends its campaigns: variants not yet rendered are cancelled (rendering
+    cancels the jobs too); the share pages answer 410 through the consent's withdrawal."""
+    campaigns = Campaign.objects.filter(
+        avatar__grant=grant, status__in=[Campaign.Status.DRAFT, Campaign.Status.LAUNCHED]
+    )
+    for campaign in campaigns:
+        services.cancel(campaign, reason="The subject revoked their consent.")
+
+
+@receiver(uses_requested, dispatch_uid="campaigns-portal")
+def campaigns_of_grant(sender, grant, **kwargs) -> list[dict]:
+    """Each campaign made with the grant's likeness as one entry of the subject's portal: its
+    share pages are listed by line, never by the recipients' names."""
+    entries = []
+    campaigns = Campaign.objects.filter(avatar__grant=grant).exclude(status=Campaign.Status.DRAFT)
+    for campaign in campaigns.select_related("workspace").order_by("-created_at"):
+        made = RenderJob.objects.filter(
+            part_of__startswith=campaign.part_of, status=RenderJob.Status.SUCCEEDED
+        ).aggregate(
+            variants=Count("pk", filter=Q(part_of=campaign.part_of)),
+            samples=Count("pk", filter=~Q(part_of=campaign.part_of)),
+        )
+        pages = []
+        if not campaign.erased_at:
+            rendered = campaign.recipients.filter(job__status=RenderJob.Status.SUCCEEDED)
+            pages = [
+                {
+                    "line": r.line,
+                    "url": reverse("campaign_share:page", args=[r.share_token]),
+                }
+                for r in rendered.only("line", "share_token")
+            ]
+        entries.append(
+            {
+                "id": campaign.pk,
+                "name": campaign.name,
+                "workspace": str(campaign.workspace),
+                "purpose": Purpose(campaign.purpose).label,
+                "videos": made["variants"],
+                "samples": made["samples"],
+                "share_pages": pages,
+                "erased": bool(campaign.erased_at),
+                "erased_at": campaign.erased_at,
+                "created_at": campaign.created_at,
+            }
+        )
+    return entries
