@@ -75,10 +75,15 @@ def grant_fingerprint(grant: ConsentGrant) -> str:
 
 class ProvenanceRecord(WorkspaceScoped):
     """What one render's watermarks and C2PA manifest point to. Created before the render (the
-    payload id goes into the spec), linked to its video when published."""
+    payload id goes into the spec), linked to its video when published.
 
-    payload_id = models.CharField(max_length=16, unique=True)  # 64 bits, hex: the video mark
+    The frames carry ``frame_mark_id``: the render's own ``payload_id``, or a lineage's id shared
+    by renders that share frames (a campaign's variants, a lesson's re-renders); the sound and
+    the manifest always carry ``payload_id``."""
+
+    payload_id = models.CharField(max_length=16, unique=True)  # 64 bits, hex: C2PA, the render
     audio_prefix = models.CharField(max_length=8, db_index=True)  # top 32 bits: the audio mark
+    frame_mark_id = models.CharField(max_length=16, db_index=True)  # 64 bits, hex: the video mark
     job = models.OneToOneField(RenderJob, on_delete=models.CASCADE, related_name="provenance")
     video = models.OneToOneField(
         Video, null=True, blank=True, on_delete=models.SET_NULL, related_name="provenance"
@@ -94,6 +99,13 @@ class ProvenanceRecord(WorkspaceScoped):
 
     def __str__(self) -> str:
         return f"Provenance {self.payload_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.frame_mark_id:  # an ordinary render: its frames carry its own id
+            self.frame_mark_id = self.payload_id
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "frame_mark_id"}
+        super().save(*args, **kwargs)
 
     @classmethod
     def for_job(cls, job: RenderJob) -> ProvenanceRecord:
@@ -113,6 +125,8 @@ class ProvenanceRecord(WorkspaceScoped):
                         grant_sha256=grant_fingerprint(grant),
                         payload_id=f"{payload:016x}",
                         audio_prefix=f"{payload >> 32:08x}",
+                        # A campaign's variant: its frames carry the campaign's mark.
+                        frame_mark_id=job.frame_mark_id or f"{payload:016x}",
                         engines={
                             "engine": engine_version,
                             "voice": settings.VOICE_ENGINE,

@@ -24,6 +24,8 @@ def link_published_video(sender, video, result, **kwargs) -> None:
     if record is None:
         return
     record.video = video
+    # The mark its frames really carry (the job's lineage, or the record's own id).
+    record.frame_mark_id = getattr(result, "frame_mark_id", "") or record.payload_id
     record.c2pa_signed = bool(getattr(result, "c2pa_signed", False))
     # The engines that actually ran (the settings may have named an alias).
     record.engines = {
@@ -31,4 +33,4 @@ def link_published_video(sender, video, result, **kwargs) -> None:
         "voice": getattr(result, "voice_engine", record.engines.get("voice")),
         "face": getattr(result, "face_engine", record.engines.get("face")),
     }
-    record.save(update_fields=["video", "c2pa_signed", "engines"])
+    record.save(update_fields=["video", "frame_mark_id", "c2pa_signed", "engines"])

@@ -90,25 +90,46 @@ def verify_path(path: Path, *, name: str | None = None) -> Verification:
     return Verification(public_report(info, name=name))
 
 
-def _find_record(info: dict) -> tuple[ProvenanceRecord | None, str | None]:
-    """The record the file points to, and how we know: the strongest evidence first."""
+@dataclass
+class Match:
+    """What a file points to: its record and how we know, or only the lineage its frames carry
+    (``lineage``: the frame mark, ``lineage_videos``: how many renders share it)."""
+
+    record: ProvenanceRecord | None = None
+    matched_by: str | None = None
+    lineage: str | None = None
+    lineage_videos: int = 0
+
+
+def _find_record(info: dict) -> Match:
+    """The record the file points to, and how we know: the strongest evidence first. A trusted
+    manifest names the render; the frames' mark names a render or a lineage of renders (which
+    share frames), among which the audio mark picks the render; never a guess between two."""
     manifest = info["c2pa"]
     marks = info["watermark"] or {}
-    candidates = []
+    prefix = (marks.get("audio") or {}).get("payload")
     if manifest["valid"] and manifest["trusted"] and manifest["provenance"]:
-        candidates.append((manifest["provenance"].get("provenance_id"), "c2pa"))
-    if marks.get("provenance_id"):
-        candidates.append((marks["provenance_id"], "video watermark"))
-    for payload, how in candidates:
+        payload = manifest["provenance"].get("provenance_id")
         record = ProvenanceRecord.objects.filter(payload_id=str(payload)).first()
         if record:
-            return record, how
-    prefix = (marks.get("audio") or {}).get("payload")
+            return Match(record, "c2pa")
+    frame_mark = marks.get("provenance_id")
+    if frame_mark:
+        lineage = list(ProvenanceRecord.objects.filter(frame_mark_id=str(frame_mark))[:2])
+        if len(lineage) == 1:
+            return Match(lineage[0], "video watermark")
+        if lineage:
+            renders = ProvenanceRecord.objects.filter(frame_mark_id=str(frame_mark))
+            if prefix:
+                picked = list(renders.filter(audio_prefix=prefix)[:2])
+                if len(picked) == 1:
+                    return Match(picked[0], "audio watermark")
+            return Match(None, "video watermark (lineage)", str(frame_mark), renders.count())
     if prefix:
         matches = list(ProvenanceRecord.objects.filter(audio_prefix=prefix)[:2])
         if len(matches) == 1:  # 32 bits: unique in practice, but never guess between two
-            return matches[0], "audio watermark"
-    return None, None
+            return Match(matches[0], "audio watermark")
+    return Match()
 
 
 def ai_evidence(manifest: dict, marks: dict) -> list[dict]:
@@ -132,7 +153,8 @@ def ai_evidence(manifest: dict, marks: dict) -> list[dict]:
 
 def public_report(info: dict, *, name: str | None = None) -> dict:
     """The probe's findings, trimmed to what is safe to show anyone, plus the matched record."""
-    record, matched_by = _find_record(info)
+    match = _find_record(info)
+    record = match.record
     manifest = info["c2pa"]
     marks = info["watermark"] or {}
     video_mark, audio_mark = marks.get("video"), marks.get("audio")
@@ -170,6 +192,13 @@ def public_report(info: dict, *, name: str | None = None) -> dict:
         "synthetic_metadata": info["synthetic"],
         "marked": bool(evidence),
         "evidence": evidence,
-        "matched_by": matched_by,
+        "matched_by": match.matched_by,
         "record": record.public_summary() if record else None,
+        # Only the frames' mark was read, and it is shared by several renders (a campaign's
+        # variants): the file is one of them, which one its sound would have said.
+        "lineage": (
+            {"frame_mark_id": match.lineage, "videos": match.lineage_videos}
+            if match.lineage
+            else None
+        ),
     }
