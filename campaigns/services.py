@@ -3,8 +3,6 @@ template to the subject, launch one render per recipient, cancel, retry, erase."
 
 from __future__ import annotations
 
-import re
-
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -15,16 +13,13 @@ from campaigns.recipients import RecipientField, RecipientList, read_recipient_t
 from consent import services as consent_services
 from consent.policy import TemplateUse, forbidden_topic_in
 from core.errors import UserError
-from core.merge_fields import FIELD_KINDS, TemplateError, merge, parse_template
+from core.merge_fields import FIELD_KINDS, TemplateError, merge, parse_template, sentences
 from engine.timeline import OnScreenText, OutputFormat, Scene, Segment, Timeline
 from engine.voice.markup import MarkupError
 from engine.voice.spoken import spoken_text
 from rendering import services as rendering_services
 from rendering.models import RenderJob
 from studio.models import PronunciationEntry
-
-# A sentence ends at . ! ? (or …) followed by a space; never inside a markup tag or a [say].
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|(?<=[.!?…][\"\u201d\u2019)])\s+")
 
 
 class CampaignError(UserError):
@@ -192,24 +187,6 @@ def request_approval(campaign: Campaign, *, user):
 def _spoken_kinds(campaign: Campaign) -> dict[str, str]:
     spoken = {p.name for p in parse_template(campaign.template_text)}
     return {name: kind for name, kind in campaign.kinds.items() if name in spoken}
-
-
-def sentences(text: str) -> list[str]:
-    """The template cut into sentences (a variant's segments), never inside markup: a sentence
-    without a field renders once for the whole campaign, one with a field once per recipient."""
-    pieces, buffer = [], ""
-    for part in _SENTENCE_END.split(text):
-        buffer = f"{buffer} {part}" if buffer else part
-        lowered = buffer.lower()
-        if buffer.count("[") == buffer.count("]") and lowered.count("[say") == lowered.count(
-            "[/say"
-        ):
-            if buffer.strip():
-                pieces.append(buffer.strip())
-            buffer = ""
-    if buffer.strip():
-        pieces.append(buffer.strip())
-    return pieces
 
 
 def variant_timeline(campaign: Campaign, recipient: Recipient, *, scale: float = 1.0) -> Timeline:

@@ -25,6 +25,9 @@ LETTER_WORDS = re.compile(r"[^\W\d_]+(?:[ '\u2019-][^\W\d_]+)*")
 MAX_RESPELLING = 60
 _FIELD = re.compile(r"\{\{\s*(" + FIELD_NAME + r")\s*(?:\|([^{}|\[\]\n]{0,80}))?\}\}")
 _TAG = re.compile(r"\[(/?)([A-Za-z]+)([^\[\]]*)\]")
+# A sentence ends at . ! ? or … (then perhaps a closing quote) and a space.
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|(?<=[.!?…][\"\u201d\u2019)])\s+")
+_CLAUSE_END = re.compile(r"(?<=[,;:])\s+|\s+(?=\u2014)")
 
 
 class TemplateError(UserError):
@@ -236,3 +239,31 @@ def _check_outside_markup(text: str, placeholders: list[Placeholder]) -> None:
                     text=text,
                     offset=placeholder.start,
                 )
+
+
+def sentences(text: str) -> list[str]:
+    """The template cut into a video's segments, never inside markup: its sentences, and a
+    sentence with a field cut again at its commas (or ; : —), so that only the clause holding
+    a recipient's value is rendered per recipient and the words around it render once."""
+    pieces = []
+    for sentence in _glued(_SENTENCE_END.split(text)):
+        if _FIELD.search(sentence):
+            pieces += _glued(_CLAUSE_END.split(sentence))
+        else:
+            pieces.append(sentence)
+    return pieces
+
+
+def _glued(parts: list[str]) -> list[str]:
+    """Parts joined back where a cut fell inside a tag's brackets or a [say]…[/say]."""
+    pieces, buffer = [], ""
+    for part in parts:
+        buffer = f"{buffer} {part}" if buffer else part
+        lowered = buffer.lower()
+        closed = buffer.count("[") == buffer.count("]")
+        if closed and lowered.count("[say") == lowered.count("[/say") and buffer.strip():
+            pieces.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        pieces.append(buffer.strip())
+    return pieces

@@ -11,6 +11,7 @@ from campaigns import services
 from campaigns.models import Campaign, Recipient
 from consent import services as consent_services
 from consent.models import ScriptApproval
+from core.merge_fields import sentences
 from rendering.models import RenderJob
 from tests.factories import GrantFactory, MembershipFactory, ScriptFactory, SubjectFactory
 
@@ -47,12 +48,17 @@ def _csv(rows, delimiter=",") -> bytes:
     return out.getvalue().encode()
 
 
-def test_the_template_is_cut_into_sentences_never_inside_markup():
-    text = "Hi {{first_name}}, welcome. Say [say A. B.]AB[/say] twice! Done [pause 1s] now."
-    assert services.sentences(text) == [
-        "Hi {{first_name}}, welcome.",
-        "Say [say A. B.]AB[/say] twice!",
-        "Done [pause 1s] now.",
+def test_the_template_is_cut_into_sentences_and_a_field_into_its_own_clause():
+    text = (
+        "Hi {{first_name}}, welcome. Say [say A. B.]AB[/say] twice, please! "
+        "Done [pause 1s] now; at {{company}} too."
+    )
+    assert sentences(text) == [
+        "Hi {{first_name}},",  # only this clause differs between recipients
+        "welcome.",
+        "Say [say A. B.]AB[/say] twice, please!",  # no field: one segment, commas and all
+        "Done [pause 1s] now;",
+        "at {{company}} too.",
     ]
 
 
