@@ -53,31 +53,48 @@ def play_mark(width: int, path: Path) -> Path:
     return path
 
 
+def _gif_command(video_path: Path, mark: Path, out_path: Path, start, seconds, step) -> list:
+    width, fps, colours = step
+    graph = (
+        f"[0:v]fps={fps},scale='min({width},iw)':-2:flags=lanczos[v];"
+        "[v][1:v]overlay=(W-w)/2:(H-h)/2,split[a][b];"
+        f"[a]palettegen=max_colors={colours}:stats_mode=diff[p];"
+        "[b][p]paletteuse=dither=bayer:bayer_scale=4"
+    )
+    return [
+        *("ffmpeg", "-v", "error", "-y", "-ss", f"{max(start, 0.0):.3f}"),
+        *("-t", f"{seconds:.3f}", "-i", str(video_path), "-i", str(mark)),
+        *("-filter_complex", graph, "-loop", "0", str(out_path)),
+    ]
+
+
+def _weight(step) -> float:
+    """Roughly how a GIF's size grows with a step: pixels times frames."""
+    width, fps, _ = step
+    return width * width * fps
+
+
 def write_gif(video_path: Path, out_path: Path, *, start: float, seconds: float = GIF_SECONDS):
-    """Write the GIF of ``seconds`` from ``start`` (seconds into the video); returns (bytes,
-    width, fps, colours) of the first step that fits GIF_MAX_BYTES. Raises GifTooBig if none
-    does, subprocess.CalledProcessError if ffmpeg cannot read the video."""
-    for width, fps, colours in GIF_STEPS:
-        mark = play_mark(width, out_path.with_suffix(".mark.png"))
-        graph = (
-            f"[0:v]fps={fps},scale='min({width},iw)':-2:flags=lanczos[v];"
-            "[v][1:v]overlay=(W-w)/2:(H-h)/2,split[a][b];"
-            f"[a]palettegen=max_colors={colours}:stats_mode=diff[p];"
-            "[b][p]paletteuse=dither=bayer:bayer_scale=4"
-        )
-        subprocess.run(
-            [
-                *("ffmpeg", "-v", "error", "-y", "-ss", f"{max(start, 0.0):.3f}"),
-                *("-t", f"{seconds:.3f}", "-i", str(video_path), "-i", str(mark)),
-                *("-filter_complex", graph, "-loop", "0", str(out_path)),
-            ],
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
+    """Write the GIF of ``seconds`` from ``start`` (seconds into the video) at the first step
+    of GIF_STEPS that fits GIF_MAX_BYTES; a GIF too big skips the steps its size says would be
+    too big too. Returns (bytes, width in pixels, fps, colours). Raises GifTooBig if no step
+    fits, subprocess.CalledProcessError if ffmpeg cannot read the video."""
+    i = 0
+    while i < len(GIF_STEPS):
+        step = GIF_STEPS[i]
+        mark = play_mark(step[0], out_path.with_suffix(".mark.png"))
+        command = _gif_command(video_path, mark, out_path, start, seconds, step)
+        subprocess.run(command, check=True, capture_output=True, timeout=120)
         size = out_path.stat().st_size
         if size <= GIF_MAX_BYTES:
-            return size, width, fps, colours
+            with Image.open(out_path) as gif:
+                return size, gif.width, step[1], step[2]
+        # The next step expected to fit (a tenth to spare), at least the next one.
+        wanted = _weight(step) * GIF_MAX_BYTES / size * 0.9
+        i = next(
+            (j for j in range(i + 1, len(GIF_STEPS)) if _weight(GIF_STEPS[j]) <= wanted),
+            len(GIF_STEPS) - 1 if i < len(GIF_STEPS) - 1 else len(GIF_STEPS),
+        )
     raise GifTooBig(f"No GIF of {video_path.name} fits in {GIF_MAX_BYTES} bytes.")
 
 

@@ -50,12 +50,23 @@ def tiny_mp4(path: Path, *, seconds: float = 4.0, size: int = 160, busy: bool = 
     big."""
     source = f"testsrc2=size={size}x{size}:rate=25:duration={seconds}"
     if busy:
-        source += ",noise=alls=100:allf=t"
+        source += ",noise=alls=20:allf=t"
     subprocess.run(
         [
             *("ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", source),
             *("-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}"),
-            *("-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(path)),
+            *(
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                "-pix_fmt",
+                "yuv420p",
+                "-c:a",
+                "aac",
+                "-shortest",
+                str(path),
+            ),
         ],
         check=True,
         capture_output=True,
