@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import logging
+import subprocess
+
 from django.db import transaction
 from django.db.models import Count, Q
 from django.dispatch import receiver
 from django.urls import reverse
 
 from campaigns import services
-from campaigns.media import make_recipient_gif, speech_start
+from campaigns.media import GifTooBig, make_recipient_gif, speech_start
 from campaigns.models import Campaign, Recipient
 from consent.models import Purpose
 from consent.signals import grant_revoked, uses_requested
 from rendering.models import RenderJob
 from rendering.signals import video_published
+
+log = logging.getLogger(__name__)
 
 
 @receiver(video_published, dispatch_uid="campaigns-gif")
@@ -24,7 +29,15 @@ def make_gif_of_variant(sender, video, result, **kwargs) -> None:
     if recipient is None:
         return
     start = speech_start(result)
-    transaction.on_commit(lambda: make_recipient_gif(recipient.pk, start=start))
+    transaction.on_commit(lambda: _gif_or_log(recipient.pk, start))
+
+
+def _gif_or_log(recipient_id: int, start: float) -> None:
+    # The video is published whatever happens to its GIF: the snippet falls back to the poster.
+    try:
+        make_recipient_gif(recipient_id, start=start)
+    except (GifTooBig, subprocess.SubprocessError, OSError) as error:
+        log.warning("No GIF for recipient %s: %s", recipient_id, error)
 
 
 @receiver(grant_revoked, dispatch_uid="campaigns-revoked")
