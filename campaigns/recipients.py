@@ -149,7 +149,9 @@ def read_recipient_text(
             if not found and check_row is not None:
                 reason = check_row(recipient)
                 if reason:
-                    found.append(RowProblem(line, "", "", reason))
+                    # The whole row is the problem: its values say which row it is.
+                    shown = ", ".join(v for v in recipient.values.values() if v)
+                    found.append(RowProblem(line, "", _excerpt(shown), reason))
             rows.append(recipient)
             problems += found
     except csv.Error as error:
