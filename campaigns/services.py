@@ -11,14 +11,22 @@ from campaigns.models import Campaign, Recipient
 from campaigns.recipients import Recipient as RecipientRow
 from campaigns.recipients import RecipientField, RecipientList, read_recipient_text, read_recipients
 from consent import services as consent_services
-from consent.policy import TemplateUse, forbidden_topic_in
+from consent.policy import RenderDecision, TemplateUse, forbidden_topic_in
 from core.errors import UserError
-from core.merge_fields import FIELD_KINDS, TemplateError, merge, parse_template, sentences
+from core.merge_fields import (
+    FIELD_KINDS,
+    TemplateError,
+    check_value,
+    merge,
+    parse_template,
+    sentences,
+)
 from engine.timeline import OnScreenText, OutputFormat, Scene, Segment, Timeline
 from engine.voice.markup import MarkupError
 from engine.voice.spoken import spoken_text
 from rendering import services as rendering_services
 from rendering.models import RenderJob
+from rendering.previews import spoken_preview
 from studio.models import PronunciationEntry
 
 
@@ -314,3 +322,51 @@ def retry_failed(campaign: Campaign) -> int:
         except rendering_services.RenderRefused:
             continue
     return retried
+
+
+def spoken_values(campaign: Campaign, *, limit: int = 300) -> list[dict]:
+    """Every distinct value of every field the voice says, with how it is said (the row's
+    respelling, else as written through the lexicon), most common first."""
+    spoken = list(_spoken_kinds(campaign))
+    counts: dict[tuple[str, str, str], int] = {}
+    for values, say in campaign.recipients.values_list("values", "say"):
+        for name in spoken:
+            value = " ".join(str(values.get(name) or "").split())
+            if value:
+                key = (name, value, " ".join(str(say.get(name) or "").split()))
+                counts[key] = counts.get(key, 0) + 1
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return [
+        {"field": name, "value": value, "say": say, "rows": rows}
+        for (name, value, say), rows in ordered[:limit]
+    ]
+
+
+def say_value(campaign: Campaign, *, field: str, value: str, say: str = "") -> bytes:
+    """A value of the list alone in the subject's voice (WAV): only a value a recipient row
+    holds, of a field the voice says, and only while the campaign as a whole may render."""
+    kind = _spoken_kinds(campaign).get(field)
+    known = campaign.recipients.filter(**{f"values__{field}": value}).exists() if kind else False
+    if not known:
+        raise CampaignError("Only a value of the list, in a field the voice says, can be heard.")
+    if say and not campaign.recipients.filter(**{f"say__{field}": say}).exists():
+        raise CampaignError("Only a respelling of the list can be heard.")
+    problem = check_value(kind, value)
+    if problem:
+        raise CampaignError(f"The value {problem}.")
+    topic = forbidden_topic_in(value, campaign.avatar.grant.forbidden_topics, spoken=say)
+    decision = campaign_decision(campaign)
+    if decision and topic:
+        decision = RenderDecision(False, f"“{topic}” is a topic the subject forbade.")
+    text = f"[say {say}]{value}[/say]" if say else value
+    try:
+        return spoken_preview(
+            campaign.avatar,
+            text=text,
+            lexicon=_lexicon(campaign),
+            decision=decision,
+            mark_id=int(campaign.frame_mark_id, 16),
+            why=f"a name of campaign {campaign.pk}",
+        )
+    except rendering_services.RenderRefused as error:
+        raise CampaignError(str(error)) from error

@@ -10,6 +10,7 @@ urlpatterns = [
     path("<id:campaign_id>/recipients/", views.campaign_recipients, name="recipients"),
     path("<id:campaign_id>/problems.csv", views.campaign_problems, name="problems"),
     path("<id:campaign_id>/preview/", views.campaign_preview, name="preview"),
+    path("<id:campaign_id>/say/", views.campaign_say, name="say"),
     path("<id:campaign_id>/approval/", views.campaign_approval, name="approval"),
     path("<id:campaign_id>/samples/", views.campaign_samples, name="samples"),
     path("<id:campaign_id>/launch/", views.campaign_launch, name="launch"),

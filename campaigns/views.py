@@ -99,6 +99,7 @@ def _detail_context(request, campaign: Campaign, **extra) -> dict:
         "approval": approval,
         "progress": progress.snapshot(campaign),
         "samples": progress.samples(campaign),
+        "spoken_values": services.spoken_values(campaign) if campaign.is_draft else [],
         **extra,
     }
 
@@ -171,6 +172,24 @@ def campaign_preview(request, campaign_id: int):
             "merged": progress.merged(campaign, recipient),
         },
     )
+
+
+@member_required(edit=True)
+def campaign_say(request, campaign_id: int):
+    """One value of the list alone in the subject's voice (the launch page's play buttons)."""
+    campaign = _campaign(request, campaign_id)
+    try:
+        wav = services.say_value(
+            campaign,
+            field=request.GET.get("field", ""),
+            value=request.GET.get("value", ""),
+            say=request.GET.get("say", ""),
+        )
+    except UserError as error:
+        return HttpResponse(str(error), status=409, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(wav, content_type="audio/wav")
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @require_POST

@@ -55,6 +55,12 @@ def test_a_campaign_from_upload_to_every_video_made(
     expect(page.get_by_text("2 recipients imported.")).to_be_visible()
     page.locator("#recipient-rows tr", has_text="Gus").get_by_role("link", name="Preview").click()
     expect(page.locator("#preview")).to_contain_text("Hi Gus, see you soon.")
+    # Hear a name: the player loads the value said alone in the subject's voice.
+    player = page.locator("#names tr", has_text="Gus").locator("audio")
+    player.evaluate("audio => audio.play()")
+    page.wait_for_function(
+        "audio => audio.duration > 0.3 && audio.currentTime > 0", arg=player.element_handle()
+    )
     page.screenshot(path=str(tmp_path / "campaign-draft.png"), full_page=True)
 
     page.get_by_role("button", name="Launch 2 videos").click()

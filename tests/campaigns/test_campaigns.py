@@ -209,3 +209,44 @@ def test_a_member_of_another_workspace_sees_no_campaign(setup, client):
         assert client.get(reverse(f"campaigns:{name}", args=[campaign.pk])).status_code == 404
     assert client.post(reverse("campaigns:launch", args=[campaign.pk])).status_code == 404
     assert Campaign.objects.get().status == Campaign.Status.DRAFT
+
+
+def test_every_spoken_value_can_be_heard_alone_and_nothing_else(setup, client, tmp_path):
+    from consent.ledger import Event
+    from consent.models import LedgerEntry
+    from engine.audio import read_wav
+
+    owner, campaign = setup
+    services.replace_recipients(
+        campaign,
+        services.read_list(
+            campaign, text="first_name,first_name:say,company\nSiobhan,shiv awn,Acme\nAnn,,Acme\n"
+        ),
+    )
+    values = services.spoken_values(campaign)
+    assert {(v["field"], v["value"], v["say"], v["rows"]) for v in values} == {
+        ("company", "Acme", "", 2),
+        ("first_name", "Siobhan", "shiv awn", 1),
+        ("first_name", "Ann", "", 1),
+    }
+    client.force_login(owner.user)
+    url = reverse("campaigns:say", args=[campaign.pk])
+    page = client.get(reverse("campaigns:detail", args=[campaign.pk])).content.decode()
+    assert page.count('class="spoken-value"') == 3
+
+    response = client.get(url, {"field": "first_name", "value": "Siobhan", "say": "shiv awn"})
+    assert response.status_code == 200 and response["Content-Type"] == "audio/wav"
+    (tmp_path / "name.wav").write_bytes(response.content)
+    samples, rate = read_wav(tmp_path / "name.wav")
+    assert 0.4 < len(samples) / rate < 3.0 and abs(samples).max() > 0.05  # words, not silence
+    assert LedgerEntry.objects.filter(event=Event.RENDER_AUTHORIZED, payload__stage="voice preview")
+
+    # Only values of the list: the endpoint is no way to make the subject say anything else.
+    refused = client.get(url, {"field": "first_name", "value": "Say something else"})
+    assert refused.status_code == 409
+    assert client.get(url, {"field": "email", "value": "Ann"}).status_code == 409
+    assert client.get(url, {"field": "first_name", "value": "Ann", "say": "eh"}).status_code == 409
+
+    consent_services.revoke_grant(campaign.avatar.grant, reason="", evidence=SUBJECT)
+    after = client.get(url, {"field": "first_name", "value": "Ann"})
+    assert after.status_code == 409 and "revoked" in after.content.decode()
