@@ -96,6 +96,7 @@ class ChunkEncoder:
         self._ends: dict[int, np.ndarray] = {}  # a scene's last frame, composed (before label)
         self._by_scene: dict[int, list[Chunk]] = {}
         self.fade_in = _fade_in_frames(timeline, scenes)
+        self._pending: list[tuple[Chunk, VideoEncoder, Path]] = []  # encoders still draining
 
     @property
     def presenter_key(self) -> dict:
@@ -144,9 +145,23 @@ class ChunkEncoder:
             before = chunks[-1].key if chunks else None
         return chunks
 
+    def encode_all(self, chunks: list[Chunk]) -> list[Chunk]:
+        """Every chunk from the cache, or made (see ``encode``); all complete on return."""
+        try:
+            for chunk in chunks:
+                self.encode(chunk)
+            self._finish_pending(keep=0)
+        except BaseException:
+            for _, encoder, _ in self._pending:
+                encoder.abort()
+            self._pending.clear()
+            raise
+        return chunks
+
     def encode(self, chunk: Chunk) -> Chunk:
-        """The chunk from the cache, or its frames made, labelled, marked and encoded (and
-        kept in the cache)."""
+        """The chunk from the cache, or its frames made, labelled, marked and fed to an
+        encoder, which finishes (and stores the chunk in the cache) while the next chunk's
+        frames are made: waiting for x264 to drain at every chunk stalled the render."""
         entry = self.folder / f"chunk-{chunk.scene}-{chunk.piece}"
         entry.mkdir(parents=True, exist_ok=True)
         chunk.path = entry / CHUNK_FILE
@@ -158,33 +173,37 @@ class ChunkEncoder:
         # A watermarker per chunk: its informed embedding reads the pictures it marks, and a
         # chunk's bytes must not depend on the frames of the chunk before.
         watermark = VideoWatermarker(self.frame_mark, fmt.width, fmt.height)
-        encoder = VideoEncoder(entry / CHUNK_FILE, fmt.width, fmt.height, fmt.fps, None, {})
-        try:
-            for k, frame in enumerate(self._frames(chunk)):
-                started = time.perf_counter()
-                if self.card is not None:
-                    apply_card(frame, self.card, (chunk.start + k) / fmt.fps)
-                apply_label(frame, self.badge)
-                marked = time.perf_counter()
-                self.meter.add("label", marked - started)
-                watermark.apply(frame)
-                encoding = time.perf_counter()
-                self.meter.add("watermark", encoding - marked)
-                encoder.write(frame)
-                self.meter.add("encode", time.perf_counter() - encoding)
-                self.meter.frame_done()
+        self._finish_pending(keep=1)  # at most two encoders at once
+        encoder = VideoEncoder(chunk.path, fmt.width, fmt.height, fmt.fps, None, {})
+        self._pending.append((chunk, encoder, entry))
+        for k, frame in enumerate(self._frames(chunk)):
+            started = time.perf_counter()
+            if self.card is not None:
+                apply_card(frame, self.card, (chunk.start + k) / fmt.fps)
+            apply_label(frame, self.badge)
+            marked = time.perf_counter()
+            self.meter.add("label", marked - started)
+            watermark.apply(frame)
+            encoding = time.perf_counter()
+            self.meter.add("watermark", encoding - marked)
+            encoder.write(frame)
+            self.meter.add("encode", time.perf_counter() - encoding)
+            self.meter.frame_done()
+        encoder.end_input()
+        return chunk
+
+    def _finish_pending(self, *, keep: int) -> None:
+        """Wait for all but the last ``keep`` encoders, and store their chunks."""
+        while len(self._pending) > keep:
+            chunk, encoder, entry = self._pending.pop(0)
             with self.meter.timing("encode"):
                 encoder.finish()
-        except BaseException:
-            encoder.abort()
-            raise
-        if encoder.frames != chunk.frames:
-            raise EngineError(
-                f"Scene {chunk.scene + 1}, segment {chunk.piece + 1} gave {encoder.frames} frames"
-                f" of {chunk.frames}."
-            )
-        store_entry(self.cache, chunk.key, entry)
-        return chunk
+            if encoder.frames != chunk.frames:
+                raise EngineError(
+                    f"Scene {chunk.scene + 1}, segment {chunk.piece + 1} gave {encoder.frames}"
+                    f" frames of {chunk.frames}."
+                )
+            store_entry(self.cache, chunk.key, entry)
 
     def _frames(self, chunk: Chunk) -> Iterator[np.ndarray]:
         """The chunk's frames composed (and crossfaded from the scene before), unlabelled."""

@@ -92,8 +92,14 @@ class VideoEncoder:
             raise EngineError(f"ffmpeg stopped while encoding: {self._error_line()}") from error
         self.frames += 1
 
+    def end_input(self) -> None:
+        """No more frames: ffmpeg encodes what it holds while the caller goes on (``finish``
+        waits for it)."""
+        if not self._proc.stdin.closed:
+            self._proc.stdin.close()
+
     def finish(self) -> None:
-        self._proc.stdin.close()
+        self.end_input()
         code = self._proc.wait()
         if code != 0:
             raise EngineError(f"ffmpeg could not encode the video: {self._error_line()}")

@@ -199,7 +199,7 @@ def render_timeline(
                     namespace=namespace,
                     meter=meter,
                 )
-                chunks = [chunker.encode(chunk) for chunk in chunker.plan()]
+                chunks = chunker.encode_all(chunker.plan())
                 count = join(chunks, unsigned, track_path, spec, meter)
         finally:
             for compositor in compositors:
