@@ -18,6 +18,7 @@ from engine.watermark import (
 from engine.watermark.coding import (
     RATE_HALF,
     RATE_THIRD,
+    _trellis,
     bits_to_int,
     coded_length,
     conv_encode,
@@ -121,12 +122,25 @@ def test_the_checksum_is_crc16_ccitt():
 @pytest.mark.parametrize("generators", [RATE_HALF, RATE_THIRD])
 def test_a_single_one_bit_encodes_as_the_generator_polynomials(generators):
     """The impulse response of a K=7 convolutional code is its generators' bits, MSB first."""
+    _trellis.cache_clear()  # built here from the generators, not taken from an earlier test
     coded = conv_encode(np.array([1], np.uint8), generators).reshape(-1, len(generators))
     taps = [[(g >> (6 - i)) & 1 for g in generators] for i in range(7)]
     assert coded.tolist() == taps
     assert conv_encode(np.zeros(3, np.uint8), generators).tolist() == [0] * 9 * len(generators)
     assert len(encode_payload(PAYLOAD, 64, generators)) == coded_length(64, generators)
     assert coded_length(64, generators) == len(generators) * 86
+
+
+@pytest.mark.parametrize("generators", [RATE_HALF, RATE_THIRD])
+def test_every_last_checksum_bit_decodes(generators):
+    """The decoder traces back from the end of the tail: a payload whose checksum ends in 1 comes
+    back as surely as one whose checksum ends in 0."""
+    payloads = [PAYLOAD ^ n for n in range(8)]
+    last_bits = {int(crc16(int_to_bits(p, 64))[-1]) for p in payloads}
+    assert last_bits == {0, 1}
+    for payload in payloads:
+        coded = 2.0 * encode_payload(payload, 64, generators) - 1.0
+        assert decode_payload(coded, 64, generators)[0] == payload
 
 
 def test_known_leading_bits_bind_the_decoder():
