@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import logging
 import os
 import shutil
 import signal
@@ -37,6 +38,9 @@ class Module:
     path: str
     tests: tuple[str, ...]
     minutes: float  # the time limit of its run; mutants not reached by then count as not run
+    # Its tests render (MediaPipe): fork each mutant from a fork server (see run_one). Slower,
+    # as every mutant loads the models again, so only where needed.
+    renders: bool = False
 
 
 # Fast safety modules first, then the ones whose tests render video.
@@ -57,7 +61,9 @@ MODULES = {
         ),
         10,
     ),
-    "scheduler": Module("rendering/scheduler.py", ("tests/rendering/test_farm.py",), 15),
+    "scheduler": Module(
+        "rendering/scheduler.py", ("tests/rendering/test_farm.py",), 15, renders=True
+    ),
     "provenance": Module(
         "provenance/services.py",
         (
@@ -66,6 +72,7 @@ MODULES = {
             "tests/provenance/test_records.py",
         ),
         15,
+        renders=True,
     ),
     "watermark": Module(
         "engine/watermark/coding.py",
@@ -153,17 +160,78 @@ def run_module(name: str, minutes: float, *, again: bool = False) -> bool:
 
 def run_one(module: Module, *, mutants: list[str]) -> int:
     """mutmut's `run`, with the shared settings from pyproject.toml narrowed to one module and
-    its tests (mutmut reads one configuration; this run's differs only in these two)."""
+    its tests (mutmut reads one configuration; this run's differs only in these settings)."""
     os.chdir(ROOT)
     from mutmut import configuration
     from mutmut.__main__ import cli
+    from mutmut.runners.harness import PytestRunner
 
     configuration._config = dataclasses.replace(
         configuration.config(),
         only_mutate=[module.path],
         pytest_add_cli_args_test_selection=list(module.tests),
     )
+    if module.renders:
+        # Fork mutants from a fork server that has only collected the tests, not from mutmut's
+        # own process, which has run them: a render leaves MediaPipe's threads running there,
+        # and a fork of that process deadlocks or dies with SIGSEGV as soon as a test renders
+        # again (the scheduler's "hang" and provenance's 17 "segfaults" of the first runs).
+        configuration._config = dataclasses.replace(
+            configuration._config, process_isolation=configuration.ProcessIsolation.FORKSERVER
+        )
+    PytestRunner.run_tests = _with_test_timeouts(PytestRunner.run_tests)
+    # The fork server logs after pytest's capture closed its stderr: not an error worth a trace.
+    logging.raiseExceptions = False
     return cli.main(["run", "--max-children", "1", *mutants], standalone_mode=False) or 0
+
+
+TIMED_OUT = 36  # mutmut's exit code for a timeout
+TEST_TIMEOUT_FLOOR_S = 60  # fixtures (a signed render) are not in mutmut's measured durations
+TEST_TIMEOUT_FACTOR = 10
+
+
+def _with_test_timeouts(run_tests):
+    """`run_tests` with a time limit on each test: max(60 s, 10 x its clean duration). mutmut's
+    own limit is 15 x the duration of all of a function's tests together (14 minutes for the
+    render farm's), so one mutant that turns a wait loop endless would use up a module's time.
+    The test is interrupted (its `finally` blocks still stop the workers it started); one that
+    does not stop 30 s later ends the process. Either way the mutant counts as a timeout."""
+
+    def run_tests_with_timeouts(self, *, mutant_name, tests):
+        from mutmut.state import state
+
+        expired = []
+
+        def on_alarm(signum, frame):
+            expired.append(True)
+            if len(expired) > 1:
+                os._exit(TIMED_OUT)
+            signal.setitimer(signal.ITIMER_REAL, 30)
+            raise TimeoutError("the test ran past its time limit in the mutation run")
+
+        class PerTestTimeout:
+            def pytest_runtest_logstart(self, nodeid, location):
+                clean_s = state().duration_by_test.get(nodeid, 0)
+                limit = max(TEST_TIMEOUT_FLOOR_S, TEST_TIMEOUT_FACTOR * clean_s)
+                signal.setitimer(signal.ITIMER_REAL, limit)
+
+            def pytest_runtest_logfinish(self, nodeid, location):
+                if not expired:
+                    signal.setitimer(signal.ITIMER_REAL, 0)
+
+        signal.signal(signal.SIGALRM, on_alarm)
+        original_execute = self.execute_pytest
+        self.execute_pytest = lambda params, **kwargs: original_execute(
+            params, plugins=[*kwargs.pop("plugins", []), PerTestTimeout()], **kwargs
+        )
+        try:
+            exit_code = run_tests(self, mutant_name=mutant_name, tests=tests)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            del self.execute_pytest
+        return TIMED_OUT if expired else exit_code
+
+    return run_tests_with_timeouts
 
 
 def results(
