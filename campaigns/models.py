@@ -84,6 +84,13 @@ class Campaign(WorkspaceScoped):
         """The RenderJob.part_of of this campaign's variants."""
         return f"campaign:{self.pk}"
 
+    def renders(self):
+        """Every RenderJob of the campaign: its variants and its samples ("campaign:<id>:sample").
+        Not part_of__startswith="campaign:<id>", which would take campaign 10's for campaign 1."""
+        return RenderJob.objects.filter(
+            Q(part_of=self.part_of) | Q(part_of__startswith=f"{self.part_of}:")
+        )
+
     @property
     def is_draft(self) -> bool:
         return self.status == self.Status.DRAFT

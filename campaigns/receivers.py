@@ -58,11 +58,13 @@ def campaigns_of_grant(sender, grant, **kwargs) -> list[dict]:
     entries = []
     campaigns = Campaign.objects.filter(avatar__grant=grant).exclude(status=Campaign.Status.DRAFT)
     for campaign in campaigns.select_related("workspace").order_by("-created_at"):
-        made = RenderJob.objects.filter(
-            part_of__startswith=campaign.part_of, status=RenderJob.Status.SUCCEEDED
-        ).aggregate(
-            variants=Count("pk", filter=Q(part_of=campaign.part_of)),
-            samples=Count("pk", filter=~Q(part_of=campaign.part_of)),
+        made = (
+            campaign.renders()
+            .filter(status=RenderJob.Status.SUCCEEDED)
+            .aggregate(
+                variants=Count("pk", filter=Q(part_of=campaign.part_of)),
+                samples=Count("pk", filter=~Q(part_of=campaign.part_of)),
+            )
         )
         pages = []
         if not campaign.erased_at:

@@ -51,7 +51,7 @@ def erase(campaign: Campaign, *, reason: str = "The campaign was deleted.") -> d
         campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
         if campaign.erased_at:
             return {"recipients": 0, "videos": 0, "files": 0}
-        jobs = RenderJob.objects.filter(part_of__startswith=campaign.part_of)
+        jobs = campaign.renders()
         for job in jobs.filter(status__in=[RenderJob.Status.QUEUED, RenderJob.Status.RUNNING]):
             job.cancel(reason)
         template = {"text": campaign.template_text, "values": {}, "say": {}}

@@ -16,7 +16,7 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonRespons
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts.permissions import get_in_workspace, member_required
 from campaigns import engagement, exports, retention
@@ -90,11 +90,13 @@ def shared_recipient(view):
 
 
 @never_cache
-@require_GET
+@require_safe
 @shared_recipient
 def share_page(request, recipient: Recipient):
-    """The recipient's page; each GET counts as a view (never cached, so each one is seen)."""
-    engagement.record_view(recipient)
+    """The recipient's page; each GET counts as a view (never cached, so each one is seen; a
+    HEAD is not a view)."""
+    if request.method == "GET":
+        engagement.record_view(recipient)
     campaign = recipient.campaign
     video = published_video(recipient)
     context = {
@@ -111,7 +113,7 @@ def share_page(request, recipient: Recipient):
     return render(request, "campaigns/share_page.html", context)
 
 
-@require_GET
+@require_safe
 @shared_recipient
 def share_brand(request, recipient: Recipient):
     """The campaign's colour as a style sheet (the strict CSP allows no inline style)."""
@@ -121,7 +123,7 @@ def share_brand(request, recipient: Recipient):
     return response
 
 
-@require_GET
+@require_safe
 @shared_recipient
 def share_logo(request, recipient: Recipient):
     logo = recipient.campaign.logo
@@ -132,7 +134,7 @@ def share_logo(request, recipient: Recipient):
     return response
 
 
-@require_GET
+@require_safe
 @shared_recipient
 def share_file(request, recipient: Recipient, kind: str):
     """The recipient's video, captions, poster or GIF; never cached, so a revocation or an
@@ -171,7 +173,7 @@ def share_event(request, recipient: Recipient):
 
 
 @never_cache
-@require_GET
+@require_safe
 @shared_recipient
 def share_go(request, recipient: Recipient):
     """The call to action: counted, then on to the recipient's http(s) link (404 if none)."""

@@ -135,3 +135,21 @@ def test_the_command_erases_campaigns_past_their_retention_period(campaign, make
     recent.refresh_from_db()
     assert campaign.erased_at is not None and recent.erased_at is None
     assert recent.recipients.get().values == ROWS[0]
+
+
+def test_erasing_a_campaign_leaves_a_campaign_whose_id_starts_alike_alone(campaign):
+    # Campaign 1 must not take campaign 10's renders ("campaign:1" is a prefix of "campaign:10").
+    other = RenderJob.objects.create(
+        workspace=campaign.workspace,
+        avatar=campaign.avatar,
+        script=campaign.script,
+        script_text="Hi Zoe.",
+        purpose=campaign.purpose,
+        part_of=f"{campaign.part_of}0",
+        width=160,
+        height=160,
+        fps=25,
+    )
+    retention.erase(campaign)
+    other.refresh_from_db()
+    assert other.status == RenderJob.Status.QUEUED and other.script_text == "Hi Zoe."

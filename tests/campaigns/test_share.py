@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from campaigns.share_views import cta_link
 from consent.models import Channel
+from rendering.models import RenderJob
 from tests.campaigns.variants import make_campaign, rendered_variant
 
 pytestmark = pytest.mark.django_db
@@ -175,3 +176,25 @@ def test_the_campaign_logo_is_shown_and_served(make_avatar, client, portrait_png
     logo = reverse("campaign_share:logo", args=[token])
     assert f'<img class="campaign-logo" src="{logo}"' in page
     assert body(client.get(logo))[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_variant_that_was_cancelled_says_it_was_not_made(make_avatar, client, tmp_path):
+    campaign = make_campaign(make_avatar, rows=[ADA])
+    recipient = campaign.recipients.get()
+    video = rendered_variant(recipient, tmp_path)
+    RenderJob.objects.filter(pk=video.job_id).update(status=RenderJob.Status.CANCELLED)
+    page = client.get(page_url(recipient)).content.decode()
+    assert 'id="share-not-made"' in page and "<video" not in page
+
+
+def test_a_head_request_is_answered_but_not_counted_as_a_view(make_avatar, client, tmp_path):
+    campaign = make_campaign(make_avatar, rows=[ADA])
+    recipient = campaign.recipients.get()
+    rendered_variant(recipient, tmp_path)
+    assert client.head(page_url(recipient)).status_code == 200
+    assert (
+        client.head(reverse("campaign_share:poster", args=[recipient.share_token])).status_code
+        == 200
+    )
+    recipient.refresh_from_db()
+    assert recipient.views == 0
