@@ -54,9 +54,10 @@ def cancel_campaigns_of_revoked_grant(sender, grant, **kwargs) -> None:
 @receiver(uses_requested, dispatch_uid="campaigns-portal")
 def campaigns_of_grant(sender, grant, **kwargs) -> list[dict]:
     """Each campaign made with the grant's likeness as one entry of the subject's portal: its
-    share pages are listed by line, never by the recipients' names."""
+    share pages are listed by line, never by the recipients' names. A draft is listed once it
+    made a sample video."""
     entries = []
-    campaigns = Campaign.objects.filter(avatar__grant=grant).exclude(status=Campaign.Status.DRAFT)
+    campaigns = Campaign.objects.filter(avatar__grant=grant)
     for campaign in campaigns.select_related("workspace").order_by("-created_at"):
         made = (
             campaign.renders()
@@ -66,6 +67,8 @@ def campaigns_of_grant(sender, grant, **kwargs) -> list[dict]:
                 samples=Count("pk", filter=~Q(part_of=campaign.part_of)),
             )
         )
+        if campaign.is_draft and not made["samples"]:
+            continue
         pages = []
         if not campaign.erased_at:
             rendered = campaign.recipients.filter(job__status=RenderJob.Status.SUCCEEDED)

@@ -112,3 +112,24 @@ def test_revoking_cancels_what_is_not_rendered_and_every_share_page_answers_410(
     page = client.get(reverse("consent:link_home", args=[token])).content.decode()
     entry = entry_of(page, campaign)
     assert "Withdrawn" in entry and "/s/" not in entry
+
+
+def test_a_draft_appears_once_it_made_a_sample_video(make_avatar, client):
+    draft = make_campaign(make_avatar, rows=ROWS[:1])
+    Campaign.objects.filter(pk=draft.pk).update(status=Campaign.Status.DRAFT)
+    _, page = portal_of(client, draft)
+    assert 'class="card campaign-use"' not in page
+    RenderJob.objects.create(
+        workspace=draft.workspace,
+        avatar=draft.avatar,
+        script=draft.script,
+        script_text="Hi Ada.",
+        purpose=draft.purpose,
+        part_of=f"{draft.part_of}:sample",
+        status=RenderJob.Status.SUCCEEDED,
+        width=80,
+        height=80,
+        fps=25,
+    )
+    _, page = portal_of(client, draft)
+    assert "0 videos made" in entry_of(page, draft) and "(and 1 sample)" in entry_of(page, draft)
