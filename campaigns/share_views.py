@@ -180,7 +180,8 @@ def share_go(request, recipient: Recipient):
     url = cta_link(recipient)
     if not url:
         raise Http404("This page has no call to action.")
-    engagement.record_click(recipient)
+    if engagement.allow_event(recipient.share_token):  # over the limit: followed, not counted
+        engagement.record_click(recipient)
     return HttpResponseRedirect(url)
 
 

@@ -104,6 +104,16 @@ def test_events_are_rate_limited_per_page(shared, monkeypatch):
     assert shared.plays == 3
 
 
+def test_clicks_over_the_limit_still_go_to_the_link_but_are_not_counted(
+    shared, client, monkeypatch
+):
+    monkeypatch.setattr(engagement, "EVENT_LIMIT", 2)
+    go = reverse("campaign_share:go", args=[shared.share_token])
+    assert [client.get(go).status_code for _ in range(4)] == [302] * 4
+    shared.refresh_from_db()
+    assert shared.cta_clicks == 2
+
+
 def test_an_event_for_a_variant_without_a_video_is_refused(make_avatar):
     campaign = make_campaign(make_avatar, rows=[ADA])
     recipient = campaign.recipients.get()
