@@ -62,10 +62,16 @@ class _Phrase:
     def __init__(self, phrase: str):
         self.phrase = phrase
         self.matcher = _Topic(phrase)
+        # The words one of its word sequences must start with; a phrase with symbols or a
+        # hashtag is always read in full.
+        self.anchors = frozenset().union(*(sequence[0] for sequence in self.matcher.sequences))
+        self.always = bool(self.matcher.symbolic or self.matcher.hashtag)
 
     def found_in(self, unit: _Unit) -> bool:
-        return self.matcher.found_in(unit.folded, unit.views) or self.matcher.found_in(
-            unit.leet, unit.leet_views
+        if not self.always and unit.words_all.isdisjoint(self.anchors):
+            return False  # most phrases, most sentences: none of its first words is there
+        return self.matcher.found_in(unit.folded, unit.views, unit.words) or self.matcher.found_in(
+            unit.leet, unit.leet_views, unit.leet_words
         )
 
 
@@ -90,6 +96,9 @@ class _Unit:
         self.views = _views(folded)
         self.leet = _LEET_WORD.sub(lambda m: m.group().translate(_LEET), folded)
         self.leet_views = _views(self.leet) if self.leet != folded else self.views
+        self.words = frozenset(word for view in self.views for word in view)
+        self.leet_words = frozenset(word for view in self.leet_views for word in view)
+        self.words_all = self.words | self.leet_words
 
 
 class ScreeningPolicy:

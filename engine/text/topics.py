@@ -206,11 +206,19 @@ class _Topic:
         if len(words) > 1:  # "climatechange", "#ClimateChange"
             self.sequences.append([inflections("".join(words))])
 
-    def found_in(self, folded: str, views: Sequence[Sequence[str]]) -> bool:
+    def found_in(
+        self, folded: str, views: Sequence[Sequence[str]], words: frozenset[str] | None = None
+    ) -> bool:
+        """``words``: every word of ``views``, when the caller has them: a sequence whose first
+        word is none of them cannot be in any view (the screening asks thousands of phrases
+        of one sentence, and most fail here)."""
         text = _MARKUP.sub("", folded)
         if any(pattern.search(text) for pattern in self.symbolic):
             return True
-        if any(_contains(view, sequence) for view in views for sequence in self.sequences):
+        sequences = self.sequences
+        if words is not None:
+            sequences = [s for s in sequences if not s[0].isdisjoint(words)]
+        if any(_contains(view, sequence) for view in views for sequence in sequences):
             return True
         return bool(self.hashtag) and any(_spells(view, self.hashtag) for view in views)
 
