@@ -5,4 +5,4 @@ class CampaignsConfig(AppConfig):
     name = "campaigns"
 
     def ready(self) -> None:
-        from campaigns import models, receivers  # noqa: F401  (signal receivers)
+        from campaigns import models, receivers, tasks  # noqa: F401  (signal receivers)

@@ -231,7 +231,12 @@ def campaign_launch(request, campaign_id: int):
         messages.error(request, f"The campaign was not launched: {error}")
     else:
         refused = f"; {counts['refused']} refused (see their rows)" if counts["refused"] else ""
-        messages.success(request, f"{counts['submitted']} videos queued{refused}.")
+        if counts.get("launching"):
+            messages.success(
+                request, f"{counts['launching']} videos are being queued; the counts show it."
+            )
+        else:
+            messages.success(request, f"{counts['submitted']} videos queued{refused}.")
     return redirect("campaigns:detail", campaign_id=campaign.pk)
 
 

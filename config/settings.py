@@ -294,6 +294,8 @@ TIMELINE_MAX_SCENES = envint("TIMELINE_MAX_SCENES", 100)
 CAMPAIGN_MAX_ROWS = envint("CAMPAIGN_MAX_ROWS", 10_000)
 CAMPAIGN_MAX_BYTES = envint("CAMPAIGN_MAX_BYTES", 5 * 1024 * 1024)
 CAMPAIGN_RETENTION_DAYS = envint("CAMPAIGN_RETENTION_DAYS", 90)
+# A launch of up to this many rows submits them in the request; a bigger one in the background.
+CAMPAIGN_INLINE_LAUNCH_ROWS = envint("CAMPAIGN_INLINE_LAUNCH_ROWS", 100)
 TIMELINE_MAX_SEGMENTS = envint("TIMELINE_MAX_SEGMENTS", 500)
 TIMELINE_MAX_SECONDS = envint("TIMELINE_MAX_SECONDS", 3600)
 # The longest render we allow; the broker must not redeliver a task that is still running.

@@ -250,3 +250,46 @@ def test_every_spoken_value_can_be_heard_alone_and_nothing_else(setup, client, t
     consent_services.revoke_grant(campaign.avatar.grant, reason="", evidence=SUBJECT)
     after = client.get(url, {"field": "first_name", "value": "Ann"})
     assert after.status_code == 409 and "revoked" in after.content.decode()
+
+
+def test_a_big_list_is_launched_in_the_background_and_a_cancel_stops_it(
+    setup, settings, django_capture_on_commit_callbacks
+):
+    from django_tasks_db.models import DBTaskResult
+
+    from campaigns.tasks import launch_campaign
+
+    settings.CAMPAIGN_INLINE_LAUNCH_ROWS = 2
+    owner, campaign = setup
+    rows = "first_name\n" + "\n".join(["Ann", "Bo", "Cy", "Di"])
+    services.replace_recipients(campaign, services.read_list(campaign, text=rows))
+    with django_capture_on_commit_callbacks(execute=True):
+        counts = services.launch(campaign, user=owner.user)
+    assert counts == {"submitted": 0, "refused": 0, "launching": 4}
+    task = DBTaskResult.objects.get()
+    assert task.args_kwargs["args"] == [campaign.pk, owner.user.pk]
+    assert RenderJob.objects.count() == 0  # nothing submitted in the request
+
+    assert launch_campaign.call(campaign.pk, owner.user.pk) == {"submitted": 4, "refused": 0}
+    assert campaign.recipients.filter(job__isnull=True).count() == 0
+    # Running it again submits nothing twice.
+    assert launch_campaign.call(campaign.pk, owner.user.pk) == {"submitted": 0, "refused": 0}
+    assert RenderJob.objects.filter(part_of=campaign.part_of).count() == 4
+
+    services.cancel(campaign)
+    assert set(RenderJob.objects.values_list("status", flat=True)) == {RenderJob.Status.CANCELLED}
+
+    # A campaign cancelled before its launch task runs gets no render at all.
+    second = services.create_campaign(
+        workspace=campaign.workspace,
+        user=owner.user,
+        name="Second",
+        script=campaign.script,
+        avatar=campaign.avatar,
+        purpose="marketing",
+    )
+    services.replace_recipients(second, services.read_list(second, text=rows))
+    assert services.launch(second, user=owner.user)["launching"] == 4
+    services.cancel(second)
+    assert launch_campaign.call(second.pk, owner.user.pk) == {"submitted": 0, "refused": 0}
+    assert not RenderJob.objects.filter(part_of=second.part_of).exists()

@@ -7,8 +7,8 @@ import io
 
 import pytest
 
-from core.spreadsheet import safe_cell
 from campaigns.recipients import RecipientField, RecipientFileError, read_recipients
+from core.spreadsheet import safe_cell
 
 FIELDS = [
     RecipientField("first_name", "given_name"),
