@@ -56,10 +56,14 @@ def erase(campaign: Campaign, *, reason: str = "The campaign was deleted.") -> d
             job.cancel(reason)
         template = {"text": campaign.template_text, "values": {}, "say": {}}
         for job in jobs:
+            # A failure's message may quote what was said: each value of the row goes from it.
+            for value in sorted((job.template or {}).get("values", {}).values(), key=len)[::-1]:
+                if value and len(str(value)) > 1:
+                    job.error = job.error.replace(str(value), ERASED)
             job.script_text = campaign.template_text
             job.template = {**(job.template or {}), **template}
             job.timeline = _template_timeline(job.timeline, campaign)
-            job.save(update_fields=["script_text", "template", "timeline"])
+            job.save(update_fields=["script_text", "template", "timeline", "error"])
         videos = list(Video.objects.filter(job__in=jobs))
         for video in videos:
             for name in VIDEO_FILE_FIELDS:

@@ -57,6 +57,20 @@ def test_erasing_empties_the_values_deletes_the_files_and_keeps_the_rows(
     campaign, django_capture_on_commit_callbacks
 ):
     ada, bo = campaign.recipients.all()
+    failed = RenderJob.objects.create(
+        workspace=campaign.workspace,
+        avatar=campaign.avatar,
+        script=campaign.script,
+        script_text="Hi Bo.",
+        template={"values": {"first_name": "Bo"}},
+        status=RenderJob.Status.FAILED,
+        error="The voice could not say 'Bo'.",
+        purpose=campaign.purpose,
+        part_of=f"{campaign.part_of}:sample",
+        width=80,
+        height=80,
+        fps=25,
+    )
     video = ada.job.video
     paths = stored_files(video, ada)
     assert all(os.path.exists(p) for p in paths)
@@ -78,6 +92,8 @@ def test_erasing_empties_the_values_deletes_the_files_and_keeps_the_rows(
         assert job.template["values"] == {} and job.template["say"] == {}
         row = json.dumps([job.script_text, job.template, job.timeline, job.error])
         assert "Ada" not in row and "Bo" not in row and "Acme" not in row
+    failed.refresh_from_db()
+    assert failed.error == "The voice could not say '[erased]'."
     ada.job.refresh_from_db()
     texts = [s["text"] for s in ada.job.timeline["scenes"][0]["segments"]]
     assert texts == sentences(campaign.template_text)
