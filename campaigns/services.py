@@ -215,6 +215,11 @@ def variant_timeline(campaign: Campaign, recipient: Recipient, *, scale: float =
     )
 
 
+# Variants yield to videos people wait for: a single render (priority 0) in any workspace is
+# claimed before the next variant of a campaign of 10,000 (rendering.scheduler's fair claim).
+VARIANT_PRIORITY = -1
+
+
 def _submit_variant(campaign: Campaign, recipient: Recipient, *, user, scale=1.0, part_of=None):
     timeline = variant_timeline(campaign, recipient, scale=scale)
     return rendering_services.submit_timeline(
@@ -234,6 +239,7 @@ def _submit_variant(campaign: Campaign, recipient: Recipient, *, user, scale=1.0
         },
         part_of=part_of or campaign.part_of,
         frame_mark_id=campaign.frame_mark_id,
+        priority=0 if part_of else VARIANT_PRIORITY,  # samples are waited for
     )
 
 

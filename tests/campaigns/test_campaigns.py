@@ -293,3 +293,19 @@ def test_a_big_list_is_launched_in_the_background_and_a_cancel_stops_it(
     services.cancel(second)
     assert launch_campaign.call(second.pk, owner.user.pk) == {"submitted": 0, "refused": 0}
     assert not RenderJob.objects.filter(part_of=second.part_of).exists()
+
+
+def test_a_big_campaign_never_starves_a_single_video(setup):
+    from rendering.scheduler import claim_next_job
+    from tests.factories import RenderJobFactory
+
+    owner, campaign = setup
+    rows = "first_name\n" + "\n".join(["Ann", "Bo", "Cy", "Di", "Ed"])
+    services.replace_recipients(campaign, services.read_list(campaign, text=rows))
+    services.launch(campaign, user=owner.user)
+    # Queued after the campaign: a single video in another workspace, and one in the same.
+    other = RenderJobFactory()
+    same = RenderJobFactory(avatar=campaign.avatar, workspace=campaign.workspace)
+    claimed = [claim_next_job(f"worker-{i}") for i in range(3)]
+    assert {claimed[0].pk, claimed[1].pk} == {other.pk, same.pk}
+    assert claimed[2].part_of == campaign.part_of
