@@ -332,9 +332,8 @@ def cancel(campaign: Campaign, *, reason: str = "The campaign was cancelled.") -
     """Cancel every variant not yet rendered; those made stay."""
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     cancelled = 0
-    for job in RenderJob.objects.filter(
-        part_of__startswith=campaign.part_of,
-        status__in=[RenderJob.Status.QUEUED, RenderJob.Status.RUNNING],
+    for job in campaign.renders().filter(
+        status__in=[RenderJob.Status.QUEUED, RenderJob.Status.RUNNING]
     ):
         cancelled += bool(job.cancel(reason))
     if campaign.status in (Campaign.Status.DRAFT, Campaign.Status.LAUNCHED):
