@@ -5,7 +5,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import get_in_workspace, member_required
-from campaigns import progress, services
+from campaigns import engagement, progress, services
 from campaigns.forms import CampaignForm, CampaignTextsForm, RecipientsForm
 from campaigns.models import Campaign
 from campaigns.recipients import RecipientFileError
@@ -100,6 +100,7 @@ def _detail_context(request, campaign: Campaign, **extra) -> dict:
         "progress": progress.snapshot(campaign),
         "samples": progress.samples(campaign),
         "spoken_values": services.spoken_values(campaign) if campaign.is_draft else [],
+        "funnel": [] if campaign.is_draft else engagement.funnel(campaign),
         **extra,
     }
 

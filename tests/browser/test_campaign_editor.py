@@ -67,7 +67,16 @@ def test_a_campaign_from_upload_to_every_video_made(
     expect(page.get_by_text("2 videos queued.")).to_be_visible()
     # The progress panel polls by itself until every video is made.
     expect(page.locator("#progress h2")).to_contain_text("100%", timeout=180_000)
+    page.reload()
+    expect(page.locator("#funnel")).to_contain_text("Videos made")
     page.screenshot(path=str(tmp_path / "campaign-done.png"), full_page=True)
+    page.locator("#recipient-rows tr", has_text="Gus").get_by_role(
+        "link", name="Share page"
+    ).click()
+    expect(page.locator("video")).to_be_visible()
+    page.go_back()
+    page.reload()
+    expect(page.locator("#funnel .funnel-count").nth(1)).to_contain_text("1 (50%)")  # viewed
     campaign = Campaign.objects.get()
     statuses = {r.job.status for r in campaign.recipients.select_related("job")}
     assert statuses == {RenderJob.Status.SUCCEEDED}
