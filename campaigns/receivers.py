@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-import subprocess
+import subprocess  # nosec B404: only its exception types are used here
 
 from django.db import transaction
 from django.db.models import Count, Q
