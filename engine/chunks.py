@@ -83,13 +83,8 @@ class ChunkEncoder:
         self.timeline, self.scenes, self.compositors = timeline, scenes, compositors
         self.face, self.presenter = face, presenter
         self.badge, self.badge_key, self.card, self.card_key = badge, badge_key, card, card_key
-        self.frame_mark, self.folder, self.cache, self.namespace = (
-            frame_mark,
-            folder,
-            cache,
-            namespace,
-        )
-        self.meter = meter
+        self.frame_mark, self.meter = frame_mark, meter
+        self.folder, self.cache, self.namespace = folder, cache, namespace
         self.format = timeline.format
         self._presenter_key: dict | None = None
         self._file_hashes: dict[str, str] = {}

@@ -3,7 +3,9 @@ its own encodes that sentence's frames alone and copies the rest, and is still a
 its own provenance id in its sound and its manifest."""
 
 import subprocess
+from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -11,7 +13,16 @@ from engine.pipeline import render
 from engine.probe import probe
 from engine.segment_cache import LocalSegmentCache
 from engine.spec import RenderSpec
-from engine.timeline import Background, Layout, OnScreenText, OutputFormat, Scene, Segment, Timeline
+from engine.timeline import (
+    Background,
+    Layout,
+    OnScreenText,
+    OutputFormat,
+    Scene,
+    Segment,
+    Timeline,
+    Transition,
+)
 
 WIDTH, HEIGHT, FPS = 320, 180, 20
 LINEAGE = "1111222233334444"
@@ -115,3 +126,51 @@ def test_a_frame_mark_must_be_sixteen_hex_digits():
     spec = RenderSpec(script_text="Hi.", portrait_path="p.png", frame_mark_id="not-hex")
     with pytest.raises(ValueError, match="frame_mark_id"):
         spec.validate()
+
+
+class CacheMissingOneChunk(LocalSegmentCache):
+    """A cache that has lost one chunk: the first of the second scene."""
+
+    def fetch(self, key: str, folder: Path) -> bool:
+        return Path(folder).name != "chunk-1-0" and super().fetch(key, folder)
+
+
+def frames_of(path) -> np.ndarray:
+    raw = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(path), "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    return np.frombuffer(raw, np.uint8).reshape(-1, HEIGHT, WIDTH, 3)
+
+
+def test_a_chunk_made_again_beside_copied_ones_is_the_same_chunk(
+    tmp_path, astronaut_png, landmarks
+):
+    """The second scene fades in from the first one's last frame, which was copied as part of
+    an encoded chunk: it is composed again, and the video is the one made the first time."""
+    slide = tmp_path / "slide.png"
+    Image.new("RGB", (WIDTH, HEIGHT), (40, 110, 190)).save(slide)
+    timeline = variant(str(slide), "Ana")
+    timeline.scenes[0].segments = timeline.scenes[0].segments[:2]
+    timeline.scenes[0].transition = Transition("crossfade", 0.4)
+    timeline.scenes.append(
+        Scene(duration=1.0, layout=Layout("voice_over"), text=OnScreenText(title="Thanks"))
+    )
+    results = []
+    for provenance_id, cache in (
+        (ANA, LocalSegmentCache(tmp_path / "cache")),
+        (BRUNO, CacheMissingOneChunk(tmp_path / "cache")),
+    ):
+        spec = RenderSpec(
+            script_text="",
+            portrait_path=str(astronaut_png),
+            portrait_landmarks=landmarks,
+            voice_engine="festival",
+            timeline=timeline.to_dict(),
+            provenance_id=provenance_id,
+            frame_mark_id=LINEAGE,
+        )
+        results.append(render(spec, tmp_path / f"{provenance_id}.mp4", cache=cache))
+    assert [(r.chunks, r.chunks_reused) for r in results] == [(3, 0), (3, 2)]
+    assert np.array_equal(frames_of(tmp_path / f"{ANA}.mp4"), frames_of(tmp_path / f"{BRUNO}.mp4"))
