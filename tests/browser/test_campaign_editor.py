@@ -41,6 +41,12 @@ def test_a_campaign_from_upload_to_every_video_made(
     page.get_by_role("button", name="Create the campaign").click()
     expect(page.get_by_role("heading", name="Autumn hello")).to_be_visible()
 
+    page.get_by_label("Share page headline").fill("A video for {{first_name}}")
+    page.get_by_label("Call-to-action button").fill("Book a call")
+    page.get_by_label("Call-to-action link").fill("https://example.com/book?name={{first_name}}")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("The campaign was saved.")).to_be_visible()
+
     page.get_by_label("A CSV file").set_input_files(str(bad))
     page.get_by_role("button", name="Import").click()
     problems = page.locator("#problems")
@@ -73,10 +79,21 @@ def test_a_campaign_from_upload_to_every_video_made(
     page.locator("#recipient-rows tr", has_text="Gus").get_by_role(
         "link", name="Share page"
     ).click()
+    expect(page.get_by_role("heading", name="A video for Gus")).to_be_visible()
     expect(page.locator("video")).to_be_visible()
-    page.go_back()
-    page.reload()
-    expect(page.locator("#funnel .funnel-count").nth(1)).to_contain_text("1 (50%)")  # viewed
+    # The call to action is counted, then lands on the merged link (answered here: no network).
+    landed = []
+    page.route(
+        "https://example.com/**",
+        lambda route: (landed.append(route.request.url), route.fulfill(body="booked")),
+    )
+    page.get_by_role("link", name="Book a call").click()
+    expect(page.get_by_text("booked")).to_be_visible()
+    assert landed == ["https://example.com/book?name=Gus"]
+    page.goto(f"/campaigns/{Campaign.objects.get().pk}/")
+    counts = page.locator("#funnel .funnel-count")
+    expect(counts.nth(1)).to_contain_text("1 (50%)")  # viewed
+    expect(counts.last).to_contain_text("1 (50%)")  # clicked
     campaign = Campaign.objects.get()
     statuses = {r.job.status for r in campaign.recipients.select_related("job")}
     assert statuses == {RenderJob.Status.SUCCEEDED}
