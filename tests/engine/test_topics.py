@@ -160,6 +160,7 @@ def test_blank_topics_match_nothing():
         ("bomb", {"bombed", "bombing", "bomber", "bombers"}),
         ("destroy", {"destroyed", "destroying", "destroyer"}),
         ("party", {"parties", "partied", "partying"}),
+        ("wedding", {"weddings"}),  # an -ing noun keeps its own plural beside its verb
     ],
 )
 def test_inflections_reach_the_forms_english_makes(word, forms):
@@ -192,3 +193,9 @@ def test_folding_drops_control_characters_but_keeps_whitespace():
 
 def test_folding_drops_enclosing_marks():
     assert fold("p\u20ddolitics") == "politics"  # a combining enclosing circle
+
+
+def test_two_single_letters_in_a_row_are_not_read_as_a_word():
+    """Three or more single letters in a row spell a word ("g u n"); two are just two words."""
+    assert find_topic(["Take vitamin A. I do."], ["AI"]) is None
+    assert find_topic(["Say it: A I."], ["AI"]) is None
