@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "rendering",
     "provenance",
     "campaigns",
+    "lessons",
 ]
 
 MIDDLEWARE = [
@@ -297,6 +298,15 @@ CAMPAIGN_RETENTION_DAYS = envint("CAMPAIGN_RETENTION_DAYS", 90)
 # A launch of up to this many rows submits them in the request; a bigger one in the background.
 CAMPAIGN_INLINE_LAUNCH_ROWS = envint("CAMPAIGN_INLINE_LAUNCH_ROWS", 100)
 TIMELINE_MAX_SEGMENTS = envint("TIMELINE_MAX_SEGMENTS", 500)
+# Lessons: a slide deck (PDF, or PPTX turned into a PDF by LibreOffice) of at most this many
+# bytes and slides; a PPTX unpacking to more than LESSON_DECK_MAX_UNPACKED_BYTES is refused
+# unopened, and a conversion running longer than LESSON_DECK_CONVERT_SECONDS is stopped.
+LESSON_DECK_MAX_BYTES = envint("LESSON_DECK_MAX_BYTES", 50 * 1024 * 1024)
+LESSON_DECK_MAX_SLIDES = envint("LESSON_DECK_MAX_SLIDES", 50)
+LESSON_DECK_MAX_UNPACKED_BYTES = envint("LESSON_DECK_MAX_UNPACKED_BYTES", 300 * 1024 * 1024)
+LESSON_DECK_CONVERT_SECONDS = envint("LESSON_DECK_CONVERT_SECONDS", 120)
+LESSON_SOFFICE = envstr("LESSON_SOFFICE", "soffice")
+LESSON_IMAGE_MAX_BYTES = envint("LESSON_IMAGE_MAX_BYTES", 15 * 1024 * 1024)
 TIMELINE_MAX_SECONDS = envint("TIMELINE_MAX_SECONDS", 3600)
 # The longest render we allow; the broker must not redeliver a task that is still running.
 RENDER_TIME_LIMIT_SECONDS = envint("RENDER_TIME_LIMIT_SECONDS", 3600)

