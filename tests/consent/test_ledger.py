@@ -305,3 +305,55 @@ def test_an_append_gives_up_after_five_attempts_lost_to_other_writers(monkeypatc
     assert str(refused.value) == "The consent ledger is too busy; try again."
     assert len(tried) == 5
     assert not LedgerEntry.objects.filter(event="signed").exists()
+
+
+@pytest.mark.django_db
+def test_an_auditor_recomputes_a_workspace_head_from_its_own_events():
+    """The workspace head's promise, followed from the workspace's own rows: SHA-256 over the
+    canonical JSON of time, event, ids, payload and the previous head, from the genesis hash."""
+    import hashlib
+    import json
+
+    grant, other = GrantFactory(), GrantFactory()
+    ledger.append("signed", grant=grant, name="Zoë Ångström", clauses=["voice"])
+    ledger.append("signed", grant=other)
+    ledger.append("revoked", grant=grant, reason="changed my mind")
+    head = ledger.GENESIS
+    own = LedgerEntry.objects.filter(workspace_id=grant.workspace_id).order_by("seq")
+    for entry in own:
+        document = {
+            "at": entry.at.isoformat(timespec="microseconds"),
+            "event": entry.event,
+            "workspace": entry.workspace_id,
+            "grant": entry.grant_id,
+            "payload": entry.payload,
+            "prev_head": head,
+        }
+        text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        head = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    expected = ledger.WorkspaceHead(grant.workspace_id, 2, head)
+    assert ledger.workspace_head(grant.workspace_id) == expected
+    assert ledger.workspace_heads()[grant.workspace_id] == expected
+
+
+@pytest.mark.django_db
+def test_heads_limited_to_a_checkpoints_counts_read_past_other_workspaces_events():
+    """With limits, each listed workspace counts its first n events wherever they fall among
+    other workspaces' events, listed or not."""
+    first, second, unlisted = GrantFactory(), GrantFactory(), GrantFactory()
+    for grant in (first, unlisted, second, first, unlisted, second, first):
+        ledger.append("viewed", grant=grant)
+    limits = {first.workspace_id: 1, second.workspace_id: 2}
+    heads = ledger.workspace_heads(limits)
+    assert set(heads) == set(limits)
+    assert heads[first.workspace_id].entries == 1
+    assert heads[second.workspace_id] == ledger.workspace_head(second.workspace_id)
+
+
+@pytest.mark.django_db
+def test_a_listed_workspace_without_events_has_the_genesis_head():
+    grant = GrantFactory()
+    heads = ledger.workspace_heads({grant.workspace_id: 0})
+    assert heads == {
+        grant.workspace_id: ledger.WorkspaceHead(grant.workspace_id, 0, ledger.GENESIS)
+    }
