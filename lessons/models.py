@@ -29,7 +29,8 @@ ASPECTS = {
 
 def _asset_upload_to(instance, filename: str) -> str:
     suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
-    return f"lessons/{instance.workspace_id}/{uuid.uuid4().hex}.{suffix}"
+    workspace_id = getattr(instance, "workspace_id", None) or instance.lesson.workspace_id
+    return f"lessons/{workspace_id}/{uuid.uuid4().hex}.{suffix}"
 
 
 class Lesson(WorkspaceScoped):
