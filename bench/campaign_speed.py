@@ -24,7 +24,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from bench.timeline_speed import join_figures, spec_for, timed
-from core.merge_fields import merge, sentences
+from core.merge_fields import merge, parse_template, sentences
 from engine.demo import write_demo_assets
 from engine.keys import ensure_site_identity
 from engine.pipeline import render
@@ -62,7 +62,10 @@ def recipients(count: int) -> list[dict[str, str]]:
 
 
 def variant_timeline(values: dict[str, str]) -> Timeline:
-    segments = [Segment(merge(sentence, values)) for sentence in sentences(TEMPLATE)]
+    segments = [
+        Segment(merge(sentence, values), personal=bool(parse_template(sentence)))
+        for sentence in sentences(TEMPLATE)
+    ]
     return Timeline(scenes=[Scene(segments=segments)], format=OutputFormat(512, 512, 25))
 
 

@@ -204,7 +204,10 @@ def variant_timeline(campaign: Campaign, recipient: Recipient, *, scale: float =
     width = round(settings.RENDER_WIDTH * scale / 2) * 2
     height = round(settings.RENDER_HEIGHT * scale / 2) * 2
     segments = [
-        Segment(merge(sentence, recipient.values, say=recipient.say))
+        Segment(
+            merge(sentence, recipient.values, say=recipient.say),
+            personal=bool(parse_template(sentence)),  # the recipient's own: never cached
+        )
         for sentence in sentences(campaign.template_text)
     ]
     shown = merge(campaign.on_screen_text, recipient.values) if campaign.on_screen_text else ""

@@ -36,7 +36,7 @@ from engine.compose import SceneCompositor, crossfade
 from engine.encode import VIDEO_CODEC_ARGS, VideoEncoder, encoder_identity
 from engine.errors import EngineError
 from engine.label import Badge, DisclosureCard, apply_card, apply_label
-from engine.segment_cache import SegmentCache, segment_key
+from engine.segment_cache import NullSegmentCache, SegmentCache, segment_key
 from engine.segments import FaceFrames, Presenter, face_key, fetch_entry, file_sha256, store_entry
 from engine.timeline import Scene, Timeline
 from engine.watermark import VideoWatermarker
@@ -57,6 +57,7 @@ class Chunk:
     key: str
     path: Path | None = None  # the encoded chunk, once made or fetched
     reused: bool = False  # copied from the cache
+    personal: bool = False  # its segment's: made for this video, never kept
 
 
 class ChunkEncoder:
@@ -132,8 +133,9 @@ class ChunkEncoder:
                 if offset < self.fade_in[i]:
                     parts["fade"] = {"from": before, "frames": self.fade_in[i], "offset": offset}
                 chunk = Chunk(
-                    i, j, start, offset, piece.frames, segment_key(self.namespace, **parts)
-                )
+                    i, j, start, offset, piece.frames, segment_key(self.namespace, **parts),
+                    personal=piece.personal,
+                )  # fmt: skip
                 chunks.append(chunk)
                 self._by_scene.setdefault(i, []).append(chunk)
                 offset += piece.frames
@@ -160,7 +162,7 @@ class ChunkEncoder:
         entry = self.folder / f"chunk-{chunk.scene}-{chunk.piece}"
         entry.mkdir(parents=True, exist_ok=True)
         chunk.path = entry / CHUNK_FILE
-        chunk.reused = fetch_entry(self.cache, chunk.key, entry)
+        chunk.reused = not chunk.personal and fetch_entry(self.cache, chunk.key, entry)
         if chunk.reused:
             self.meter.frames_reused(chunk.frames)
             return chunk
@@ -198,7 +200,8 @@ class ChunkEncoder:
                     f"Scene {chunk.scene + 1}, segment {chunk.piece + 1} gave {encoder.frames}"
                     f" frames of {chunk.frames}."
                 )
-            store_entry(self.cache, chunk.key, entry)
+            if not chunk.personal:
+                store_entry(self.cache, chunk.key, entry)
 
     def _frames(self, chunk: Chunk) -> Iterator[np.ndarray]:
         """The chunk's frames composed (and crossfaded from the scene before), unlabelled."""
@@ -229,7 +232,7 @@ class ChunkEncoder:
             fps=self.format.fps,
             folder=self.folder,
             name=f"s{chunk.scene}-{chunk.piece}",
-            cache=self.cache,
+            cache=NullSegmentCache() if chunk.personal else self.cache,
             namespace=self.namespace,
         )
         self.meter.scene_faces(

@@ -317,9 +317,10 @@ def speak_scenes(
                 fps=fps,
                 folder=folder,
                 name=f"s{i}-{j}",
-                cache=cache,
+                cache=NullSegmentCache() if segment.personal else cache,
                 namespace=namespace,
             )
+            piece.personal = segment.personal
             rate = piece.rate
             spoken.append(piece)
             meter.spoke(piece.frames / fps, cached=piece.cached)
@@ -369,7 +370,7 @@ def animate_scenes(
                 fps=fps,
                 folder=folder,
                 name=f"s{i}-{j}",
-                cache=cache,
+                cache=NullSegmentCache() if spoken.personal else cache,
                 namespace=namespace,
             )
             for j, spoken in enumerate(scene.spoken)

@@ -187,6 +187,10 @@ class Segment:
 
     text: str
     pause_after: float = 0.0
+    # Says something about one viewer (a campaign's recipient's name): made for this video only,
+    # never kept in the shared segment cache, where it would push out what renders reuse and
+    # keep a recipient's name past the campaign's erasure.
+    personal: bool = False
 
     def check(self, where: str, limits: TimelineLimits) -> None:
         if not self.text.strip():
@@ -395,6 +399,10 @@ _TYPES = {"int": int, "float": (int, float), "str": str, "list[str]": list}
 
 def _scalar(value: Any, spec: dataclasses.Field, path: str):
     kind = spec.type if isinstance(spec.type, str) else getattr(spec.type, "__name__", "")
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise TimelineError(f"{path} must be true or false, not {json.dumps(value)[:40]}.")
+        return value
     expected = _TYPES.get(kind)
     if expected is None:
         return value
