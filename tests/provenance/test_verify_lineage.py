@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.core.cache import cache
+from django.urls import reverse
 
 from provenance.models import ProvenanceRecord
 from provenance.receivers import link_published_video
@@ -105,7 +106,9 @@ def test_a_reencoded_variant_is_matched_to_its_own_record_not_its_sibling(
     assert report["lineage"] is None
 
 
-def test_a_variant_without_its_sound_is_traced_to_its_lineage_only(records, variants, tmp_path):
+def test_a_variant_without_its_sound_is_traced_to_its_lineage_only(
+    records, variants, tmp_path, client
+):
     silent = tmp_path / "silent.mp4"
     ffmpeg("-i", str(variants[ANA]), "-map_metadata", "-1", "-an", "-c:v", "copy", str(silent))
     report = verify_path(silent).report
@@ -113,6 +116,10 @@ def test_a_variant_without_its_sound_is_traced_to_its_lineage_only(records, vari
     assert report["matched_by"] == "video watermark (lineage)"
     assert report["lineage"] == {"frame_mark_id": LINEAGE, "videos": 2}
     assert report["marked"]
+    # The page says so in words: one of a series, and why it cannot say which.
+    with silent.open("rb") as handle:
+        page = client.post(reverse("provenance:verify"), {"file": handle}).content.decode()
+    assert "one of 2 videos of one series" in page and 'id="lineage"' in page
 
 
 def probed(*, video=None, audio=None) -> dict:
