@@ -38,8 +38,8 @@ class Module:
     path: str
     tests: tuple[str, ...]
     minutes: float  # the time limit of its run; mutants not reached by then count as not run
-    # Its tests render (MediaPipe): fork each mutant from a fork server (see run_one). Slower,
-    # as every mutant loads the models again, so only where needed.
+    # Its tests run the engine's models (MediaPipe, torch): fork each mutant from a fork server
+    # (see run_one). Slower, as every mutant loads the models again, so only where needed.
     renders: bool = False
 
 
@@ -47,8 +47,15 @@ class Module:
 MODULES = {
     "policy": Module(
         "consent/policy.py",
-        ("tests/consent/test_policy.py", "tests/consent/test_spoken_approval.py"),
+        (
+            "tests/consent/test_policy.py",
+            "tests/consent/test_spoken_approval.py",
+            # authorize_render's screening and campaign-template branches
+            "tests/studio/test_screening.py",
+            "tests/campaigns/test_campaigns.py",
+        ),
         20,
+        renders=True,  # the campaign tests synthesise speech (torch) and build avatars
     ),
     "ledger": Module(
         "consent/ledger.py",
