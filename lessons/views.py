@@ -109,9 +109,9 @@ def _detail_context(lesson: Lesson, **extra) -> dict:
 def _scenes_response(request, lesson: Lesson, forms: dict | None = None, status: int = 200):
     """The scene list (htmx swaps it in place), or back to the editor without htmx."""
     if request.htmx:
-        return render(
-            request, "lessons/_scenes.html", _scenes_context(lesson, forms), status=status
-        )
+        # The chapters beside the list change with it: swapped out of band.
+        context = {**_scenes_context(lesson, forms), "oob": True}
+        return render(request, "lessons/_scenes.html", context, status=status)
     return redirect("lessons:detail", lesson_id=lesson.pk)
 
 
