@@ -23,7 +23,7 @@ from engine.errors import EngineError
 from lessons.decks import DeckLimits, DeckRefused, read_deck
 from lessons.models import Deck, Lesson, LessonRender, LessonScene
 from rendering.services import submit_timeline
-from studio.models import Script
+from studio.models import PronunciationEntry, Script
 
 # Lessons are training: every render of one asks the consent for this purpose.
 PURPOSE = Purpose.TRAINING
@@ -236,6 +236,26 @@ def submit_scene_preview(scene: LessonScene, *, user) -> LessonRender:
     """One scene alone, small: a quick look before the whole lesson renders."""
     lesson = scene.lesson
     return _submit(lesson, user=user, scenes=[scene], size=lesson.preview_size)
+
+
+def screen(lesson: Lesson, *, user, scenes=None) -> None:
+    """The acceptable-use screening of what the lesson (or the scenes) would say, in a
+    transaction of its own: a flagged text is held for an owner (the render is then refused
+    until they approve it, on the lesson's script page) and the hold is kept even though the
+    render is refused."""
+    from consent import screening
+
+    scenes = list(scenes if scenes is not None else lesson.ordered_scenes())
+    text = "\n\n".join(scene.script.strip() for scene in scenes if scene.script.strip())
+    if text:
+        with transaction.atomic():
+            screening.hold_if_flagged(
+                lesson.workspace,
+                title=f"Lesson: {lesson.title}"[:200],
+                text=text,
+                by=user,
+                lexicon=PronunciationEntry.lexicon_of(lesson.workspace),
+            )
 
 
 def _submit(lesson: Lesson, *, user, scenes, size) -> LessonRender:

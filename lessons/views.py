@@ -160,6 +160,7 @@ def scene_action(request, lesson_id: int, scene_id: int, action: str):
         elif action == "delete":
             services.delete_scene(scene)
         elif action == "preview":
+            services.screen(scene.lesson, user=request.user, scenes=[scene])
             services.submit_scene_preview(scene, user=request.user)
             messages.success(request, "The scene's preview is rendering (small, this scene only).")
             return redirect("lessons:detail", lesson_id=lesson_id)
@@ -211,6 +212,7 @@ def deck_import(request, lesson_id: int):
 def lesson_render(request, lesson_id: int):
     lesson = _lesson(request, lesson_id)
     try:
+        services.screen(lesson, user=request.user)
         services.submit_lesson(lesson, user=request.user)
     except UserError as error:
         messages.error(request, f"The lesson was not rendered: {error}")

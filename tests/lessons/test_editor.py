@@ -289,3 +289,19 @@ def test_the_quiz_is_written_as_text_and_kept_as_questions():
     ]:
         with pytest.raises(Exception, match=words):
             parse_quiz(bad)
+
+
+def test_a_flagged_scene_holds_the_lesson_for_an_owner_and_refuses_the_render(
+    member_client, lesson, avatar
+):
+    from consent.models import ScreeningReview
+    from tests.studio.test_screening import GIFT_CARDS
+
+    lesson.avatar = avatar
+    lesson.save()
+    LessonScene.objects.create(lesson=lesson, position=1, script=GIFT_CARDS)
+    response = member_client.post(reverse("lessons:render", args=[lesson.pk]), follow=True)
+    assert "held for acceptable-use review" in response.content.decode()
+    review = ScreeningReview.objects.get()  # kept, though the render was refused
+    assert (review.title, review.text) == ("Lesson: Fire safety", GIFT_CARDS)
+    assert not RenderJob.objects.exists()
