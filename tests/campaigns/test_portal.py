@@ -11,7 +11,7 @@ from campaigns import retention
 from campaigns.models import Campaign
 from consent import services as consent_services
 from rendering.models import RenderJob
-from tests.campaigns.variants import make_campaign, rendered_variant
+from tests.campaigns.variants import make_campaign, queued_variant, rendered_variant
 
 pytestmark = pytest.mark.django_db
 
@@ -30,18 +30,7 @@ def campaign(make_avatar, tmp_path):
     ada, bo, cy = campaign.recipients.all()
     rendered_variant(ada, tmp_path)
     rendered_variant(bo, tmp_path)
-    cy.job = RenderJob.objects.create(
-        workspace=campaign.workspace,
-        avatar=campaign.avatar,
-        script=campaign.script,
-        script_text="Hi Cy.",
-        purpose=campaign.purpose,
-        part_of=campaign.part_of,
-        width=160,
-        height=160,
-        fps=25,
-    )
-    cy.save()
+    queued_variant(cy, "Hi Cy.")
     return campaign
 
 

@@ -17,7 +17,7 @@ from campaigns import retention
 from campaigns.models import Campaign, Recipient
 from campaigns.services import sentences
 from rendering.models import RenderJob
-from tests.campaigns.variants import make_campaign, rendered_variant
+from tests.campaigns.variants import make_campaign, queued_variant, rendered_variant
 from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -32,18 +32,7 @@ def campaign(make_avatar, tmp_path):
     rendered_variant(ada, tmp_path)
     ada.gif.save("ada.gif", ContentFile(b"GIF89a" + bytes(10)))
     # Bo's variant is still queued.
-    bo.job = RenderJob.objects.create(
-        workspace=campaign.workspace,
-        avatar=campaign.avatar,
-        script=campaign.script,
-        script_text="Hi Bo, this video is for you.",
-        purpose=campaign.purpose,
-        part_of=campaign.part_of,
-        width=160,
-        height=160,
-        fps=25,
-    )
-    bo.save()
+    queued_variant(bo, "Hi Bo, this video is for you.")
     return campaign
 
 

@@ -74,6 +74,24 @@ def tiny_mp4(path: Path, *, seconds: float = 4.0, size: int = 160, busy: bool = 
     return path
 
 
+def queued_variant(recipient: Recipient, script_text: str) -> RenderJob:
+    """The recipient's variant, submitted but not rendered yet."""
+    campaign = recipient.campaign
+    recipient.job = RenderJob.objects.create(
+        workspace=campaign.workspace,
+        avatar=campaign.avatar,
+        script=campaign.script,
+        script_text=script_text,
+        purpose=campaign.purpose,
+        part_of=campaign.part_of,
+        width=160,
+        height=160,
+        fps=25,
+    )
+    recipient.save(update_fields=["job"])
+    return recipient.job
+
+
 def rendered_variant(recipient: Recipient, tmp_path: Path, **mp4_options) -> Video:
     """A finished variant of the recipient: a real MP4, poster and captions."""
     campaign = recipient.campaign
