@@ -49,12 +49,13 @@ MODULES = {
         "consent/policy.py",
         (
             "tests/consent/test_policy.py",
+            "tests/consent/test_template_policy.py",
             "tests/consent/test_spoken_approval.py",
             # authorize_render's screening and campaign-template branches
             "tests/studio/test_screening.py",
             "tests/campaigns/test_campaigns.py",
         ),
-        20,
+        35,
         renders=True,  # the campaign tests synthesise speech (torch) and build avatars
     ),
     "ledger": Module(
