@@ -286,6 +286,18 @@ def _timestamp(seconds: float, separator: str) -> str:
     return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
 
 
+def caption_cues(
+    script_text: str,
+    spoken: Sequence[tuple[str, float, float]],
+    *,
+    lexicon: Mapping[str, str] | None = None,
+    video_seconds: float | None = None,
+) -> list[Cue]:
+    """The cues of ``script_text`` timed by ``spoken`` (word, start s, end s): what the caption
+    files say after their disclosure cue, and what a timeline's burned captions draw."""
+    return make_cues(align(script_words(script_text), spoken, lexicon), video_seconds)
+
+
 def build_captions(
     script_text: str,
     spoken: Sequence[tuple[str, float, float]],
@@ -297,7 +309,7 @@ def build_captions(
 ) -> Captions:
     """WebVTT and SRT captions of ``script_text`` timed by ``spoken`` (word, start s, end s, on
     the video's clock), opening with the disclosure cue for ``disclosure_seconds``."""
-    cues = make_cues(align(script_words(script_text), spoken, lexicon), video_seconds)
+    cues = caption_cues(script_text, spoken, lexicon=lexicon, video_seconds=video_seconds)
     seconds = (
         disclosure_seconds if video_seconds is None else min(disclosure_seconds, video_seconds)
     )
@@ -331,17 +343,29 @@ def chapters_path(video_path: str | Path) -> Path:
     return path.with_name(f"{path.stem}.chapters.vtt")
 
 
+def chapter_spans(
+    chapters: Sequence[tuple[float, str]], video_seconds: float
+) -> list[tuple[float, float, str]]:
+    """(start, end seconds, title) of each chapter of ``chapters`` (start seconds, title):
+    scenes without a title are part of the chapter before, and a video with fewer than two
+    chapters has none. The WebVTT chapters and the MP4's own say the same."""
+    named = [(start, title.strip()) for start, title in chapters if title.strip()]
+    if len(named) < 2:
+        return []
+    ends = [start for start, _ in named[1:]] + [video_seconds]
+    return [(start, end, title) for (start, title), end in zip(named, ends, strict=True)]
+
+
 def write_chapters(
     chapters: Sequence[tuple[float, str]], video_seconds: float, video_path: str | Path
 ) -> Path | None:
     """WebVTT chapters (start seconds, title) beside the video; scenes without a title take
     the one before's, and a video with fewer than two chapters gets none."""
-    named = [(start, title.strip()) for start, title in chapters if title.strip()]
-    if len(named) < 2:
+    spans = chapter_spans(chapters, video_seconds)
+    if not spans:
         return None
     lines = ["WEBVTT", ""]
-    ends = [start for start, _ in named[1:]] + [video_seconds]
-    for number, ((start, title), end) in enumerate(zip(named, ends, strict=True), 1):
+    for number, (start, end, title) in enumerate(spans, 1):
         lines += [
             f"chapter-{number}",
             f"{_timestamp(start, '.')} --> {_timestamp(end, '.')}",

@@ -13,8 +13,9 @@ everything its frames are made from: the segment's face (its face cache key, whi
 avatar, the speech and the size), the scene's layout, background (its file by hash) and text on
 screen, the label, the frame mark, the format and the encoder (settings and build); and, only
 when something in the frames depends on it, where the chunk is: its frame in the scene for a
-background video, its frame in the video under the opening disclosure card, and the chunk before
-(by key) where a crossfade blends the last frame of the scene before into it.
+background video, its frame in the video under the opening disclosure card, the chunk before
+(by key) where a crossfade blends the last frame of the scene before into it, and the burned
+captions over its frames (each cue's lines and frames) when the timeline burns them in.
 
 Each chunk starts with an IDR frame and is marked by a watermarker of its own, so its bytes never
 depend on the frames before it; ``engine.encode.join_chunks`` copies the chunks into one MP4.
@@ -32,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from engine import __version__
-from engine.compose import SceneCompositor, crossfade
+from engine.compose import BurnedCaptions, SceneCompositor, crossfade
 from engine.encode import VIDEO_CODEC_ARGS, VideoEncoder, encoder_identity
 from engine.errors import EngineError
 from engine.label import Badge, DisclosureCard, apply_card, apply_label
@@ -80,8 +81,10 @@ class ChunkEncoder:
         cache: SegmentCache,
         namespace: str,
         meter,
+        captions: BurnedCaptions | None = None,
     ):
         self.timeline, self.scenes, self.compositors = timeline, scenes, compositors
+        self.captions = captions
         self.face, self.presenter = face, presenter
         self.badge, self.badge_key, self.card, self.card_key = badge, badge_key, card, card_key
         self.frame_mark, self.meter = frame_mark, meter
@@ -132,6 +135,8 @@ class ChunkEncoder:
                     parts["card"] = {**(self.card_key or {}), "start": start}
                 if offset < self.fade_in[i]:
                     parts["fade"] = {"from": before, "frames": self.fade_in[i], "offset": offset}
+                if self.captions is not None:
+                    parts["captions"] = self.captions.key(start, piece.frames)
                 chunk = Chunk(
                     i, j, start, offset, piece.frames, segment_key(self.namespace, **parts),
                     personal=piece.personal,
@@ -174,6 +179,8 @@ class ChunkEncoder:
         encoder = VideoEncoder(chunk.path, fmt.width, fmt.height, fmt.fps, None, {})
         self._pending.append((chunk, encoder, entry))
         for k, frame in enumerate(self._frames(chunk)):
+            if self.captions is not None:  # over the crossfade, under the label and the mark
+                self.meter.timed_call("compose", self.captions.draw, frame, chunk.start + k)
             started = time.perf_counter()
             if self.card is not None:
                 apply_card(frame, self.card, (chunk.start + k) / fmt.fps)

@@ -14,11 +14,13 @@ through its mask, and the text blended where it is: a few milliseconds at 1280x7
 
 from __future__ import annotations
 
+import bisect
 import functools
 import logging
 import math
 import subprocess  # nosec B404: runs ffmpeg with argument lists, never through a shell
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +28,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
+from engine.captions import Cue
 from engine.documents import render_page
 from engine.timeline import Background, OnScreenText, OutputFormat, Scene, TimelineError
 from engine.tools import require_tool
@@ -53,6 +56,11 @@ RING = (245, 245, 245)  # the light border around a corner presenter, on any bac
 RING_WIDTH = 0.012  # share of the presenter's side
 SHADOW_WIDTH = 0.02  # outside the ring, share of the presenter's side
 CORNER_RADIUS = 0.08  # a rectangle presenter's rounded corners, share of its side
+# Burned captions: centred at the bottom on a dark box that lets a little of the picture through.
+CAPTION_SIZE = 0.062  # share of the frame's shorter side (11 px at 180p, 45 px at 720p)
+CAPTION_LINES = 2
+CAPTION_BOX = (8, 10, 14, 185)
+CAPTION_COLOR = (255, 255, 255, 255)
 
 
 class SceneCompositor:
@@ -377,6 +385,117 @@ class _VideoBackground:
         self._log.seek(0)
         lines = self._log.read().decode("utf-8", "replace").strip().splitlines()
         return lines[-1][:200] if lines else "no message"
+
+
+# Burned captions ------------------------------------------------------------------------------
+
+
+class BurnedCaptions:
+    """A video's caption cues (seconds on the video's clock) drawn into its frames: each cue
+    centred near the bottom, at most two lines on a dark translucent box, kept above
+    ``keep_clear`` (left, top, right, bottom: the visible label, when it sits at the bottom).
+
+    Frame ``index`` shows the cue whose start <= index / fps < end, as a caption player would.
+    A cue's picture is made when first drawn and kept while it shows.
+    """
+
+    def __init__(
+        self,
+        cues: Sequence[Cue],
+        fmt: OutputFormat,
+        keep_clear: tuple[int, int, int, int] | None = None,
+    ):
+        self.width, self.height, self.fps = fmt.width, fmt.height, fmt.fps
+        self.keep_clear = keep_clear
+        self.spans: list[tuple[int, int, tuple[str, ...]]] = []  # (first frame, end, lines)
+        for cue in cues:
+            first, end = self._frame_at(cue.start), self._frame_at(cue.end)
+            if cue.lines and end > first:
+                self.spans.append((first, end, tuple(cue.lines)))
+        self._firsts = [first for first, _, _ in self.spans]
+        self._shown: tuple[int, _Piece] | None = None
+
+    def cue_at(self, index: int) -> int | None:
+        """The number (in ``spans``) of the cue shown on frame ``index``, None between cues."""
+        number = bisect.bisect_right(self._firsts, index) - 1
+        if number >= 0 and index < self.spans[number][1]:
+            return number
+        return None
+
+    def draw(self, frame: np.ndarray, index: int) -> np.ndarray:
+        """The cue of frame ``index`` (of the whole video, from 0) blended into ``frame``."""
+        number = self.cue_at(index)
+        if number is not None:
+            if self._shown is None or self._shown[0] != number:
+                self._shown = (number, self._piece(self.spans[number][2]))
+            self._shown[1].blend_into(frame)
+        return frame
+
+    def key(self, start: int, frames: int) -> list:
+        """What is drawn over frames ``start`` to ``start + frames - 1``: each cue's lines and
+        the frames it covers, counted from ``start`` (a part of an encoded chunk's cache key)."""
+        end = start + frames
+        return [
+            [max(first, start) - start, min(last, end) - start, list(lines)]
+            for first, last, lines in self.spans
+            if first < end and last > start
+        ]
+
+    def _frame_at(self, seconds: float) -> int:
+        """The first frame shown at or after ``seconds``."""
+        return max(0, math.ceil(round(seconds * self.fps, 6)))
+
+    def _piece(self, lines: tuple[str, ...]) -> _Piece:
+        width, height = self.width, self.height
+        unit = min(width, height)
+        margin = max(2, round(MARGIN * unit))
+        pad_x = max(3, round(PADDING * unit))
+        pad_y = max(2, round(PADDING * unit * 0.5))
+        room = width - 2 * margin - 2 * pad_x
+        rows, font = _caption_rows(lines, unit, room)
+        advance = _advance(font)
+        text_width = max(math.ceil(font.getlength(row)) for row in rows)
+        box_w = min(width - 2 * margin, text_width + 2 * pad_x)
+        box_h = len(rows) * advance + 2 * pad_y
+        x = (width - box_w) // 2
+        bottom = height - margin
+        if self.keep_clear is not None:
+            left, top, right, low = self.keep_clear
+            if left < x + box_w and right > x and top < bottom and low > bottom - box_h:
+                bottom = top - margin // 2
+        y = max(0, bottom - box_h)
+        layer = Image.new("RGBA", (box_w, box_h), (0, 0, 0, 0))
+        ImageDraw.Draw(layer).rounded_rectangle(
+            (0, 0, box_w - 1, box_h - 1), radius=max(2, pad_y), fill=CAPTION_BOX
+        )
+        text = Image.new("RGBA", (box_w, box_h), (0, 0, 0, 0))
+        draw = ImageDraw.Draw(text)
+        for number, row in enumerate(rows):
+            indent = (box_w - font.getlength(row)) / 2  # each row centred
+            draw.text((indent, pad_y + number * advance), row, font=font, fill=CAPTION_COLOR)
+        overlay = np.asarray(Image.alpha_composite(layer, text))
+        overlay = overlay[: height - y, : width - x]
+        return _Piece(
+            x, y, np.ascontiguousarray(overlay[..., :3]), overlay[..., 3] / np.float32(255)
+        )
+
+
+def _caption_rows(
+    lines: tuple[str, ...], unit: int, room: int
+) -> tuple[list[str], ImageFont.FreeTypeFont]:
+    """The cue's lines as they fit ``room`` pixels across: its own lines when they fit, else
+    its words wrapped again, at most ``CAPTION_LINES`` rows (smaller type before an ellipsis)."""
+    words = " ".join(lines)
+    for k in SHRINK_STEPS:
+        font = _font(True, CAPTION_SIZE * unit * k)
+        if len(lines) <= CAPTION_LINES and all(font.getlength(line) <= room for line in lines):
+            return list(lines), font
+        rows = _wrap(words, font, room)
+        if len(rows) <= CAPTION_LINES:
+            return rows, font
+    rows = rows[:CAPTION_LINES]
+    rows[-1] = _ellipsis(rows[-1], font, room)
+    return rows, font
 
 
 # Text -----------------------------------------------------------------------------------------

@@ -8,6 +8,8 @@ import functools
 import re
 import subprocess  # nosec B404: runs ffmpeg with argument lists, never through a shell
 import tempfile
+import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
 
 import cv2
@@ -23,6 +25,8 @@ GENERATOR = f"Likeness engine/{__version__}"
 VIDEO_CODEC_ARGS = ("-c:v", "libx264", "-preset", "veryfast", "-crf", "20")
 AUDIO_CODEC_ARGS = ("-c:a", "aac", "-b:a", "128k")
 MP4_FLAGS = ("-movflags", "+faststart+use_metadata_tags")
+# A chapter of the MP4: (start seconds, end seconds, title), as engine.captions.chapter_spans.
+Chapter = tuple[float, float, str]
 
 
 def synthetic_metadata(label_text: str, extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -57,7 +61,9 @@ class VideoEncoder:
         fps: int,
         audio_wav: str | Path | None,
         metadata: dict[str, str],
+        chapters: Sequence[Chapter] = (),
     ):
+        """``chapters``: the MP4's own chapters (``ffprobe -show_chapters``); none by default."""
         self.out_path = Path(out_path)
         self.width, self.height = width, height
         self.frames = 0
@@ -68,16 +74,28 @@ class VideoEncoder:
         # pipe and no conversion in ffmpeg, which doubled its throughput at 720p on 2 cores.
         cmd += ["-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{width}x{height}"]
         cmd += ["-framerate", str(fps), "-i", "pipe:0"]
+        self._chapters_file = write_ffmetadata(chapters, self.out_path)
         if audio_wav is not None:
-            cmd += ["-i", str(audio_wav), "-map", "0:v:0", "-map", "1:a:0"]
+            cmd += ["-i", str(audio_wav)]
+        cmd += _chapter_input(self._chapters_file)
+        if audio_wav is not None:
+            cmd += ["-map", "0:v:0", "-map", "1:a:0"]
             cmd += AUDIO_CODEC_ARGS
+        elif self._chapters_file is not None:
+            cmd += ["-map", "0:v:0"]
+        cmd += _chapter_map(self._chapters_file, 2 if audio_wav is not None else 1)
         cmd += VIDEO_CODEC_ARGS
         cmd += MP4_FLAGS
         cmd += _metadata_args(metadata)
         cmd += ["-f", "mp4", str(self.out_path)]
         # Lives as long as the encoder; closed in finish() or abort().
         self._log = tempfile.TemporaryFile()  # noqa: SIM115
-        self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=self._log)  # nosec B603: an argument list with the tool's absolute path (require_tool), no shell; paths are ours
+        try:
+            self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=self._log)  # nosec B603: an argument list with the tool's absolute path (require_tool), no shell; paths are ours
+        except BaseException:
+            self._log.close()
+            self._remove_chapters_file()
+            raise
 
     def write(self, frame: np.ndarray) -> None:
         if frame.shape != (self.height, self.width, 3) or frame.dtype != np.uint8:
@@ -101,6 +119,7 @@ class VideoEncoder:
     def finish(self) -> None:
         self.end_input()
         code = self._proc.wait()
+        self._remove_chapters_file()
         if code != 0:
             raise EngineError(f"ffmpeg could not encode the video: {self._error_line()}")
         self._log.close()
@@ -113,7 +132,12 @@ class VideoEncoder:
             with contextlib.suppress(BrokenPipeError):
                 self._proc.stdin.close()
         self._log.close()
+        self._remove_chapters_file()
         self.out_path.unlink(missing_ok=True)
+
+    def _remove_chapters_file(self) -> None:
+        if self._chapters_file is not None:
+            self._chapters_file.unlink(missing_ok=True)
 
     def _error_line(self) -> str:
         self._log.seek(0)
@@ -128,6 +152,47 @@ def _metadata_args(metadata: dict[str, str]) -> list[str]:
     return args
 
 
+def ffmetadata(chapters: Sequence[Chapter]) -> str:
+    """An FFMETADATA1 file of ``chapters`` (start, end seconds, title), times in milliseconds."""
+    lines = [";FFMETADATA1"]
+    for start, end, title in chapters:
+        lines += [
+            "[CHAPTER]",
+            "TIMEBASE=1/1000",
+            f"START={round(start * 1000)}",
+            f"END={round(end * 1000)}",
+            f"title={ffmetadata_escape(title)}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def ffmetadata_escape(text: str) -> str:
+    """``text`` as an FFMETADATA value: '=', ';', '#', '\\' and a newline escaped with a
+    backslash (a title is user text), other control characters dropped."""
+    text = "\n".join(text.splitlines())
+    text = "".join(c for c in text if c == "\n" or unicodedata.category(c) != "Cc")
+    return re.sub(r"([=;#\\\n])", r"\\\1", text)
+
+
+def write_ffmetadata(chapters: Sequence[Chapter], out_path: Path) -> Path | None:
+    """The chapters' FFMETADATA file beside ``out_path`` for ffmpeg to read, None without
+    chapters (the command is then what it was before chapters existed)."""
+    if not chapters:
+        return None
+    path = out_path.with_name(f".{out_path.name}.chapters.txt")
+    path.write_text(ffmetadata(chapters), encoding="utf-8")
+    return path
+
+
+def _chapter_input(path: Path | None) -> list[str]:
+    return [] if path is None else ["-f", "ffmetadata", "-i", str(path)]
+
+
+def _chapter_map(path: Path | None, index: int) -> list[str]:
+    """The chapters of input ``index`` (the FFMETADATA file) into the MP4, nothing else of it."""
+    return [] if path is None else ["-map_chapters", str(index)]
+
+
 @functools.cache
 def encoder_identity() -> str:
     """The ffmpeg build that encodes (its version line): chunks from another build may carry
@@ -139,12 +204,16 @@ def encoder_identity() -> str:
 
 
 def join_chunks(
-    chunks: list[Path], out_path: Path, audio_wav: Path, metadata: dict[str, str]
+    chunks: list[Path],
+    out_path: Path,
+    audio_wav: Path,
+    metadata: dict[str, str],
+    chapters: Sequence[Chapter] = (),
 ) -> None:
     """One MP4 at ``out_path`` from H.264 chunks (each starting with an IDR frame, all encoded
     with ``VIDEO_CODEC_ARGS`` at one size and rate), copied, not encoded again, and the sound of
-    ``audio_wav`` encoded as AAC. ffmpeg's concat demuxer shifts each chunk's timestamps by the
-    length of those before it, B-frame delays included."""
+    ``audio_wav`` encoded as AAC; with ``chapters``, the MP4's own. ffmpeg's concat demuxer
+    shifts each chunk's timestamps by the length of those before it, B-frame delays included."""
     if not chunks:
         raise EngineError("There are no frames to join.")
     ffmpeg = require_tool("ffmpeg")
@@ -154,14 +223,19 @@ def join_chunks(
         "ffconcat version 1.0\n"
         + "".join("file '{}'\n".format(str(p.resolve()).replace("'", "'\\''")) for p in chunks)
     )
-    cmd = [ffmpeg, "-y", "-v", "error", "-nostdin", "-f", "concat", "-safe", "0"]
-    cmd += ["-i", str(listing), "-i", str(audio_wav), "-map", "0:v:0", "-map", "1:a:0"]
-    cmd += ["-c:v", "copy", *AUDIO_CODEC_ARGS, *MP4_FLAGS, *_metadata_args(metadata)]
-    cmd += ["-f", "mp4", str(out_path)]
+    chapters_file = None
     try:
+        chapters_file = write_ffmetadata(chapters, out_path)
+        cmd = [ffmpeg, "-y", "-v", "error", "-nostdin", "-f", "concat", "-safe", "0"]
+        cmd += ["-i", str(listing), "-i", str(audio_wav), *_chapter_input(chapters_file)]
+        cmd += ["-map", "0:v:0", "-map", "1:a:0", *_chapter_map(chapters_file, 2)]
+        cmd += ["-c:v", "copy", *AUDIO_CODEC_ARGS, *MP4_FLAGS, *_metadata_args(metadata)]
+        cmd += ["-f", "mp4", str(out_path)]
         done = subprocess.run(cmd, capture_output=True, check=False)  # nosec B603: an argument list with the tool's absolute path (require_tool), no shell; paths are ours
     finally:
         listing.unlink(missing_ok=True)
+        if chapters_file is not None:
+            chapters_file.unlink(missing_ok=True)
     if done.returncode != 0:
         out_path.unlink(missing_ok=True)
         lines = done.stderr.decode("utf-8", "replace").strip().splitlines()

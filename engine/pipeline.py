@@ -4,10 +4,11 @@ signed MP4. The stages, in the order ``render_timeline`` runs them:
 1. speech per segment (``engine.segments``; from the segment cache when spoken before)
 2. face per segment (the presenter at the size its scene's layout shows it; cached too)
 3. compose each scene's frames (background, presenter, text on screen: ``engine.compose``)
-4. assemble the timeline: the segments' audio end to end, the scenes' frames with transitions
+4. assemble the timeline: the segments' audio end to end, the scenes' frames with transitions,
+   and the captions drawn in when the timeline burns them (``Timeline.burn_captions``)
 5. visible label (and the opening disclosure card) on every frame
 6. invisible marks: the provenance id in every frame and in the sound
-7. encode (H.264/AAC MP4 with synthetic-media tags)
+7. encode (H.264/AAC MP4 with synthetic-media tags, and its chapters when it has two or more)
 
 With a lineage's frame mark (``RenderSpec.frame_mark_id``) the frames carry that mark instead
 and stages 2 to 7 run per segment (``engine.chunks``): each segment's frames become an H.264
@@ -39,13 +40,15 @@ from engine.audio import read_wav, write_wav
 from engine.captions import (
     DISCLOSURE_SECONDS,
     build_captions,
+    caption_cues,
+    chapter_spans,
     language_of_label,
     write_captions,
     write_chapters,
 )
 from engine.chunks import Chunk, ChunkEncoder
-from engine.compose import SceneCompositor, crossfade
-from engine.encode import VideoEncoder, join_chunks, synthetic_metadata
+from engine.compose import BurnedCaptions, SceneCompositor, crossfade
+from engine.encode import Chapter, VideoEncoder, join_chunks, synthetic_metadata
 from engine.errors import EngineError
 from engine.face import get_face_engine, inspect_portrait
 from engine.label import DisclosureCard, apply_card, apply_label, make_badge, make_card
@@ -153,6 +156,13 @@ def render_timeline(
                 timeline, voice, speaker, spec.pronunciations, folder, cache, namespace, meter
             )
         meter.plan(timeline, scenes)
+        words = [w for scene in scenes for segment in scene.spoken for w in segment.global_words]
+        planned_seconds = sum(scene.frames for scene in scenes) / fmt.fps
+        chapters = chapter_spans(
+            [(sc.start_seconds, s.chapter) for sc, s in zip(scenes, timeline.scenes, strict=True)],
+            planned_seconds,
+        )
+        captions = _burned_captions(spec, timeline, words, planned_seconds)
         # 4a. The timeline's sound, end to end; 6a. its mark.
         with meter.timing("voice"):
             track, rate = assemble_audio(scenes)
@@ -173,11 +183,13 @@ def render_timeline(
                 frames = assemble_frames(
                     timeline, scenes, compose_scenes(compositors, faces, meter)
                 )
+                if captions is not None:
+                    frames = captioned(frames, captions, meter)
                 frames = labelled(frames, spec, fmt, meter)
                 frames = marked(
                     frames, VideoWatermarker(provenance_id, fmt.width, fmt.height), meter
                 )
-                count = encode(frames, unsigned, track_path, spec, fmt, meter)
+                count = encode(frames, unsigned, track_path, spec, fmt, meter, chapters)
             else:
                 # 2-7 per segment, each segment's frames one chunk marked with the lineage's id.
                 chunker = ChunkEncoder(
@@ -198,9 +210,10 @@ def render_timeline(
                     cache=cache,
                     namespace=namespace,
                     meter=meter,
+                    captions=captions,
                 )
                 chunks = chunker.encode_all(chunker.plan())
-                count = join(chunks, unsigned, track_path, spec, meter)
+                count = join(chunks, unsigned, track_path, spec, meter, chapters)
         finally:
             for compositor in compositors:
                 compositor.close()
@@ -209,7 +222,6 @@ def render_timeline(
             signed = _sign(spec, unsigned, out_path, provenance_id)
         meter.stage_done("c2pa")
     # 9. Captions, chapters and poster beside the video.
-    words = [w for scene in scenes for segment in scene.spoken for w in segment.global_words]
     with meter.timing("captions"):
         write_captions(
             build_captions(
@@ -394,22 +406,31 @@ def assemble_frames(
     timeline: Timeline, scenes: list[SpokenScene], composed: Iterator[Iterator[np.ndarray]]
 ) -> Iterator[np.ndarray]:
     """Stage 4b: the scenes end to end; a crossfade blends the first frames of a scene with
-    the last frame of the one before (the sound goes on unbroken)."""
+    the last frame of the one before (the sound goes on unbroken), as it was composed: the
+    stages after this one draw into the frames it gives."""
     previous_last: np.ndarray | None = None
     fade_frames = 0
     for scene, spoken, frames in zip(timeline.scenes, scenes, composed, strict=True):
-        frame = None
+        frame, last = None, None
         for index, frame in enumerate(frames):
             if previous_last is not None and index < fade_frames:
                 frame = crossfade(previous_last, frame, (index + 1) / (fade_frames + 1))
+            if index == spoken.frames - 1:
+                last = frame.copy()  # before captions, label and mark are drawn into it
             yield frame
-        previous_last = None if frame is None else frame.copy()
+        previous_last = last if last is not None or frame is None else frame.copy()
         transition = scene.transition
         fade_frames = (
             min(round(transition.seconds * spoken.fps), spoken.frames)
             if transition.kind == "crossfade"
             else 0
         )
+
+
+def captioned(frames, captions: BurnedCaptions, meter) -> Iterator[np.ndarray]:
+    """Stage 4c: the caption cues drawn into the frames, under the label and the marks."""
+    for index, frame in enumerate(frames):
+        yield meter.timed_call("compose", captions.draw, frame, index)
 
 
 def labelled(frames, spec: RenderSpec, fmt, meter) -> Iterator[np.ndarray]:
@@ -434,9 +455,17 @@ def marked(frames, watermark: VideoWatermarker, meter) -> Iterator[np.ndarray]:
         yield frame
 
 
-def encode(frames, out_path: Path, audio_wav: Path, spec: RenderSpec, fmt, meter) -> int:
-    """Stage 7: H.264/AAC with the synthetic-media tags; the file appears only when complete.
-    Returns the frame count."""
+def encode(
+    frames,
+    out_path: Path,
+    audio_wav: Path,
+    spec: RenderSpec,
+    fmt,
+    meter,
+    chapters: Sequence[Chapter] = (),
+) -> int:
+    """Stage 7: H.264/AAC with the synthetic-media tags and ``chapters``; the file appears only
+    when complete. Returns the frame count."""
     partial = out_path.with_name(f".{out_path.name}.partial")
     encoder = VideoEncoder(
         partial,
@@ -445,6 +474,7 @@ def encode(frames, out_path: Path, audio_wav: Path, spec: RenderSpec, fmt, meter
         fmt.fps,
         audio_wav,
         synthetic_metadata(spec.label_text, spec.metadata),
+        chapters,
     )
     count = 0
     try:
@@ -465,9 +495,16 @@ def encode(frames, out_path: Path, audio_wav: Path, spec: RenderSpec, fmt, meter
     return count
 
 
-def join(chunks: list[Chunk], out_path: Path, audio_wav: Path, spec: RenderSpec, meter) -> int:
-    """Stage 7 for chunks: copied end to end, with the sound (AAC) and the synthetic-media tags;
-    the file appears only when complete. Returns the frame count."""
+def join(
+    chunks: list[Chunk],
+    out_path: Path,
+    audio_wav: Path,
+    spec: RenderSpec,
+    meter,
+    chapters: Sequence[Chapter] = (),
+) -> int:
+    """Stage 7 for chunks: copied end to end, with the sound (AAC), the synthetic-media tags and
+    ``chapters``; the file appears only when complete. Returns the frame count."""
     partial = out_path.with_name(f".{out_path.name}.partial")
     try:
         with meter.timing("encode"):
@@ -476,6 +513,7 @@ def join(chunks: list[Chunk], out_path: Path, audio_wav: Path, spec: RenderSpec,
                 partial,
                 audio_wav,
                 synthetic_metadata(spec.label_text, spec.metadata),
+                chapters,
             )
         os.replace(partial, out_path)
     except BaseException:
@@ -605,6 +643,26 @@ def _options(**values: str) -> tuple[tuple[str, str], ...]:
 
 def _random_id() -> int:
     return secrets.randbits(64)
+
+
+def _burned_captions(
+    spec: RenderSpec, timeline: Timeline, words: list, video_seconds: float
+) -> BurnedCaptions | None:
+    """The captions to draw into the frames (the caption files' cues, without their disclosure
+    cue: the label says it), clear of the label; None when the timeline does not burn them."""
+    if not timeline.burn_captions:
+        return None
+    fmt = timeline.format
+    badge = make_badge(spec.label_text, fmt.width, fmt.height, spec.label_position)
+    width, height = badge.size
+    label_box = (badge.x, badge.y, badge.x + width, badge.y + height)
+    cues = caption_cues(
+        " ".join(timeline.spoken_texts()),
+        words,
+        lexicon=spec.pronunciations,
+        video_seconds=video_seconds,
+    )
+    return BurnedCaptions(cues, fmt, keep_clear=label_box)
 
 
 def _card(spec: RenderSpec, fmt) -> DisclosureCard | None:

@@ -261,6 +261,9 @@ class Timeline:
     lead_in_seconds: float = 0.4
     tail_seconds: float = 0.6
     version: int = TIMELINE_VERSION
+    # The captions drawn into the picture as well (for players that show no caption track); a
+    # timeline written before this field existed loads without them.
+    burn_captions: bool = False
 
     def segments(self) -> list[tuple[int, int, Segment]]:
         """(scene index, segment index, segment) in speaking order."""
