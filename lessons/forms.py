@@ -79,8 +79,16 @@ class LessonSettingsForm(forms.ModelForm):
 
     class Meta:
         model = Lesson
-        fields = ["title", "aspect", "avatar", "mastery_percent"]
-        labels = {"avatar": "Presenter", "mastery_percent": "Pass mark of the quiz (%)"}
+        fields = ["title", "aspect", "avatar", "mastery_percent", "burn_captions"]
+        labels = {
+            "avatar": "Presenter",
+            "mastery_percent": "Pass mark of the quiz (%)",
+            "burn_captions": "Captions in the picture",
+        }
+        help_texts = {
+            "burn_captions": "Draw the captions into the video itself, for players that show "
+            "no captions. The caption files are made either way."
+        }
 
     def __init__(self, *args, workspace, **kwargs):
         super().__init__(*args, **kwargs)

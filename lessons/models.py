@@ -55,6 +55,8 @@ class Lesson(WorkspaceScoped):
     completion_share = models.FloatField(default=0.9)
     quiz = models.JSONField(default=list, blank=True)
     mastery_percent = models.PositiveSmallIntegerField(default=80)
+    # The captions drawn into the picture too, for players and LMSs that show no caption track.
+    burn_captions = models.BooleanField(default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -198,6 +198,7 @@ def lesson_timeline(lesson: Lesson, folder: Path, *, scenes=None, size=None) -> 
     return tl.Timeline(
         scenes=[scene_timeline(scene, folder) for scene in scenes],
         format=tl.OutputFormat(width, height, settings.RENDER_FPS),
+        burn_captions=lesson.burn_captions,
     )
 
 
