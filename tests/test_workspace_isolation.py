@@ -5,6 +5,8 @@ from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import Invitation, Role
+from campaigns import services as campaign_services
+from lessons.models import Lesson, LessonScene
 from studio.models import PronunciationEntry
 from tests.factories import MembershipFactory, SubjectFactory, finished_video
 
@@ -45,6 +47,16 @@ def test_every_url_with_another_workspaces_id_is_404(client, make_avatar):
     their_job = finished_video(their_avatar, extras=True).job
     their_grant = their_avatar.grant
     their_grant.signed_document.save("signed.pdf", ContentFile(b"%PDF-1.4 scan"), save=True)
+    their_campaign = campaign_services.create_campaign(
+        workspace=theirs.workspace,
+        user=theirs.user,
+        name="Spring visit",
+        script=their_job.script,
+        avatar=their_avatar,
+        purpose="marketing",
+    )
+    their_lesson = Lesson.objects.create(workspace=theirs.workspace, title="Fire safety")
+    their_scene = LessonScene.objects.create(lesson=their_lesson, position=1, script="Hello.")
     foreign_ids = {
         "subject_id": their_avatar.grant.subject_id,
         "grant_id": their_avatar.grant_id,
@@ -52,6 +64,11 @@ def test_every_url_with_another_workspaces_id_is_404(client, make_avatar):
         "script_id": their_job.script_id,
         "job_id": their_job.pk,
         "workspace_id": theirs.workspace_id,
+        "campaign_id": their_campaign.pk,
+        "lesson_id": their_lesson.pk,
+        "scene_id": their_scene.pk,
+        "action": "duplicate",  # a scene's actions: up, down, duplicate, delete, preview
+        "version": "2004",  # a lesson's SCORM package
         "kind": "signed-document",  # evidence files of a consent (the scan exists: see above)
         "pronunciation_id": PronunciationEntry.objects.create(
             workspace=theirs.workspace, word="SQL", respelling="sequel"
