@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import math
 import os
 import secrets
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,11 +71,13 @@ from engine.watermark import VideoWatermarker, audio_payload, embed_audio
 
 Progress = Callable[[str, float], None]
 
-# What each stage costs, measured with ``python -m bench.timeline_speed`` on 2 cores (the demo
-# presenter, world voice, warp face; a 512x512 one-scene video and a 1280x720 lesson): seconds per
-# second of speech said anew (voice), per presenter frame made anew (face), per output frame and
-# megapixel (compose, label, watermark, encode), per video (c2pa; captions with the poster).
-# Progress moves by these over the work a render really does: cached segments cost nothing.
+# What each stage costs: seconds per second of speech said anew (voice), per presenter frame made
+# anew (face), per output frame and megapixel (compose, label, watermark, encode), per video (c2pa;
+# captions with the poster). Progress moves by these over the work a render really does: cached
+# segments and reused chunks cost nothing. These are the prior, measured once with
+# ``python -m bench.timeline_speed`` on 2 cores (demo presenter, world voice, warp face; 512x512
+# and 1280x720): a site passes the costs it measured (``RenderSpec.stage_costs``, learned from
+# ``RenderResult.stage_seconds`` / ``stage_units``) and these stand in for stages it has not.
 STAGE_COST = {
     "voice": 0.15,
     "face": 0.005,
@@ -114,6 +117,26 @@ def render(
     return render_timeline(spec, timeline, out_path, progress=progress, cache=cache)
 
 
+def stage_costs(measured: Mapping[str, float] | None) -> dict[str, float]:
+    """Seconds per unit of every stage: ``measured`` where it says, else STAGE_COST's prior.
+    EngineError for a stage the pipeline does not have or a cost that is not a positive number."""
+    costs = dict(STAGE_COST)
+    for stage, cost in (measured or {}).items():
+        if stage not in STAGE_COST:
+            raise EngineError(
+                f"The stage costs name an unknown stage {stage!r}; the stages are"
+                f" {', '.join(STAGES)}."
+            )
+        number = isinstance(cost, int | float) and not isinstance(cost, bool)
+        if not (number and math.isfinite(cost) and cost > 0):
+            raise EngineError(
+                f"The cost of the {stage} stage must be a positive, finite number of seconds"
+                f" per unit, not {cost!r}."
+            )
+        costs[stage] = float(cost)
+    return costs
+
+
 def render_timeline(
     spec: RenderSpec,
     timeline: Timeline,
@@ -122,6 +145,7 @@ def render_timeline(
     progress: Progress | None = None,
     cache: SegmentCache | None = None,
 ) -> RenderResult:
+    costs = stage_costs(spec.stage_costs)
     cache = cache or NullSegmentCache()
     fmt = timeline.format
     out_path = Path(out_path)
@@ -144,7 +168,7 @@ def render_timeline(
     namespace = spec.cache_namespace or "local"
     with tempfile.TemporaryDirectory(prefix="likeness-render-") as tmp:
         folder = Path(tmp)
-        meter = _Meter(progress, seconds)
+        meter = _Meter(progress, seconds, costs)
         meter.estimate(timeline)
         # 1. Speech per segment.
         meter.report("voice", 0.0)
@@ -242,7 +266,8 @@ def render_timeline(
         speech_starts = words[0][1] if words else timeline.lead_in_seconds
         at = poster_seconds(count / fmt.fps, speech_starts, spec.disclosure_card_seconds)
         write_poster(out_path, at, fmt.width, fmt.height)
-    meter.report("captions", 1.0)
+    meter.stage_done("captions")
+    meter.report("captions", 1.0)  # exactly, whatever the rounding of the sums
     return RenderResult(
         video_path=str(out_path),
         video_seconds=round(count / fmt.fps, 3),
@@ -252,6 +277,7 @@ def render_timeline(
         width=fmt.width,
         height=fmt.height,
         stage_seconds={k: round(v, 3) for k, v in seconds.items()},
+        stage_units={k: round(v, 6) for k, v in meter.units.items()},
         words=words,
         voice_engine=voice.name,
         face_engine=spec.face_engine,
@@ -524,17 +550,19 @@ def join(
 
 
 class _Meter:
-    """Stage seconds, and progress: the work planned in each stage (``STAGE_COST`` times its
-    units), and the share of it done."""
+    """Stage seconds and units (the work each stage did anew, in STAGE_COST's units), and
+    progress: the work planned in each stage (its cost per unit times its units), and the share
+    of it done."""
 
-    def __init__(self, progress: Progress | None, seconds: dict[str, float]):
-        self.progress, self.seconds = progress, seconds
+    def __init__(self, progress: Progress | None, seconds: dict[str, float], costs: dict):
+        self.progress, self.seconds, self.cost = progress, seconds, costs
+        self.units = dict.fromkeys(STAGES, 0.0)
         self.weights = dict.fromkeys(STAGES, 0.0)
         self.done = 0.0
         self.last = 0.0
         self.per_frame = 0.0
         self.megapixels = 0.0
-        self.face_per_frame = STAGE_COST["face"]
+        self.face_per_frame = costs["face"]
         self.cached_segments = 0
         self.frames = 0
 
@@ -551,57 +579,67 @@ class _Meter:
             s.estimated_seconds() * fmt.fps for s in timeline.scenes if s.layout.shows_presenter
         )
         self._plan(frames, fmt.width * fmt.height / 1e6, spoken_seconds=spoken)
-        self.weights["face"] = STAGE_COST["face"] * shown
+        self.weights["face"] = self.cost["face"] * shown
 
     def spoke(self, seconds: float, *, cached: bool) -> None:
         """One segment spoken (``seconds`` long), or found in the cache."""
         self.cached_segments += cached
         if not cached:
-            self.done += STAGE_COST["voice"] * seconds
+            self.units["voice"] += seconds
+            self.done += self.cost["voice"] * seconds
+        # The estimate is of the words alone: speech beyond it is work too, not progress past 1.
+        self.weights["voice"] = max(self.weights["voice"], self.done)
         self.report("voice", self.done / self.total)
 
     def plan(self, timeline: Timeline, scenes: list[SpokenScene]) -> None:
-        """Once spoken: the exact frames, and the speech work as it was."""
+        """Once spoken: the exact frames, and the speech work as it was; the share that was."""
         fmt = timeline.format
         frames = sum(scene.frames for scene in scenes)
         self._plan(frames, fmt.width * fmt.height / 1e6, spoken_seconds=0.0)
         self.weights["voice"] = self.done
-        self.weights["face"] = STAGE_COST["face"] * frames  # until a scene says it is cached
+        self.weights["face"] = self.cost["face"] * frames  # until a scene says it is cached
+        self.report("voice", self.done / self.total)
 
     def _plan(self, frames: float, megapixels: float, *, spoken_seconds: float) -> None:
         self.megapixels = megapixels
-        self.per_frame = sum(STAGE_COST[stage] * megapixels for stage in PIXEL_STAGES)
+        self.per_frame = sum(self.cost[stage] * megapixels for stage in PIXEL_STAGES)
         for stage in PIXEL_STAGES:
-            self.weights[stage] = STAGE_COST[stage] * megapixels * frames
-        self.weights["voice"] = STAGE_COST["voice"] * spoken_seconds
-        self.weights["c2pa"], self.weights["captions"] = STAGE_COST["c2pa"], STAGE_COST["captions"]
+            self.weights[stage] = self.cost[stage] * megapixels * frames
+        self.weights["voice"] = self.cost["voice"] * spoken_seconds
+        self.weights["c2pa"], self.weights["captions"] = self.cost["c2pa"], self.cost["captions"]
 
     def scene_faces(self, frames: int, cached_frames: int, shows_presenter: bool) -> None:
         """A scene's presenter: frames from the cache (or none at all) cost no face work."""
         saved = frames if not shows_presenter else cached_frames
-        self.weights["face"] = max(0.0, self.weights["face"] - STAGE_COST["face"] * saved)
-        self.face_per_frame = 0.0 if saved == frames else STAGE_COST["face"]
+        self.units["face"] += frames - saved
+        self.weights["face"] = max(0.0, self.weights["face"] - self.cost["face"] * saved)
+        self.face_per_frame = 0.0 if saved == frames else self.cost["face"]
 
     def frames_reused(self, frames: int) -> None:
         """Frames copied as an encoded chunk: none of their face or pixel work is done."""
         for stage in PIXEL_STAGES:
-            saved = STAGE_COST[stage] * self.megapixels * frames
+            saved = self.cost[stage] * self.megapixels * frames
             self.weights[stage] = max(0.0, self.weights[stage] - saved)
-        self.weights["face"] = max(0.0, self.weights["face"] - STAGE_COST["face"] * frames)
+        self.weights["face"] = max(0.0, self.weights["face"] - self.cost["face"] * frames)
         self.report("encode", self.done / self.total)
 
     def frame_done(self) -> None:
+        """One output frame composed, labelled, marked and encoded."""
         self.done += self.per_frame + self.face_per_frame
+        for stage in PIXEL_STAGES:
+            self.units[stage] += self.megapixels
         self.frames += 1
         if self.frames % 5 == 0:
             self.report("face", self.done / self.total)
 
     def stage_done(self, stage: str) -> None:
+        """A stage done once per video (c2pa, captions)."""
+        self.units[stage] = 1.0
         self.done += self.weights[stage]
         self.report(stage, self.done / self.total)
 
     def report(self, stage: str, fraction: float) -> None:
-        self.last = max(self.last, fraction)
+        self.last = max(self.last, min(fraction, 1.0))  # sums of floats may pass 1 by a hair
         if self.progress is not None:
             self.progress(stage, self.last)
 

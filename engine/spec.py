@@ -63,6 +63,10 @@ class RenderSpec:
     # Segment cache entries are kept per namespace (the site: one per avatar), so that a
     # withdrawn consent deletes them together.
     cache_namespace: str = ""
+    # Seconds per unit of work of each stage as measured on this machine (engine.pipeline's
+    # STAGE_COST names the stages and units): progress is weighted by them. None, or a stage
+    # left out: STAGE_COST's prior.
+    stage_costs: dict[str, float] | None = None
 
     def validate(self) -> None:
         """Raise ValueError for settings the encoder cannot honour."""
@@ -123,7 +127,9 @@ def _is_hex64(text: str) -> bool:
 
 @dataclass
 class RenderResult:
-    """What a render produced. ``stage_seconds`` holds wall time per stage."""
+    """What a render produced. ``stage_seconds`` holds wall time per stage; ``stage_units`` the
+    work each stage did anew, in STAGE_COST's units (seconds of speech, presenter frames,
+    frame-megapixels, videos), so that seconds / units is the stage's measured cost."""
 
     video_path: str
     video_seconds: float
@@ -146,6 +152,7 @@ class RenderResult:
     chunks_reused: int = 0  # of which copied from the segment cache
     # Per scene: its length, where its segments start (seconds from the scene's start), chapter.
     scenes: list[dict[str, Any]] = field(default_factory=list)
+    stage_units: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)

@@ -3,7 +3,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -290,6 +290,48 @@ class Video(WorkspaceScoped):
         except signing.BadSignature:
             return None
         return videos.filter(pk=pk).first()
+
+
+class StageCost(models.Model):
+    """What one stage of a render costs on this site's workers, in seconds per unit of its work
+    (the units of engine.pipeline.STAGE_COST), learned from finished renders: the progress bars
+    of the renders after them are weighted by these. Site-wide, the machines' speed: nothing of
+    any workspace or person."""
+
+    # A stage that worked less than this in a render says more about noise than about its cost.
+    MIN_SECONDS = 0.05
+    # A new measurement's weight in the moving average: the costs follow a machine that got
+    # faster or slower, and one render on a busy machine moves them only part of the way.
+    NEW_SAMPLE_WEIGHT = 0.3
+
+    stage = models.CharField(max_length=16, unique=True)
+    seconds_per_unit = models.FloatField()
+    samples = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.stage}: {self.seconds_per_unit:.6f} s per unit ({self.samples} renders)"
+
+    @classmethod
+    def learned(cls) -> dict[str, float]:
+        """Seconds per unit of each stage measured so far."""
+        return dict(cls.objects.filter(samples__gt=0).values_list("stage", "seconds_per_unit"))
+
+    @classmethod
+    def learn(cls, measured: dict[str, float]) -> None:
+        """Move each stage's cost toward its new measurement (seconds per unit); a stage's first
+        measurement is its cost. Each row is locked while it moves, so that two workers finishing
+        at once both count, and locked in one order, so that they never wait on each other."""
+        with transaction.atomic():
+            for stage in sorted(measured):
+                cost, created = cls.objects.select_for_update().get_or_create(
+                    stage=stage, defaults={"seconds_per_unit": measured[stage], "samples": 1}
+                )
+                if not created:
+                    moved = cls.NEW_SAMPLE_WEIGHT * (measured[stage] - cost.seconds_per_unit)
+                    cost.seconds_per_unit += moved
+                    cost.samples += 1
+                    cost.save(update_fields=["seconds_per_unit", "samples", "updated_at"])
 
 
 @receiver(grant_revoked)

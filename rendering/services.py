@@ -8,7 +8,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files import File
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from consent import services as consent_services
@@ -16,11 +16,11 @@ from core.errors import UserError
 from core.files import copy_to_local
 from engine.captions import caption_paths
 from engine.errors import EngineError, RenderCancelled
-from engine.pipeline import render
+from engine.pipeline import STAGES, render
 from engine.poster import poster_path
 from engine.spec import RenderSpec
 from engine.timeline import Timeline, TimelineError, TimelineLimits, one_scene
-from rendering.models import RenderJob, Video
+from rendering.models import RenderJob, StageCost, Video
 from rendering.scheduler import (
     Heartbeat,
     claim_next_job,
@@ -184,6 +184,7 @@ def build_spec(job: RenderJob, *, portrait: Path, voice_sample: Path) -> RenderS
         # A lineage's frame mark (a campaign's variants share frames); "" = this render's own id.
         frame_mark_id=job.frame_mark_id,
         cache_namespace=f"avatar-{avatar.pk}",  # erased with the avatar's biometric data
+        stage_costs=learned_stage_costs(),
         metadata={
             "likeness_render_job": str(job.pk),
             "likeness_site": settings.SITE_NAME,
@@ -192,6 +193,26 @@ def build_spec(job: RenderJob, *, portrait: Path, voice_sample: Path) -> RenderS
             "likeness_channels": ",".join(avatar.grant.channels) or "none named",
         },
     )
+
+
+def learned_stage_costs() -> dict[str, float] | None:
+    """The stage costs this site's renders measured, to weight a render's progress by; None
+    before any (the engine's prior). A stage the engine no longer has is left out."""
+    return {s: cost for s, cost in StageCost.learned().items() if s in STAGES} or None
+
+
+def learn_stage_costs(result) -> None:
+    """Fold a finished render's measured seconds per unit of work into StageCost, for each stage
+    that did enough work to measure."""
+    measured = {
+        stage: result.stage_seconds[stage] / units
+        for stage, units in result.stage_units.items()
+        if units > 0 and result.stage_seconds.get(stage, 0.0) >= StageCost.MIN_SECONDS
+    }
+    try:
+        StageCost.learn(measured)
+    except DatabaseError:  # the costs only weight progress bars: losing one sample is harmless
+        log.exception("Learning the stage costs of a render failed")
 
 
 def _with_provenance(job: RenderJob, spec: RenderSpec) -> RenderSpec:
@@ -283,6 +304,7 @@ def _render_claimed(job: RenderJob, heartbeat: Heartbeat) -> str:
         except Exception as error:  # any storage backend's failure (disk, S3, network)
             log.exception("Saving render %s failed", job.pk)
             retry_later(job, reason=f"Saving the video to storage failed ({error}).")
+        learn_stage_costs(result)  # what the engine measured holds whether or not it was published
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return job.status
