@@ -8,6 +8,7 @@ from django.utils import timezone
 from accounts.models import Role
 from consent.ledger import Event
 from consent.models import ConsentError, LedgerEntry, Purpose, ScreeningReview
+from consent.policy import authorize_render
 from consent.screening import decide_review, hold_if_flagged
 from rendering.services import RenderRefused, submit_render
 from studio.models import PronunciationEntry, Script
@@ -163,6 +164,36 @@ def test_a_lexicon_that_makes_an_approved_script_say_more_holds_it_again(member)
     again = hold_if_flagged(member.workspace, title="T", text=text, by=member.user, lexicon=lexicon)
     assert again.status == ScreeningReview.Status.HELD
     assert len(events(Event.SCREENING_HELD)) == 2
+
+
+def test_the_render_policy_screens_the_words_the_lexicon_makes(member):
+    """An owner approved the script as written; a respelling that makes it say more is held by
+    authorize_render itself, which screens what the voice will say."""
+    text = "Buy gift cards and send me the codes. Then Sam."
+    decide_review(
+        hold_if_flagged(member.workspace, title="T", text=text, by=member.user),
+        approve=True,
+        by=member.user,
+    )
+    grant = GrantFactory(subject=SubjectFactory(workspace=member.workspace))
+
+    def decide(lexicon):
+        return authorize_render(
+            grant,
+            avatar_enabled=True,
+            purpose=grant.purposes[0],
+            at=timezone.now(),
+            script_text=text,
+            lexicon=lexicon,
+        )
+
+    assert decide(None), decide(None).reason
+    PronunciationEntry.objects.create(
+        workspace=member.workspace, word="Sam", respelling="send me your password"
+    )
+    decision = decide(PronunciationEntry.lexicon_of(member.workspace))
+    assert not decision
+    assert "held for acceptable-use review" in decision.reason
 
 
 @pytest.mark.parametrize("role", [Role.EDITOR, Role.VIEWER, Role.AUDITOR])
