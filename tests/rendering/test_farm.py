@@ -21,7 +21,13 @@ from rendering.models import RenderJob, Video
 from rendering.scheduler import claim_next_job, retry_delay, sweep_expired_leases
 from rendering.services import _publish, submit_render
 from rendering.workers import drain_queue
-from tests.factories import GrantFactory, MembershipFactory, ScriptFactory, SubjectFactory
+from tests.factories import (
+    GrantFactory,
+    MembershipFactory,
+    RenderJobFactory,
+    ScriptFactory,
+    SubjectFactory,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -271,6 +277,18 @@ def test_a_render_survives_the_database_dropping_its_connections(studio, farm_se
     job.refresh_from_db()
     assert job.status == RenderJob.Status.SUCCEEDED, job.error
     assert Video.objects.filter(job=job).count() == 1
+
+
+def test_a_heartbeat_never_keeps_a_worker_process_alive():
+    """Its thread is a daemon: a worker that exits without stopping it (a render killed, Ctrl-C)
+    ends, and the lease then runs out for the sweeper to hand the job on. It is named after its
+    job, as an operator's thread dump shows it."""
+    from rendering.scheduler import Heartbeat
+
+    job = RenderJobFactory()
+    heartbeat = Heartbeat(job)
+    assert heartbeat.daemon
+    assert heartbeat.name == f"heartbeat-{job.pk}"
 
 
 def test_the_heartbeat_keeps_a_live_render_past_several_lease_lengths_while_a_sweeper_runs(
