@@ -88,6 +88,7 @@ MODULES = {
             "tests/provenance/test_verify_hostile.py",
             "tests/provenance/test_records.py",
             "tests/provenance/test_verify_lineage.py",
+            "tests/provenance/test_verify_upload.py",
         ),
         15,
         renders=True,
