@@ -24,6 +24,14 @@ def astronaut_png(media):
 
 
 @pytest.fixture(scope="session")
+def landmarks(astronaut_png):
+    """The astronaut's face landmarks, as an avatar keeps them from enrollment."""
+    from engine.face import inspect_portrait
+
+    return inspect_portrait(astronaut_png).landmarks
+
+
+@pytest.fixture(scope="session")
 def two_people_png(media):
     path = media / "two.png"
     Image.fromarray(np.hstack([data.astronaut(), data.astronaut()])).save(path)

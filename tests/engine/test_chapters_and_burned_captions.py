@@ -36,13 +36,6 @@ TOP_BAND = (slice(0, HEIGHT // 2), slice(0, WIDTH))
 
 
 @pytest.fixture(scope="module")
-def landmarks(astronaut_png):
-    from engine.face import inspect_portrait
-
-    return inspect_portrait(astronaut_png).landmarks
-
-
-@pytest.fixture(scope="module")
 def slide(tmp_path_factory):
     path = tmp_path_factory.mktemp("slides") / "slide.png"
     Image.new("RGB", (WIDTH, HEIGHT), (30, 120, 200)).save(path)

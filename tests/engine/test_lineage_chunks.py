@@ -33,13 +33,6 @@ COUNT_FRAMES = [
 ]  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def landmarks(astronaut_png):
-    from engine.face import inspect_portrait
-
-    return inspect_portrait(astronaut_png).landmarks
-
-
 def variant(slide: str, name: str) -> Timeline:
     return Timeline(
         format=OutputFormat(WIDTH, HEIGHT, FPS),

@@ -18,13 +18,6 @@ SIZE, FPS, LEAD_IN, TAIL = 256, 25, 0.6, 0.8
 
 
 @pytest.fixture(scope="session")
-def landmarks(astronaut_png):
-    from engine.face import inspect_portrait
-
-    return inspect_portrait(astronaut_png).landmarks
-
-
-@pytest.fixture(scope="session")
 def rendered(tmp_path_factory, astronaut_png, landmarks):
     spec = RenderSpec(
         script_text="Hello there. Watch my mouth move while I speak.",

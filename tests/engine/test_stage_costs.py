@@ -16,13 +16,6 @@ MEGAPIXELS = WIDTH * HEIGHT / 1e6
 LINEAGE = "00000000cafef00d"
 
 
-@pytest.fixture(scope="module")
-def landmarks(astronaut_png):
-    from engine.face import inspect_portrait
-
-    return inspect_portrait(astronaut_png).landmarks
-
-
 def two_scenes() -> Timeline:
     """The presenter says two sentences in a corner, then a voice-over scene of one second."""
     return Timeline(

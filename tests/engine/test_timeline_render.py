@@ -28,13 +28,6 @@ WIDTH, HEIGHT, FPS = 320, 180, 20
 
 
 @pytest.fixture(scope="module")
-def landmarks(astronaut_png):
-    from engine.face import inspect_portrait
-
-    return inspect_portrait(astronaut_png).landmarks
-
-
-@pytest.fixture(scope="module")
 def slide(tmp_path_factory):
     path = tmp_path_factory.mktemp("slides") / "slide.png"
     Image.new("RGB", (WIDTH, HEIGHT), (30, 120, 200)).save(path)
