@@ -14,6 +14,7 @@ from django.core.files import File
 from django.db import transaction
 from django.db.models import F, Max
 
+from consent import screening
 from consent.models import Purpose
 from core.errors import UserError
 from core.files import copy_to_local, upload_to_local
@@ -244,8 +245,6 @@ def screen(lesson: Lesson, *, user, scenes=None) -> None:
     transaction of its own: a flagged text is held for an owner (the render is then refused
     until they approve it, on the lesson's script page) and the hold is kept even though the
     render is refused."""
-    from consent import screening
-
     scenes = list(scenes if scenes is not None else lesson.ordered_scenes())
     text = "\n\n".join(scene.script.strip() for scene in scenes if scene.script.strip())
     if text:
