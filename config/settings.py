@@ -103,6 +103,8 @@ INSTALLED_APPS = [
     "provenance",
     "campaigns",
     "lessons",
+    "ninja",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -432,3 +434,20 @@ REQUIRE_TWO_FACTOR_ROLES = envlist("REQUIRE_TWO_FACTOR_ROLES")
 OTP_TOTP_ISSUER = envstr("OTP_TOTP_ISSUER", "Likeness")
 # Invitations to a workspace wait this long for the invited user's answer.
 INVITATION_DAYS = envint("INVITATION_DAYS", 7)
+
+# The public API (api/, issue 20). Each token may make API_RATE_LIMIT calls per window (counted
+# in the cache, shared by every web process when CACHE_URL names Redis); download links it hands
+# out live API_DOWNLOAD_SECONDS; an Idempotency-Key is remembered API_IDEMPOTENCY_HOURS.
+API_RATE_LIMIT = envint("API_RATE_LIMIT", 120)
+API_RATE_WINDOW_SECONDS = envint("API_RATE_WINDOW_SECONDS", 60)
+API_DOWNLOAD_SECONDS = envint("API_DOWNLOAD_SECONDS", 900)
+API_IDEMPOTENCY_HOURS = envint("API_IDEMPOTENCY_HOURS", 24)
+# Webhooks: delivery refuses loopback, private, link-local and metadata addresses (checked on the
+# address connected to) unless this is set, which only the tests do.
+WEBHOOK_ALLOW_PRIVATE = envbool("WEBHOOK_ALLOW_PRIVATE", False)
+WEBHOOK_TIMEOUT_SECONDS = envint("WEBHOOK_TIMEOUT_SECONDS", 15)
+WEBHOOK_QUEUE = envstr("WEBHOOK_QUEUE", "default")
+# A rotated secret keeps signing (next to the new one) this long.
+WEBHOOK_SECRET_OVERLAP_HOURS = envint("WEBHOOK_SECRET_OVERLAP_HOURS", 24)
+# consent.expiring is sent this many days before a consent's valid-until.
+CONSENT_EXPIRING_DAYS = envint("CONSENT_EXPIRING_DAYS", 14)

@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 
 import core.converters  # noqa: F401  (registers <id:…> before the apps' URLs are read)
+from api.api import api
+from api.views import download as api_download
 from config import views
 from rendering.views import share_file, share_page
 
@@ -24,5 +26,9 @@ urlpatterns = [
     path("v/<str:token>/poster.jpg", share_file, {"kind": "jpg"}, name="share_poster"),
     path("v/<str:token>/captions.vtt", share_file, {"kind": "vtt"}, name="share_captions"),
     path("", include("provenance.urls")),
+    # The public REST API (api/): tokens, not sessions; its pages for owners under /api-tokens/.
+    path("api/v1/downloads/<str:token>", api_download, name="api-download"),
+    path("api/v1/", api.urls),
+    path("settings/api/", include("api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -9,7 +9,7 @@ scripts/setup.sh
 .venv/bin/lint-imports
 # Security lint of the project's own packages: each finding left is fixed or explained at its line
 # (`# nosec BXXX: reason`); the filter drops bandit's notes that a reason's words are no test ids.
-.venv/bin/bandit -q -r accounts avatars campaigns config consent core engine lessons provenance rendering studio \
+.venv/bin/bandit -q -r accounts api avatars campaigns config consent core engine lessons provenance rendering studio \
   2> >(grep -v -e "is not a test name or id" -e "but no failed test" >&2)
 .venv/bin/python manage.py makemigrations --check --dry-run -v 0
 echo "==> Test suite on SQLite"

@@ -7,6 +7,7 @@ from avatars.models import Avatar
 from consent import screening
 from consent import services as consent_services
 from consent.models import ConsentError, Purpose, ScreeningReview
+from studio import services
 from studio.forms import ApprovalRequestForm, PronunciationForm, ScriptForm
 from studio.models import PronunciationEntry, Script
 
@@ -24,10 +25,7 @@ def script_list(request):
 def script_new(request):
     form = ScriptForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        script = form.save(commit=False)
-        script.workspace, script.created_by = request.workspace, request.user
-        script.save()
-        _screen(request, script)
+        script = services.save_script(form, workspace=request.workspace, user=request.user)
         return redirect("studio:script_detail", script_id=script.pk)
     return render(
         request, "studio/script_form.html", {"form": form}, status=400 if form.errors else 200
@@ -43,7 +41,7 @@ def script_detail(request, script_id: int):
             return render(request, "403.html", status=403)
         form = ScriptForm(request.POST, instance=script)
         if form.is_valid():
-            _screen(request, form.save())
+            services.save_script(form, workspace=request.workspace, user=request.user)
             return redirect("studio:script_detail", script_id=script.pk)
     return render(
         request,
@@ -69,13 +67,7 @@ def script_detail(request, script_id: int):
 
 def _screen(request, script: Script) -> ScreeningReview | None:
     """Acceptable-use screening of the script as saved: a flagged one is held for an owner."""
-    return screening.hold_if_flagged(
-        request.workspace,
-        title=script.title,
-        text=script.body,
-        by=request.user,
-        lexicon=PronunciationEntry.lexicon_of(request.workspace),
-    )
+    return services.screen_script(script, by=request.user)
 
 
 @require_POST

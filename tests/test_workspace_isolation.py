@@ -5,6 +5,7 @@ from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import Invitation, Role
+from api.models import ApiToken
 from campaigns import services as campaign_services
 from lessons.models import Lesson, LessonScene
 from studio.models import PronunciationEntry
@@ -28,6 +29,8 @@ def id_taking_urls():
     for name, pattern in _named_patterns(get_resolver().url_patterns):
         if name.startswith("admin:"):
             continue  # staff-only; Django's admin has its own permission checks
+        if name.startswith("api-v1:"):
+            continue  # tokens, not sessions: tests/api/test_isolation.py walks the API's schema
         converters = getattr(pattern.pattern, "converters", {})
         if "token" in converters:
             continue  # capability links (subject's link, share pages): tests/consent covers them
@@ -70,6 +73,9 @@ def test_every_url_with_another_workspaces_id_is_404(client, make_avatar):
         "action": "duplicate",  # a scene's actions: up, down, duplicate, delete, preview
         "version": "2004",  # a lesson's SCORM package
         "kind": "signed-document",  # evidence files of a consent (the scan exists: see above)
+        "api_token_id": ApiToken.issue(
+            workspace=theirs.workspace, name="Their CRM", scopes=["read"]
+        )[0].pk,
         "pronunciation_id": PronunciationEntry.objects.create(
             workspace=theirs.workspace, word="SQL", respelling="sequel"
         ).pk,

@@ -1,0 +1,1 @@
+"""Events of the apps below that become webhook messages (filled in with the webhooks)."""

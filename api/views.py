@@ -1,0 +1,75 @@
+"""Owners' pages for API tokens, and the short-lived download links the API hands out."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core import signing
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.permissions import get_in_workspace, member_required
+from api import services
+from api.forms import ApiTokenForm
+from api.models import ApiToken
+from api.resources import DOWNLOAD_SALT
+from rendering.models import RenderJob, Video
+from rendering.views import channel_mark, serve_video_file, withdrawn_response
+
+
+@member_required(manage=True)
+def token_list(request):
+    form = ApiTokenForm(request.POST or None)
+    created = None
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            _token, created = services.create_token(
+                workspace=request.workspace,
+                name=form.cleaned_data["name"],
+                scopes=form.cleaned_data["scopes"],
+                by=request.user,
+                expires_at=form.cleaned_data["expires_at"],
+            )
+            form = ApiTokenForm()
+        else:
+            status = 400
+    tokens = ApiToken.objects.filter(workspace=request.workspace)
+    return render(
+        request,
+        "api/tokens.html",
+        {"form": form, "tokens": tokens, "created": created},
+        status=status,
+    )
+
+
+@require_POST
+@member_required(manage=True)
+def token_revoke(request, api_token_id: int):
+    token = get_in_workspace(request, ApiToken, pk=api_token_id)
+    if services.revoke_token(token):
+        messages.success(request, f"Revoked “{token.name}”; it no longer works.")
+    else:
+        messages.info(request, f"“{token.name}” was already revoked.")
+    return redirect("api:tokens")
+
+
+@require_GET
+def download(request, token: str):
+    """A file of a finished render, for whoever holds the link while it is valid (the API gave it
+    to a token of the video's workspace); 410 once the consent is withdrawn."""
+    try:
+        data = signing.loads(token, salt=DOWNLOAD_SALT, max_age=settings.API_DOWNLOAD_SECONDS)
+    except signing.BadSignature as error:  # SignatureExpired is one
+        raise Http404("This download link is not valid or has expired.") from error
+    kind = data.get("kind") if isinstance(data, dict) else None
+    video = (
+        Video.objects.select_related("job__avatar__grant")
+        .filter(pk=data.get("video") if kind else None, job__status=RenderJob.Status.SUCCEEDED)
+        .first()
+    )
+    if video is None or kind not in ("mp4", "vtt", "srt", "jpg"):
+        raise Http404("This download link is not valid or has expired.")
+    if withdrawal := video.job.withdrawal:
+        return withdrawn_response(request, withdrawal)
+    stem = f"likeness-render-{video.job_id}-{channel_mark(video.job.avatar.grant)}"
+    return serve_video_file(request, video, kind, stem, "private, no-store")
