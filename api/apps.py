@@ -6,4 +6,4 @@ class ApiConfig(AppConfig):
     verbose_name = "Public API and webhooks"
 
     def ready(self) -> None:
-        from api import receivers  # noqa: F401  (events from the apps below become webhooks)
+        from api import receivers, tasks  # noqa: F401  (events become webhooks; the queue listens)

@@ -451,3 +451,24 @@ WEBHOOK_QUEUE = envstr("WEBHOOK_QUEUE", "default")
 WEBHOOK_SECRET_OVERLAP_HOURS = envint("WEBHOOK_SECRET_OVERLAP_HOURS", 24)
 # consent.expiring is sent this many days before a consent's valid-until.
 CONSENT_EXPIRING_DAYS = envint("CONSENT_EXPIRING_DAYS", 14)
+# Email to people (issue 20: renders and campaigns done, consent revoked or expiring, a webhook
+# endpoint disabled): printed on the console unless EMAIL_HOST names an SMTP server.
+EMAIL_HOST = envstr("EMAIL_HOST", "")
+if EMAIL_HOST:
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": EMAIL_HOST,
+                "port": envint("EMAIL_PORT", 25),
+                "username": envstr("EMAIL_HOST_USER", ""),
+                "password": envstr("EMAIL_HOST_PASSWORD", ""),
+                "use_tls": envbool("EMAIL_USE_TLS", False),
+                "timeout": envint("EMAIL_TIMEOUT", 15),
+            },
+        }
+    }
+else:
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+del EMAIL_HOST  # RemovedInDjango2028Warning: MAILERS replaces the EMAIL_* settings
+DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "likeness@localhost")

@@ -14,6 +14,7 @@ from consent.models import Purpose, Withdrawal
 from consent.policy import TemplateUse
 from consent.signals import grant_revoked, videos_requested
 from engine.timeline import Timeline
+from rendering.signals import render_failed
 from studio.models import Script
 
 
@@ -204,6 +205,8 @@ class RenderJob(WorkspaceScoped):
             == 1
         )
         self.refresh_from_db()
+        if won:
+            render_failed.send(sender=RenderJob, job=self)
         return won
 
     def retry(self) -> bool:

@@ -11,6 +11,10 @@ render_spec_requested = Signal()
 # Sent inside the publishing transaction with video=Video and result=RenderResult.
 video_published = Signal()
 
+# Sent with job=RenderJob when a render has failed for good (the worker gave up on it); higher
+# apps (api: webhooks, email) act on commit.
+render_failed = Signal()
+
 # Sent after commit with job_id and run_after (a datetime, or None for now) when a job needs a
 # worker's turn: submitted, retried, or requeued after a failed attempt. rendering.tasks enqueues.
 render_due = Signal()
