@@ -23,6 +23,7 @@ class Speech:
     words: list[Timing] = field(default_factory=list)
     phonemes: list[Timing] = field(default_factory=list)
     emphasis: list[tuple[float, float]] = field(default_factory=list)  # stressed spans, seconds
+    starting_voice: str = ""  # the TTS voice a conversion started from ("" when none)
 
 
 class VoiceEngine(Protocol):

@@ -35,6 +35,7 @@ from engine.voice.profile import (
     FRAME_MS,
     RATE,
     VoiceProfile,
+    WorldFrames,
     analyze,
     aperiodicity_db,
     decode_envelope,
@@ -89,6 +90,9 @@ SPECTRUM_SMOOTH_HZ = 500.0
 SPECTRUM_LIMIT_DB = 15.0  # no band is lifted or cut by more (a recording's band edge at most)
 EMPHASIS_PITCH = 1.12  # emphasised words: 12 % higher pitch
 OUTPUT_PEAK = 0.9
+# A subject's recording whose long-term spectrum ends below this (``VoiceProfile.bandwidth_hz``)
+# is band-limited (a phone line: 4 kHz; a 16 kHz recording reaches 7.7-8 kHz).
+FULL_BAND_HZ = 7000.0
 
 
 def convert_voice(
@@ -106,27 +110,58 @@ def convert_voice(
     """``samples`` (mono, any rate) spoken by ``source``'s voice, re-synthesised toward
     ``target``'s voice. Returns float32 samples at ``profile.RATE`` of the same duration.
     ``phonemes``: (phone, start, end seconds) of the samples, festival's or ARPAbet labels."""
+    audio = to_analysis_rate(samples, rate)
+    return convert_frames(
+        analyze(audio),
+        len(audio),
+        source=source,
+        target=target,
+        emphasis=emphasis,
+        phonemes=phonemes,
+        timbre_pull=timbre_pull,
+        unvoiced_pull=unvoiced_pull,
+        warp=warp,
+    )
+
+
+def convert_frames(
+    frames: WorldFrames,
+    length: int,
+    *,
+    source: VoiceProfile,
+    target: VoiceProfile,
+    emphasis: Sequence[tuple[float, float]] = (),
+    phonemes: Sequence[tuple[str, float, float]] = (),
+    timbre_pull: float | None = None,
+    unvoiced_pull: float | None = None,
+    warp: bool = True,
+) -> np.ndarray:
+    """``convert_voice`` of speech already analysed by WORLD (``frames``, at RATE), ``length``
+    samples long: the starting voices re-timed onto festival's timeline arrive this way."""
     import pyworld
 
-    audio = to_analysis_rate(samples, rate)
-    frames = analyze(audio)
     f0 = _map_pitch(frames.f0, source, target)
     if emphasis:
         f0 *= _span_curve(len(f0), emphasis, EMPHASIS_PITCH)
     factor = vocal_tract_factor(source, target) if warp else 1.0
-    cepstra = encode_envelope(warp_envelope(frames.envelope, factor))
+    warped = warp_envelope(frames.envelope, factor)
+    cepstra = encode_envelope(warped)
     pull = TIMBRE_PULL if timbre_pull is None else timbre_pull
     statistics = _warped_statistics(source, factor)
     labels = frame_phones(phonemes, len(cepstra), FRAME_MS / 1000.0) if phonemes else None
     unvoiced = UNVOICED_PULL if unvoiced_pull is None else unvoiced_pull
     mapped = _map_timbre(cepstra, frames.f0 > 0, statistics, target, pull, labels, unvoiced)
-    aperiodicity = _map_aperiodicity(frames.aperiodicity, frames.f0 > 0, source, target)
-    out = pyworld.synthesize(f0, decode_envelope(mapped), aperiodicity, RATE, frame_period=FRAME_MS)
+    top_hz = target.bandwidth_hz
+    aperiodicity = _map_aperiodicity(frames.aperiodicity, frames.f0 > 0, source, target, top_hz)
+    envelope = decode_envelope(mapped)
+    if top_hz < FULL_BAND_HZ:
+        envelope = keep_source_above(envelope, warped, top_hz)
+    out = pyworld.synthesize(f0, envelope, aperiodicity, RATE, frame_period=FRAME_MS)
     if target.spectrum_db is not None:
-        out = match_long_term_spectrum(out, f0 > 0, target.spectrum_db)
-    out = out[: len(audio)]
-    if len(out) < len(audio):
-        out = np.pad(out, (0, len(audio) - len(out)))
+        out = match_long_term_spectrum(out, f0 > 0, target.spectrum_db, top_hz=top_hz)
+    out = out[:length]
+    if len(out) < length:
+        out = np.pad(out, (0, length - len(out)))
     peak = float(np.max(np.abs(out))) if len(out) else 0.0
     if peak > 0:
         out *= OUTPUT_PEAK / peak
@@ -143,8 +178,21 @@ def _map_pitch(f0: np.ndarray, source: VoiceProfile, target: VoiceProfile) -> np
     return out
 
 
+def keep_source_above(envelope: np.ndarray, source: np.ndarray, top_hz: float) -> np.ndarray:
+    """``envelope`` (frames, bins) below ``top_hz``, the ``source`` envelope's shape above it,
+    joined at the same level frame by frame: a subject recorded through a phone line says
+    nothing of their voice above its band edge, and the conversion must not copy the edge
+    itself (a muffled voice) into speech that has the whole band."""
+    bins = envelope.shape[1]
+    edge = min(bins - 1, round(top_hz / (RATE / 2) * (bins - 1)))
+    scale = envelope[:, edge : edge + 1] / np.maximum(source[:, edge : edge + 1], 1e-16)
+    out = envelope.copy()
+    out[:, edge:] = source[:, edge:] * scale
+    return np.ascontiguousarray(out)
+
+
 def match_long_term_spectrum(
-    samples: np.ndarray, voiced: np.ndarray, target_db: np.ndarray
+    samples: np.ndarray, voiced: np.ndarray, target_db: np.ndarray, *, top_hz: float = RATE / 2
 ) -> np.ndarray:
     """``samples`` (at RATE) through a fixed linear-phase filter that gives their voiced frames
     (``voiced``: a bool per FRAME_MS frame) the subject's long-term spectrum ``target_db``
@@ -159,6 +207,8 @@ def match_long_term_spectrum(
         return samples
     difference = target_db - spectra.mean(axis=0)
     bins = len(difference)
+    edge = min(bins - 1, round(top_hz / (RATE / 2) * (bins - 1)))
+    difference[edge:] = difference[edge]  # above the subject's band edge: no change of shape
     width = max(1, round(SPECTRUM_SMOOTH_HZ / (RATE / 2 / (bins - 1))))
     kernel = np.hanning(width + 2)[1:-1]
     padded = np.pad(difference, width, mode="edge")
@@ -170,7 +220,11 @@ def match_long_term_spectrum(
 
 
 def _map_aperiodicity(
-    aperiodicity: np.ndarray, voiced: np.ndarray, source: VoiceProfile, target: VoiceProfile
+    aperiodicity: np.ndarray,
+    voiced: np.ndarray,
+    source: VoiceProfile,
+    target: VoiceProfile,
+    top_hz: float = RATE / 2,
 ) -> np.ndarray:
     """Voiced frames' aperiodicity shifted (in dB, per frequency bin) by the difference of the
     two voices' means: a breathier subject gets more noise in the voiced sounds, a clearer one
@@ -178,7 +232,9 @@ def _map_aperiodicity(
     if source.aperiodicity_db is None or target.aperiodicity_db is None:
         return aperiodicity
     out = aperiodicity.copy()
-    shifted = aperiodicity_db(out[voiced]) + target.aperiodicity_db - source.aperiodicity_db
+    shift = target.aperiodicity_db - source.aperiodicity_db
+    shift[round(top_hz / (RATE / 2) * (len(shift) - 1)) :] = 0.0  # past the subject's band
+    shifted = aperiodicity_db(out[voiced]) + shift
     out[voiced] = 10.0 ** (np.minimum(shifted, 0.0) / 20.0)
     return np.ascontiguousarray(out)
 

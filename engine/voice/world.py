@@ -1,52 +1,56 @@
 """Default voice engine: festival speech converted toward the subject's voice (CPU, no weights).
 
-festival (cmu_us_slt_arctic_hts) speaks the script at the subject's speaking rate; WORLD
-re-synthesises it with the subject's pitch and timbre (``engine.voice.conversion``). Word and
-phoneme timings are festival's: the conversion keeps every frame where it was, and festival's
-phones tell it which of the subject's sounds each frame should take its timbre from.
+festival (cmu_us_slt_arctic_hts) speaks the script at the subject's speaking rate and times its
+words and phones; the installed voice nearest the subject in pitch and long-term spectrum
+(``engine.voice.starting``) is what is heard, re-timed onto festival's phones when it is not
+festival's own; WORLD re-synthesises it with the subject's pitch and timbre
+(``engine.voice.conversion``). Word and phoneme timings are festival's: every frame stays on
+festival's timeline, and festival's phones tell the conversion which of the subject's sounds
+each frame should take its timbre from.
 """
 
 from __future__ import annotations
 
-import functools
-import os
 import tempfile
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import numpy as np
 
 from engine.audio import read_wav, write_wav
 from engine.errors import EngineError
 from engine.voice.base import Speech
-from engine.voice.conversion import convert_voice
+from engine.voice.conversion import convert_frames
 from engine.voice.festival import emphasise, script_chunks, synthesize
 from engine.voice.profile import (
-    PROFILE_VERSION,
     RATE,
     VoiceProfile,
+    analyze,
     compute_voice_profile,
-    voice_profile_of_samples,
+    to_analysis_rate,
+)
+from engine.voice.starting import (
+    festival_profile as festival_profile,  # its home before starting voices
+)
+from engine.voice.starting import (
+    nearest_starting_voice,
+    speech_frames_on_timeline,
+    starting_voice_profile,
+    starting_voices_named,
+    timeline_pitch,
 )
 
 MIN_SPEED, MAX_SPEED = 0.8, 1.25  # the subject's pace, within what keeps festival natural
 
-# The festival voice's own profile is measured once on this passage ("The Rainbow Passage",
-# Fairbanks 1960, public domain; none of it is in the benchmark's sentences).
-REFERENCE_TEXT = (
-    "When the sunlight strikes raindrops in the air, they act as a prism and form a rainbow. "
-    "The rainbow is a division of white light into many beautiful colors. These take the shape "
-    "of a long round arch, with its path high above, and its two ends apparently beyond the "
-    "horizon. There is, according to legend, a boiling pot of gold at one end. People look, but "
-    "no one ever finds it. When a man looks for something beyond his reach, his friends say he "
-    "is looking for the pot of gold at the end of the rainbow."
-)
-
 
 class WorldVoice:
-    """Festival TTS + WORLD conversion toward the voice profile of the subject's samples."""
+    """Festival's timeline, the starting voice nearest the subject, WORLD conversion toward the
+    voice profile of the subject's samples. ``starting_voices``: names of the starting voices
+    it may choose from (``engine.voice.starting``; all installed when None)."""
 
     name = "world"
+
+    def __init__(self, starting_voices: Sequence[str] | None = None):
+        self.starting_voices = None if starting_voices is None else tuple(starting_voices)
 
     def speak(
         self,
@@ -58,15 +62,23 @@ class WorldVoice:
         lexicon: Mapping[str, str] | None = None,
     ) -> Speech:
         target = _target_profile(voice_sample_paths, voice_profile_path)
-        source = festival_profile()
-        chunks = script_chunks(text, lexicon, speed=subject_speed(source, target))
+        voice = nearest_starting_voice(target, starting_voices_named(self.starting_voices))
+        timeline = festival_profile()  # festival sets the pace, whichever voice is heard
+        chunks = script_chunks(text, lexicon, speed=subject_speed(timeline, target))
         with tempfile.TemporaryDirectory(prefix="likeness-world-") as tmp:
             speech = synthesize(chunks, f"{tmp}/festival.wav")
             samples, rate = read_wav(speech.wav_path)
-        converted = convert_voice(
-            samples,
-            rate,
-            source=source,
+        audio = to_analysis_rate(samples, rate)
+        if voice.program == "festival":
+            frames = analyze(audio)
+        else:
+            spoken = " ".join(chunk.text for chunk in chunks if chunk.text)
+            frames = speech_frames_on_timeline(spoken, voice, speech.phonemes, len(audio))
+            frames.f0 = timeline_pitch(frames.f0, audio, starting_voice_profile(voice))
+        converted = convert_frames(
+            frames,
+            len(audio),
+            source=starting_voice_profile(voice),
             target=target,
             emphasis=speech.emphasis,
             phonemes=speech.phonemes,
@@ -81,6 +93,7 @@ class WorldVoice:
             words=speech.words,
             phonemes=speech.phonemes,
             emphasis=speech.emphasis,
+            starting_voice=voice.name,
         )
 
 
@@ -106,23 +119,3 @@ def _target_profile(
             "The world voice engine needs the subject's voice samples (or their voice profile)."
         )
     return compute_voice_profile(voice_sample_paths, with_embedding=False)
-
-
-@functools.lru_cache(maxsize=1)
-def festival_profile() -> VoiceProfile:
-    """The festival voice's profile, measured once and cached on disk beside other temp files."""
-    cache = Path(tempfile.gettempdir()) / f"likeness-festival-slt-profile-v{PROFILE_VERSION}.npz"
-    if cache.is_file():
-        try:
-            return VoiceProfile.load(cache)
-        except (OSError, ValueError, KeyError):
-            cache.unlink(missing_ok=True)
-    with tempfile.TemporaryDirectory(prefix="likeness-reference-") as tmp:
-        speech = synthesize(script_chunks(REFERENCE_TEXT), f"{tmp}/reference.wav")
-        profile = voice_profile_of_samples(
-            [read_wav(speech.wav_path)], with_embedding=False, with_phones=False
-        )
-    partial = cache.with_name(f"{cache.name}.{os.getpid()}.partial")
-    profile.save(partial)
-    os.replace(partial, cache)
-    return profile

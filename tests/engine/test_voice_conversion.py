@@ -1,4 +1,7 @@
-"""The default voice engine (festival + WORLD conversion), measured on the audio it writes."""
+"""The default voice engine (festival + WORLD conversion), measured on the audio it writes.
+
+The subject is flite's awb, itself one of the engine's starting voices: it is held out of them
+here (``WORLD``), as a real subject is never one of them."""
 
 import numpy as np
 import pytest
@@ -10,10 +13,14 @@ from engine.voice import get_voice_engine
 from engine.voice.conversion import vocal_tract_factor
 from engine.voice.intelligibility import transcribe_samples, word_error_rate
 from engine.voice.profile import VoiceProfile, compute_voice_profile, voice_profile_of_samples
-from engine.voice.world import festival_profile
+from engine.voice.starting import installed_starting_voices
+from engine.voice.world import WorldVoice, festival_profile
 from tests.voice_media import ENROLL_SENTENCES, HELD_OUT_SENTENCES, sentences, wav
 
 TEXT = "Help the woman get back to her feet."
+WORLD = WorldVoice(
+    starting_voices=[v.name for v in installed_starting_voices() if v.speaker != "awb"]
+)
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +41,7 @@ def subject(tmp_path_factory):
 def plain_and_converted(subject, tmp_path_factory):
     folder = tmp_path_factory.mktemp("speech")
     plain = get_voice_engine("festival").speak(TEXT, [], str(folder / "plain.wav"))
-    converted = get_voice_engine("world").speak(
+    converted = WORLD.speak(
         TEXT, [subject["sample"]], str(folder / "world.wav"), voice_profile_path=subject["profile"]
     )
     return plain, converted
@@ -104,7 +111,7 @@ def test_converted_speech_is_not_clipped_and_keeps_the_word_timings(plain_and_co
 
 
 def test_a_pause_in_the_script_is_silence_of_that_length(subject, tmp_path):
-    speech = get_voice_engine("world").speak(
+    speech = WORLD.speak(
         "First part. [pause 1.5s] Second part.",
         [subject["sample"]],
         str(tmp_path / "pause.wav"),
@@ -119,7 +126,7 @@ def test_a_pause_in_the_script_is_silence_of_that_length(subject, tmp_path):
 
 
 def test_slow_markup_makes_speech_longer(subject, tmp_path):
-    engine = get_voice_engine("world")
+    engine = WORLD
     options = {"voice_profile_path": subject["profile"]}
     normal = engine.speak(TEXT, [subject["sample"]], str(tmp_path / "n.wav"), **options)
     slow = engine.speak(
@@ -129,7 +136,7 @@ def test_slow_markup_makes_speech_longer(subject, tmp_path):
 
 
 def test_an_emphasised_word_is_louder_than_its_neighbours(subject, tmp_path):
-    engine = get_voice_engine("world")
+    engine = WORLD
     options = {"voice_profile_path": subject["profile"]}
     contrast = []
     for name, text in [("flat", "Say it now."), ("stressed", "Say it [emphasis]now[/emphasis].")]:
@@ -144,7 +151,7 @@ def test_an_emphasised_word_is_louder_than_its_neighbours(subject, tmp_path):
 
 
 def test_the_lexicon_and_numbers_change_what_is_said(subject, tmp_path):
-    speech = get_voice_engine("world").speak(
+    speech = WORLD.speak(
         "Nguyen paid $5.",
         [subject["sample"]],
         str(tmp_path / "lex.wav"),
@@ -155,9 +162,7 @@ def test_the_lexicon_and_numbers_change_what_is_said(subject, tmp_path):
 
 
 def test_the_profile_is_computed_from_samples_when_none_is_cached(subject, tmp_path):
-    speech = get_voice_engine("world").speak(
-        "Hello there.", [subject["sample"]], str(tmp_path / "h.wav")
-    )
+    speech = WORLD.speak("Hello there.", [subject["sample"]], str(tmp_path / "h.wav"))
     assert speech.seconds > 0.5
 
 
@@ -167,7 +172,7 @@ def test_a_profile_without_phones_still_converts_toward_the_subject(
     profile = VoiceProfile.load(subject["profile"])
     profile.phones, profile.version = None, 2  # as saved before phones were aligned
     profile.save(tmp_path / "v2.npz")
-    speech = get_voice_engine("world").speak(
+    speech = WORLD.speak(
         TEXT, [], str(tmp_path / "v2.wav"), voice_profile_path=str(tmp_path / "v2.npz")
     )
     samples, rate = read_wav(speech.wav_path)
@@ -179,7 +184,7 @@ def test_a_profile_without_phones_still_converts_toward_the_subject(
 
 def test_the_world_engine_needs_the_subjects_voice(tmp_path):
     with pytest.raises(EngineError, match="needs the subject's voice samples"):
-        get_voice_engine("world").speak("Hello.", [], str(tmp_path / "x.wav"))
+        WORLD.speak("Hello.", [], str(tmp_path / "x.wav"))
 
 
 def test_the_cli_speaks_in_the_subjects_voice_with_a_lexicon(subject, tmp_path):
