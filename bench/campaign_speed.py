@@ -1,15 +1,20 @@
 """Campaign speed: a hundred personalized videos against one.
 
-Run: ``python -m bench.campaign_speed [--recipients N] [--workers W]`` (from the repository
-root). Prints one JSON object; ratios compare figures of this one run (the machines are noisy).
+Run: ``python -m bench.campaign_speed [--recipients N] [--workers W] [--companies C]`` (from
+the repository root). Prints one JSON object; ratios compare figures of this one run (the machines
+are noisy).
 
 A 30-second template with ``{{first_name}}`` in its first sentence and ``{{company}}`` in its
 last, cut into sentences as a campaign cuts it (``core.merge_fields.sentences``), filled for
 each recipient. ``one_render_seconds``: recipient 1 alone from a cold cache. ``variants_seconds``:
 all the variants from another cold cache, ``--workers`` at a time (2: two render workers), as
 a campaign renders them: one lineage frame mark for the campaign, each variant its own
-provenance id (audio mark and signed manifest). ``distinct_payloads`` / ``payloads_read``: the
-audio marks read back from the files: how many differ, and how many equal their variant's own.
+provenance id (audio mark and signed manifest), and the campaign's own namespace for personal
+segments, as the site gives them (``rendering.services.build_spec``): recipients who share a value
+share its segment. The rows cycle through ``--companies`` companies (7: a B2B list with several
+contacts per company; 100 with 100 recipients: every value distinct, the worst case); the first
+names are all distinct. ``distinct_payloads`` / ``payloads_read``: the audio marks read back from
+the files: how many differ, and how many equal their variant's own.
 """
 
 from __future__ import annotations
@@ -48,16 +53,20 @@ FIRST_NAMES = [
     *("Wen", "Xavier", "Yara", "Zoe"),
 ]
 COMPANIES = ("Acme", "Globex", "Initech", "Umbrella", "Hooli", "Stark Industries", "Wayne & Co")
+SHARED_NAMESPACE, PERSONAL_NAMESPACE = "avatar-1", "avatar-1--campaign-1"
 
 
-def recipients(count: int) -> list[dict[str, str]]:
-    """Distinct rows: first names, with a second given name once they run out."""
+def recipients(count: int, companies: int = len(COMPANIES)) -> list[dict[str, str]]:
+    """Distinct rows: first names, with a second given name once they run out; ``companies``
+    companies in turn (past the seven named, "Company 8" and on)."""
     rows = []
     for index in range(count):
         name = FIRST_NAMES[index % len(FIRST_NAMES)]
         if index >= len(FIRST_NAMES):
             name += f" {FIRST_NAMES[(index // len(FIRST_NAMES) * 7) % len(FIRST_NAMES)]}"
-        rows.append({"first_name": name, "company": COMPANIES[index % len(COMPANIES)]})
+        number = index % companies
+        company = COMPANIES[number] if number < len(COMPANIES) else f"Company {number + 1}"
+        rows.append({"first_name": name, "company": company})
     return rows
 
 
@@ -84,6 +93,8 @@ def render_variant(job: tuple) -> dict:
         timeline=variant_timeline(values).to_dict(),
         frame_mark_id=CAMPAIGN_MARK,
         provenance_id=provenance_id(index),
+        cache_namespace=SHARED_NAMESPACE,
+        personal_cache_namespace=PERSONAL_NAMESPACE,
     )
     out = f"{tmp}/variant-{index}.mp4"
     started = time.perf_counter()
@@ -108,13 +119,13 @@ def read_variant(done: dict) -> dict:
     }
 
 
-def main(count: int = 100, workers: int = 2) -> dict:
+def main(count: int = 100, workers: int = 2, companies: int = len(COMPANIES)) -> dict:
     with tempfile.TemporaryDirectory(prefix="likeness-campaign-bench-") as tmp:
         folder = Path(tmp)
         assets = write_demo_assets(tmp)
         compute_voice_profile([assets.voice_sample_path]).save(f"{tmp}/voice-profile.npz")
         ensure_site_identity(f"{tmp}/keys")
-        rows = recipients(count)
+        rows = recipients(count, companies)
 
         one_spec = spec_for(
             assets,
@@ -122,6 +133,8 @@ def main(count: int = 100, workers: int = 2) -> dict:
             timeline=variant_timeline(rows[0]).to_dict(),
             frame_mark_id=CAMPAIGN_MARK,
             provenance_id=provenance_id(10_000),
+            cache_namespace=SHARED_NAMESPACE,
+            personal_cache_namespace=PERSONAL_NAMESPACE,
         )
         one, one_wall = timed(
             render, one_spec, f"{tmp}/one.mp4", cache=LocalSegmentCache(folder / "cold-cache")
@@ -140,6 +153,7 @@ def main(count: int = 100, workers: int = 2) -> dict:
     return {
         "variants": count,
         "workers": workers,
+        "companies": len({row["company"] for row in rows}),
         "video_seconds": one.video_seconds,
         "one_render_seconds": round(one_wall, 2),
         "variants_seconds": round(variants_wall, 2),
@@ -165,5 +179,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--recipients", type=int, default=100)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--companies", type=int, default=len(COMPANIES))
     arguments = parser.parse_args()
-    print(json.dumps(main(arguments.recipients, arguments.workers), indent=2))
+    print(json.dumps(main(arguments.recipients, arguments.workers, arguments.companies), indent=2))

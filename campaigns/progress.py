@@ -28,8 +28,7 @@ class Snapshot:
 
     @property
     def finished(self) -> bool:
-        active = self.counts["queued"] + self.counts["rendering"]
-        return self.total > 0 and active == 0 and self.counts["pending"] == 0
+        return finished(self.counts)
 
     @property
     def percent(self) -> int:
@@ -37,6 +36,12 @@ class Snapshot:
 
     def as_json(self) -> dict:
         return {"counts": self.counts, "percent": self.percent, "eta_seconds": self.eta_seconds}
+
+
+def finished(counts: dict[str, int]) -> bool:
+    """Nothing left to render: every row is done, failed, cancelled or refused."""
+    active = counts["queued"] + counts["rendering"] + counts["pending"]
+    return counts["total"] > 0 and active == 0
 
 
 def snapshot(campaign: Campaign) -> Snapshot:

@@ -10,7 +10,7 @@ from django.db.models import Count, Q
 from django.dispatch import receiver
 from django.urls import reverse
 
-from campaigns import services
+from campaigns import progress, services
 from campaigns.media import GifTooBig, make_recipient_gif, speech_start
 from campaigns.models import Campaign, Recipient
 from consent.models import Purpose
@@ -30,6 +30,15 @@ def make_gif_of_variant(sender, video, result, **kwargs) -> None:
         return
     start = speech_start(result)
     transaction.on_commit(lambda: _gif_or_log(recipient.pk, start))
+    transaction.on_commit(lambda: _forget_values_once_all_rendered(recipient.pk), robust=True)
+
+
+def _forget_values_once_all_rendered(recipient_id: int) -> None:
+    """After the last variant's commit (each checks after its own, so the last to commit sees
+    the others done), the campaign's spoken values leave the segment cache."""
+    campaign = Campaign.objects.filter(recipients__pk=recipient_id).first()
+    if campaign is not None and progress.finished(campaign.counts()):
+        services.forget_spoken_values(campaign)  # outside a transaction: at once
 
 
 def _gif_or_log(recipient_id: int, start: float) -> None:

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from campaigns.models import Campaign
-from campaigns.services import sentences
+from campaigns.services import forget_spoken_values, sentences
 from rendering.models import RenderJob, Video
 
 ERASED = "[erased]"
@@ -89,6 +89,7 @@ def erase(campaign: Campaign, *, reason: str = "The campaign was deleted.") -> d
 
         # Irreversible: only once the erasure is committed.
         transaction.on_commit(delete_files)
+        forget_spoken_values(campaign)
     return {"recipients": len(recipients), "videos": len(videos), "files": len(files)}
 
 

@@ -28,6 +28,7 @@ from engine.voice.spoken import spoken_text
 from rendering import services as rendering_services
 from rendering.models import RenderJob
 from rendering.previews import spoken_preview
+from rendering.segment_cache import personal_namespace, site_segment_cache
 from studio.models import PronunciationEntry
 
 
@@ -330,10 +331,22 @@ def submit_variants(campaign: Campaign, *, user) -> dict[str, int]:
     return {"submitted": submitted, "refused": refused}
 
 
+def forget_spoken_values(campaign: Campaign) -> None:
+    """Once the transaction commits, delete the campaign's personal segments from the segment
+    cache: its recipients' values, spoken and animated once for every variant that shares them
+    (rendering.services.build_spec). Done when its variants are all rendered, when it is
+    cancelled and when it is erased; the avatar's erasure deletes them too."""
+    namespace = personal_namespace(campaign.avatar_id, campaign.part_of)
+    # robust: a storage failure is logged and does not undo what was committed; the erasure
+    # at the end of the retention period deletes them again.
+    transaction.on_commit(lambda: site_segment_cache().delete_namespace(namespace), robust=True)
+
+
 @transaction.atomic
 def cancel(campaign: Campaign, *, reason: str = "The campaign was cancelled.") -> int:
     """Cancel every variant not yet rendered; those made stay."""
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    forget_spoken_values(campaign)
     cancelled = 0
     for job in campaign.renders().filter(
         status__in=[RenderJob.Status.QUEUED, RenderJob.Status.RUNNING]

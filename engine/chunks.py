@@ -8,8 +8,9 @@ each render's own provenance id goes into its sound and its C2PA manifest. Rende
 frame mark never come here (their frames carry their own id).
 
 A chunk is one spoken segment of one scene (or a scene's idle end), so a campaign's personalised
-sentence or a lesson's edited one is encoded alone while its neighbours are copied. Its key holds
-everything its frames are made from: the segment's face (its face cache key, which covers the
+sentence or a lesson's edited one is encoded alone while its neighbours are copied (a personal
+one is kept only in its lineage's own namespace: ``engine.segment_cache.CachePlaces``). Its key
+holds everything its frames are made from: the segment's face (its face cache key, which covers the
 avatar, the speech and the size), the scene's layout, background (its file by hash) and text on
 screen, the label, the frame mark, the format and the encoder (settings and build); and, only
 when something in the frames depends on it, where the chunk is: its frame in the scene for a
@@ -37,7 +38,7 @@ from engine.compose import BurnedCaptions, SceneCompositor, crossfade
 from engine.encode import VIDEO_CODEC_ARGS, VideoEncoder, encoder_identity
 from engine.errors import EngineError
 from engine.label import Badge, DisclosureCard, apply_card, apply_label
-from engine.segment_cache import NullSegmentCache, SegmentCache, segment_key
+from engine.segment_cache import CachePlaces, SegmentCache, segment_key
 from engine.segments import FaceFrames, Presenter, face_key, fetch_entry, file_sha256, store_entry
 from engine.timeline import Scene, Timeline
 from engine.watermark import VideoWatermarker
@@ -58,7 +59,7 @@ class Chunk:
     key: str
     path: Path | None = None  # the encoded chunk, once made or fetched
     reused: bool = False  # copied from the cache
-    personal: bool = False  # its segment's: made for this video, never kept
+    personal: bool = False  # its segment's: kept only in the lineage's own namespace, if any
 
 
 class ChunkEncoder:
@@ -78,8 +79,7 @@ class ChunkEncoder:
         card_key: dict | None,
         frame_mark: int,
         folder: Path,
-        cache: SegmentCache,
-        namespace: str,
+        places: CachePlaces,
         meter,
         captions: BurnedCaptions | None = None,
     ):
@@ -88,7 +88,7 @@ class ChunkEncoder:
         self.face, self.presenter = face, presenter
         self.badge, self.badge_key, self.card, self.card_key = badge, badge_key, card, card_key
         self.frame_mark, self.meter = frame_mark, meter
-        self.folder, self.cache, self.namespace = folder, cache, namespace
+        self.folder, self.places = folder, places
         self.format = timeline.format
         self._presenter_key: dict | None = None
         self._file_hashes: dict[str, str] = {}
@@ -122,12 +122,12 @@ class ChunkEncoder:
             scene_part = self._scene_part(scene)
             offset = 0
             for j, piece in enumerate(spoken.spoken):
+                namespace = self.places.of(piece.personal)[1]
                 start = spoken.start_frame + offset
                 parts = {**common, "scene": scene_part, "frames": piece.frames}
                 if compositor.presenter_size is not None:
                     parts["face"] = face_key(
-                        piece, self.presenter_key, compositor.presenter_size, fmt.fps,
-                        self.namespace,
+                        piece, self.presenter_key, compositor.presenter_size, fmt.fps, namespace,
                     )  # fmt: skip
                 if compositor.moves:
                     parts["scene_frame"] = offset  # which frames of the background clip show
@@ -138,7 +138,7 @@ class ChunkEncoder:
                 if self.captions is not None:
                     parts["captions"] = self.captions.key(start, piece.frames)
                 chunk = Chunk(
-                    i, j, start, offset, piece.frames, segment_key(self.namespace, **parts),
+                    i, j, start, offset, piece.frames, segment_key(namespace, **parts),
                     personal=piece.personal,
                 )  # fmt: skip
                 chunks.append(chunk)
@@ -167,7 +167,7 @@ class ChunkEncoder:
         entry = self.folder / f"chunk-{chunk.scene}-{chunk.piece}"
         entry.mkdir(parents=True, exist_ok=True)
         chunk.path = entry / CHUNK_FILE
-        chunk.reused = not chunk.personal and fetch_entry(self.cache, chunk.key, entry)
+        chunk.reused = fetch_entry(self._cache(chunk), chunk.key, entry)
         if chunk.reused:
             self.meter.frames_reused(chunk.frames)
             return chunk
@@ -207,8 +207,10 @@ class ChunkEncoder:
                     f"Scene {chunk.scene + 1}, segment {chunk.piece + 1} gave {encoder.frames}"
                     f" frames of {chunk.frames}."
                 )
-            if not chunk.personal:
-                store_entry(self.cache, chunk.key, entry)
+            store_entry(self._cache(chunk), chunk.key, entry)
+
+    def _cache(self, chunk: Chunk) -> SegmentCache:
+        return self.places.of(chunk.personal)[0]
 
     def _frames(self, chunk: Chunk) -> Iterator[np.ndarray]:
         """The chunk's frames composed (and crossfaded from the scene before), unlabelled."""
@@ -230,6 +232,7 @@ class ChunkEncoder:
         if compositor.presenter_size is None:
             return iter([None] * chunk.frames)
         piece = self.scenes[chunk.scene].spoken[chunk.piece]
+        cache, namespace = self.places.of(chunk.personal)
         faces = FaceFrames(
             piece,
             face=self.face,
@@ -239,8 +242,8 @@ class ChunkEncoder:
             fps=self.format.fps,
             folder=self.folder,
             name=f"s{chunk.scene}-{chunk.piece}",
-            cache=NullSegmentCache() if chunk.personal else self.cache,
-            namespace=self.namespace,
+            cache=cache,
+            namespace=namespace,
         )
         self.meter.scene_faces(
             chunk.frames, chunk.frames if faces.cached else 0, shows_presenter=True

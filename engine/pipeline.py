@@ -54,7 +54,7 @@ from engine.errors import EngineError
 from engine.face import get_face_engine, inspect_portrait
 from engine.label import DisclosureCard, apply_card, apply_label, make_badge, make_card
 from engine.poster import poster_seconds, write_poster
-from engine.segment_cache import NullSegmentCache, SegmentCache
+from engine.segment_cache import CachePlaces, NullSegmentCache, SegmentCache
 from engine.segments import (
     FaceFrames,
     Presenter,
@@ -165,7 +165,7 @@ def render_timeline(
         tuple(tuple(p) for p in landmarks),
         options=_options(weights_dir=spec.face_weights_dir),
     )
-    namespace = spec.cache_namespace or "local"
+    places = CachePlaces(cache, spec.cache_namespace or "local", spec.personal_cache_namespace)
     with tempfile.TemporaryDirectory(prefix="likeness-render-") as tmp:
         folder = Path(tmp)
         meter = _Meter(progress, seconds, costs)
@@ -177,7 +177,7 @@ def render_timeline(
         )
         with meter.timing("voice"):
             scenes = speak_scenes(
-                timeline, voice, speaker, spec.pronunciations, folder, cache, namespace, meter
+                timeline, voice, speaker, spec.pronunciations, folder, places, meter
             )
         meter.plan(timeline, scenes)
         words = [w for scene in scenes for segment in scene.spoken for w in segment.global_words]
@@ -202,7 +202,7 @@ def render_timeline(
         try:
             if frame_mark is None:
                 faces = animate_scenes(
-                    scenes, compositors, face, presenter, fmt.fps, folder, cache, namespace, meter
+                    scenes, compositors, face, presenter, fmt.fps, folder, places, meter
                 )
                 frames = assemble_frames(
                     timeline, scenes, compose_scenes(compositors, faces, meter)
@@ -231,8 +231,7 @@ def render_timeline(
                     },
                     frame_mark=frame_mark,
                     folder=folder,
-                    cache=cache,
-                    namespace=namespace,
+                    places=places,
                     meter=meter,
                     captions=captions,
                 )
@@ -329,8 +328,7 @@ def speak_scenes(
     speaker: Speaker,
     lexicon: dict[str, str],
     folder: Path,
-    cache: SegmentCache,
-    namespace: str,
+    places: CachePlaces,
     meter: _Meter,
 ) -> list[SpokenScene]:
     """Stage 1: every segment spoken, padded to whole frames; the timeline's lead-in before the
@@ -344,6 +342,7 @@ def speak_scenes(
     for i, scene in enumerate(timeline.scenes):
         spoken = []
         for j, segment in enumerate(scene.segments):
+            cache, namespace = places.of(segment.personal)
             piece = speak_segment(
                 segment.text,
                 voice=voice,
@@ -355,7 +354,7 @@ def speak_scenes(
                 fps=fps,
                 folder=folder,
                 name=f"s{i}-{j}",
-                cache=NullSegmentCache() if segment.personal else cache,
+                cache=cache,
                 namespace=namespace,
             )
             piece.personal = segment.personal
@@ -386,7 +385,7 @@ def assemble_audio(scenes: list[SpokenScene]) -> tuple[np.ndarray, int]:
 
 
 def animate_scenes(
-    scenes, compositors, face, presenter, fps, folder, cache, namespace, meter
+    scenes, compositors, face, presenter, fps, folder, places, meter
 ) -> Iterator[Iterator[np.ndarray | None]]:
     """Stage 2: per scene, its presenter's frames (its segments' faces end to end), or Nones
     for a scene without a presenter."""
@@ -398,21 +397,23 @@ def animate_scenes(
             yield iter([None] * scene.frames)
             continue
         presenter_key = presenter_key or presenter.fingerprint()  # the portrait hashed once
-        pieces = [
-            FaceFrames(
-                spoken,
-                face=face,
-                presenter=presenter,
-                presenter_key=presenter_key,
-                size=size,
-                fps=fps,
-                folder=folder,
-                name=f"s{i}-{j}",
-                cache=NullSegmentCache() if spoken.personal else cache,
-                namespace=namespace,
+        pieces = []
+        for j, spoken in enumerate(scene.spoken):
+            cache, namespace = places.of(spoken.personal)
+            pieces.append(
+                FaceFrames(
+                    spoken,
+                    face=face,
+                    presenter=presenter,
+                    presenter_key=presenter_key,
+                    size=size,
+                    fps=fps,
+                    folder=folder,
+                    name=f"s{i}-{j}",
+                    cache=cache,
+                    namespace=namespace,
+                )
             )
-            for j, spoken in enumerate(scene.spoken)
-        ]
         meter.scene_faces(
             scene.frames, sum(p.count for p in pieces if p.cached), shows_presenter=True
         )

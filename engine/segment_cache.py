@@ -273,6 +273,33 @@ class NullSegmentCache:
 
 
 @dataclass(frozen=True)
+class CachePlaces:
+    """Where a render keeps its segments: what any render may reuse under ``namespace``, and a
+    personal segment (a campaign recipient's name or company) under ``personal_namespace``, one
+    lineage's own, which the site deletes with that lineage's personal data; without one, a
+    personal segment is made for its video only and never kept."""
+
+    cache: SegmentCache
+    namespace: str
+    personal_namespace: str = ""
+
+    def __post_init__(self) -> None:
+        check_namespace(self.namespace)
+        if self.personal_namespace:
+            check_namespace(self.personal_namespace)
+            if self.personal_namespace == self.namespace:
+                raise ValueError("Personal segments need a namespace of their own.")
+
+    def of(self, personal: bool) -> tuple[SegmentCache, str]:
+        """The cache and namespace of a segment, personal or not."""
+        if not personal:
+            return self.cache, self.namespace
+        if self.personal_namespace:
+            return self.cache, self.personal_namespace
+        return NullSegmentCache(), self.namespace
+
+
+@dataclass(frozen=True)
 class _LocalEntry:
     namespace: str
     path: Path

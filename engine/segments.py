@@ -94,7 +94,7 @@ class SpokenSegment:
     text: str = ""
     cached: bool = False
     global_words: list[Timing] = field(default_factory=list)  # on the timeline's clock
-    personal: bool = False  # engine.timeline.Segment.personal: never stored in the cache
+    personal: bool = False  # engine.timeline.Segment.personal: see engine.segment_cache.CachePlaces
 
 
 def fetch_entry(cache: SegmentCache, key: str, folder: Path) -> bool:

@@ -63,6 +63,10 @@ class RenderSpec:
     # Segment cache entries are kept per namespace (the site: one per avatar), so that a
     # withdrawn consent deletes them together.
     cache_namespace: str = ""
+    # Where personal segments (a campaign recipient's name) are kept, so that recipients who
+    # share a value (a company) share its segment; the site deletes the namespace with the
+    # campaign's personal data. "": personal segments are made for their video only.
+    personal_cache_namespace: str = ""
     # Seconds per unit of work of each stage as measured on this machine (engine.pipeline's
     # STAGE_COST names the stages and units): progress is weighted by them. None, or a stage
     # left out: STAGE_COST's prior.

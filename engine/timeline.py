@@ -187,9 +187,10 @@ class Segment:
 
     text: str
     pause_after: float = 0.0
-    # Says something about one viewer (a campaign's recipient's name): made for this video only,
-    # never kept in the shared segment cache, where it would push out what renders reuse and
-    # keep a recipient's name past the campaign's erasure.
+    # Says something about one viewer (a campaign's recipient's name): never kept in the shared
+    # segment cache, where it would push out what renders reuse and keep a recipient's name past
+    # the campaign's erasure; only in its lineage's own namespace when the render names one
+    # (RenderSpec.personal_cache_namespace), which goes with the campaign's personal data.
     personal: bool = False
 
     def check(self, where: str, limits: TimelineLimits) -> None:

@@ -57,8 +57,9 @@ PREFIX = "segment-cache"
 
 
 def avatar_of_key(key: str) -> Avatar | None:
-    """The avatar whose data key encrypts an entry (None for a namespace of no avatar)."""
-    match = re.fullmatch(r"avatar-(\d+)", split_key(key)[0])
+    """The avatar whose data key encrypts an entry (None for a namespace of no avatar): its own
+    namespace's or one of its lineages' (``personal_namespace``)."""
+    match = re.fullmatch(r"avatar-(\d+)(?:--[A-Za-z0-9_-]+)?", split_key(key)[0])
     if match is None:
         return None
     return Avatar.objects.select_related("grant").filter(pk=int(match[1])).first()
@@ -67,6 +68,15 @@ def avatar_of_key(key: str) -> Avatar | None:
 def avatar_namespace(avatar_id: int) -> str:
     """The namespace of an avatar's segments: they are deleted together."""
     return f"avatar-{avatar_id}"
+
+
+def personal_namespace(avatar_id: int, part_of: str) -> str:
+    """The namespace of one lineage's personal segments (a campaign's recipients' names and
+    companies, spoken by the avatar): deleted with the campaign's personal data, and with the
+    avatar's segments. ``part_of`` is the RenderJob's: a campaign's samples ("campaign:7:sample")
+    share their campaign's namespace."""
+    lineage = "-".join(re.sub(r"[^A-Za-z0-9_]", "", part) for part in part_of.split(":")[:2])
+    return f"{avatar_namespace(avatar_id)}--{lineage}"
 
 
 @dataclass(frozen=True)
@@ -175,6 +185,10 @@ class StorageSegmentCache:
         deleted = sum(1 for entry in self._entry_paths(folder) if self._delete_entry(entry))
         self._remove_folder(folder)
         return deleted
+
+    def namespaces(self) -> list[str]:
+        """Every namespace holding entries (or folders left of them)."""
+        return sorted(self._listdir(self.prefix)[0])
 
     def stats(self) -> CacheStats:
         return CacheStats.of((entry.namespace, entry.bytes, entry.used) for entry in self._scan())
@@ -311,16 +325,17 @@ def site_segment_cache() -> StorageSegmentCache:
 
 
 def delete_segments_of_grant_after_commit(grant) -> None:
-    """Once the transaction commits, delete the cached segments of every avatar of the grant:
-    they are made from the subject's face and voice."""
+    """Once the transaction commits, delete the cached segments of every avatar of the grant,
+    its lineages' personal ones included: they are made from the subject's face and voice."""
     avatar_ids = Avatar.objects.filter(grant=grant).values_list("pk", flat=True)
-    namespaces = [avatar_namespace(pk) for pk in avatar_ids]
-    if not namespaces:
+    owned = [avatar_namespace(pk) for pk in avatar_ids]
+    if not owned:
         return
 
     def delete():
         cache = site_segment_cache()
-        for namespace in namespaces:
+        lineages = [n for n in cache.namespaces() if n.startswith(tuple(f"{a}--" for a in owned))]
+        for namespace in owned + lineages:
             cache.delete_namespace(namespace)
 
     # robust: a storage failure is logged and does not undo the committed revocation; the

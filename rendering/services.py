@@ -28,7 +28,7 @@ from rendering.scheduler import (
     reconnecting,
     retry_later,
 )
-from rendering.segment_cache import site_segment_cache
+from rendering.segment_cache import avatar_namespace, personal_namespace, site_segment_cache
 from rendering.signals import render_due, render_spec_requested, video_published
 from studio.models import PronunciationEntry
 
@@ -183,7 +183,10 @@ def build_spec(job: RenderJob, *, portrait: Path, voice_sample: Path) -> RenderS
         timeline=job.timeline,  # the video asked for at submit, checked by the consent policy
         # A lineage's frame mark (a campaign's variants share frames); "" = this render's own id.
         frame_mark_id=job.frame_mark_id,
-        cache_namespace=f"avatar-{avatar.pk}",  # erased with the avatar's biometric data
+        cache_namespace=avatar_namespace(avatar.pk),  # erased with the avatar's biometric data
+        # A campaign's recipients' values, spoken once for all who share them; erased with the
+        # campaign's personal data (campaigns.retention) as well as with the avatar's.
+        personal_cache_namespace=personal_namespace(avatar.pk, job.part_of) if job.part_of else "",
         stage_costs=learned_stage_costs(),
         metadata={
             "likeness_render_job": str(job.pk),

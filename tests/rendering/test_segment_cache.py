@@ -14,7 +14,13 @@ from django.utils import timezone
 from consent import services as consent_services
 from consent.models import ConsentGrant, LedgerEntry
 from engine.segment_cache import SegmentCache, segment_key
-from rendering.segment_cache import StorageSegmentCache, avatar_namespace, site_segment_cache
+from rendering.segment_cache import (
+    StorageSegmentCache,
+    avatar_namespace,
+    avatar_of_key,
+    personal_namespace,
+    site_segment_cache,
+)
 from tests.factories import AvatarFactory, GrantFactory
 from tests.test_s3_storage import bucket_keys, s3_endpoint, s3_storage  # noqa: F401 (fixtures)
 
@@ -170,6 +176,46 @@ def test_revoking_a_grant_deletes_its_avatars_segments_after_commit(
     cache = site_segment_cache()
     assert [cache.fetch(key, tmp_path / "out") for key in revoked] == [False, False]
     assert cache.fetch(kept, tmp_path / "kept")
+
+
+@pytest.mark.django_db
+def test_revoking_a_grant_deletes_its_avatars_campaign_segments_too_and_no_one_elses(
+    tmp_path, django_capture_on_commit_callbacks
+):
+    """A campaign's personal segments (its recipients' names spoken by the avatar) lie in a
+    namespace of their own, encrypted under the avatar's key and deleted with its segments; an
+    avatar whose id starts with the same digits keeps its own."""
+    grant = GrantFactory()
+    avatar = AvatarFactory(grant=grant, portrait_bytes=b"p")
+    other = AvatarFactory(portrait_bytes=b"p")
+    while not str(other.pk).startswith(str(avatar.pk)):  # avatar 3 and avatar 31, say
+        other = AvatarFactory(portrait_bytes=b"p")
+    cache = site_segment_cache()
+    keys = {}
+    for name, owner in (("revoked", avatar), ("kept", other)):
+        keys[name] = segment_key(personal_namespace(owner.pk, "campaign:7"), text="Hi Xanthe,")
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "timings.json").write_text('{"words": [["xanthe", 0.1, 0.5]]}')
+        cache.store(keys[name], folder)
+        assert avatar_of_key(keys[name]) == owner
+    folder = f"segment-cache/{personal_namespace(avatar.pk, 'campaign:7')}"
+    stored = b"".join(default_storage.open(f"{folder}/{p}").read() for p in _files(folder))
+    assert b"xanthe" not in stored.lower()  # encrypted under the avatar's data key
+    with django_capture_on_commit_callbacks(execute=True):
+        consent_services.revoke_grant(
+            grant, reason="I changed my mind.", evidence=consent_services.Evidence()
+        )
+    assert not cache.fetch(keys["revoked"], tmp_path / "out")
+    assert cache.fetch(keys["kept"], tmp_path / "kept")
+    assert personal_namespace(avatar.pk, "campaign:7") not in cache.namespaces()
+
+
+def _files(folder: str):
+    folders, files = default_storage.listdir(folder)
+    yield from files
+    for sub in folders:
+        yield from (f"{sub}/{name}" for name in _files(f"{folder}/{sub}"))
 
 
 @pytest.mark.django_db

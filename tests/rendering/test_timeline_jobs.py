@@ -72,6 +72,10 @@ def test_the_spec_carries_the_stored_timeline_and_the_avatars_cache_namespace(
     spec = build_spec(job, portrait=portrait, voice_sample=voice)
     assert spec.timeline == job.timeline
     assert spec.cache_namespace == f"avatar-{avatar.pk}"
+    assert spec.personal_cache_namespace == ""  # a video of its own keeps nothing personal
+    job.part_of = "campaign:31:sample"  # a campaign's: its recipients' values are kept apart
+    spec = build_spec(job, portrait=portrait, voice_sample=voice)
+    assert spec.personal_cache_namespace == f"avatar-{avatar.pk}--campaign-31"
     assert spec.build_timeline().on_screen_texts() == ["Quiz"]
 
 
