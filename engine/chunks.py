@@ -38,6 +38,7 @@ from engine.compose import BurnedCaptions, SceneCompositor, crossfade
 from engine.encode import VIDEO_CODEC_ARGS, VideoEncoder, encoder_identity
 from engine.errors import EngineError
 from engine.label import Badge, DisclosureCard, apply_card, apply_label
+from engine.poster import PosterFrame
 from engine.segment_cache import CachePlaces, SegmentCache, segment_key
 from engine.segments import FaceFrames, Presenter, face_key, fetch_entry, file_sha256, store_entry
 from engine.timeline import Scene, Timeline
@@ -82,9 +83,10 @@ class ChunkEncoder:
         places: CachePlaces,
         meter,
         captions: BurnedCaptions | None = None,
+        poster: PosterFrame | None = None,
     ):
         self.timeline, self.scenes, self.compositors = timeline, scenes, compositors
-        self.captions = captions
+        self.captions, self.poster = captions, poster
         self.face, self.presenter = face, presenter
         self.badge, self.badge_key, self.card, self.card_key = badge, badge_key, card, card_key
         self.frame_mark, self.meter = frame_mark, meter
@@ -188,6 +190,8 @@ class ChunkEncoder:
             marked = time.perf_counter()
             self.meter.add("label", marked - started)
             watermark.apply(frame)
+            if self.poster is not None:
+                self.poster.offer(chunk.start + k, frame)
             encoding = time.perf_counter()
             self.meter.add("watermark", encoding - marked)
             encoder.write(frame)

@@ -53,7 +53,7 @@ from engine.encode import Chapter, VideoEncoder, join_chunks, synthetic_metadata
 from engine.errors import EngineError
 from engine.face import get_face_engine, inspect_portrait
 from engine.label import DisclosureCard, apply_card, apply_label, make_badge, make_card
-from engine.poster import poster_seconds, write_poster
+from engine.poster import PosterFrame, poster_seconds
 from engine.segment_cache import CachePlaces, NullSegmentCache, SegmentCache
 from engine.segments import (
     FaceFrames,
@@ -187,6 +187,10 @@ def render_timeline(
             planned_seconds,
         )
         captions = _burned_captions(spec, timeline, words, planned_seconds)
+        speech_starts = words[0][1] if words else timeline.lead_in_seconds
+        poster = PosterFrame(
+            poster_seconds(planned_seconds, speech_starts, spec.disclosure_card_seconds), fmt.fps
+        )
         # 4a. The timeline's sound, end to end; 6a. its mark.
         with meter.timing("voice"):
             track, rate = assemble_audio(scenes)
@@ -213,6 +217,7 @@ def render_timeline(
                 frames = marked(
                     frames, VideoWatermarker(provenance_id, fmt.width, fmt.height), meter
                 )
+                frames = poster.passing(frames)
                 count = encode(frames, unsigned, track_path, spec, fmt, meter, chapters)
             else:
                 # 2-7 per segment, each segment's frames one chunk marked with the lineage's id.
@@ -234,6 +239,7 @@ def render_timeline(
                     places=places,
                     meter=meter,
                     captions=captions,
+                    poster=poster,
                 )
                 chunks = chunker.encode_all(chunker.plan())
                 count = join(chunks, unsigned, track_path, spec, meter, chapters)
@@ -262,9 +268,7 @@ def render_timeline(
             count / fmt.fps,
             out_path,
         )
-        speech_starts = words[0][1] if words else timeline.lead_in_seconds
-        at = poster_seconds(count / fmt.fps, speech_starts, spec.disclosure_card_seconds)
-        write_poster(out_path, at, fmt.width, fmt.height)
+        poster.write(out_path, fmt.width, fmt.height)
     meter.stage_done("captions")
     meter.report("captions", 1.0)  # exactly, whatever the rounding of the sums
     return RenderResult(

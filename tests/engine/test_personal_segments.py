@@ -110,3 +110,22 @@ def test_personal_segments_need_a_namespace_of_their_own():
         CachePlaces(NullSegmentCache(), SHARED, SHARED)
     with pytest.raises(ValueError, match="letters, digits"):
         CachePlaces(NullSegmentCache(), SHARED, "avatar-1/../x")
+
+
+def test_a_poster_whose_frame_was_copied_from_the_cache_is_decoded_from_the_file(lineage_renders):
+    """The last variant's every chunk came from the cache: its poster is decoded from its file,
+    the first's was kept as it was encoded; both show the frame a viewer sees at that time."""
+    import numpy as np
+    from PIL import Image
+
+    from engine.poster import poster_path, poster_seconds
+    from engine.probe import read_frame
+
+    folder, results = lineage_renders
+    for name in ("Xanthe-0", "Xanthe-2"):
+        result = results[name]
+        out = folder / f"{name}.mp4"
+        poster = np.asarray(Image.open(poster_path(out)).convert("RGB")).astype(np.float64)
+        at = poster_seconds(result.video_seconds, result.words[0][1])
+        frame = read_frame(out, at, 160, 160).astype(np.float64)
+        assert 10 * np.log10(255**2 / np.mean((poster - frame) ** 2)) > 30
