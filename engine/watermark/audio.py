@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy import signal
+from scipy import ndimage, signal
 
 from engine.watermark.coding import coded_length, decode_payload_raw, encode_payload
 
@@ -94,9 +94,13 @@ def _chip_signs(payload: int, key: int) -> np.ndarray:
     return coded[_interleaver(key)] * scrambler
 
 
-def _envelope(samples: np.ndarray) -> np.ndarray:
-    """In-band RMS envelope of the host (20 ms smoothing)."""
-    band = signal.sosfiltfilt(_bandpass(), samples)
+def _band(samples: np.ndarray) -> np.ndarray:
+    """The mark's band of ``samples`` (zero phase)."""
+    return signal.sosfiltfilt(_bandpass(), samples)
+
+
+def _envelope(band: np.ndarray) -> np.ndarray:
+    """In-band RMS envelope of the host (20 ms smoothing), from its band (``_band``)."""
     smooth = signal.windows.hann(321)
     smooth /= smooth.sum()
     return np.sqrt(np.maximum(np.convolve(band * band, smooth, mode="same"), 0.0))
@@ -131,12 +135,13 @@ def embed_audio(
     host = _to_rate(samples, rate, RATE)
     sync, data, window = _patterns(key)
     signs = _chip_signs(payload, key)
-    envelope = _envelope(host) * strength
+    host_band = _band(host)
+    envelope = _envelope(host_band) * strength
     sync_mark = np.resize(sync, len(host)) * envelope * np.sqrt(SYNC_SHARE)
     chips = np.resize(data * window, len(host)) * envelope * np.sqrt(1.0 - SYNC_SHARE)
     amplitudes = np.ones(CHIPS)
     if informed and len(host) >= BLOCK:  # shorter: the detector reads nothing anyway
-        amplitudes = _informed_amplitudes(host, sync_mark, chips, signs, key)
+        amplitudes = _informed_amplitudes(host_band, sync_mark, chips, signs, key)
     mark = sync_mark + chips * np.resize(np.repeat(signs * amplitudes, CHIP), len(host))
     mark = _to_rate(mark, RATE, rate)[: len(samples)]
     mark = np.pad(mark, (0, len(samples) - len(mark)))
@@ -144,7 +149,7 @@ def embed_audio(
 
 
 def _informed_amplitudes(
-    host: np.ndarray, sync_mark: np.ndarray, chips: np.ndarray, signs: np.ndarray, key: int
+    host_band: np.ndarray, sync_mark: np.ndarray, chips: np.ndarray, signs: np.ndarray, key: int
 ) -> np.ndarray:
     """Per chip slot, the amplitude that cancels CANCEL of what the host (and the sync noise)
     adds to that slot's detector value against its sign, scaled to the plain mark's energy.
@@ -152,8 +157,11 @@ def _informed_amplitudes(
     The detector is linear in a mark this small once the host fixes the whitening, so the
     chips' response is the whitened chips, read with the data pattern like the host.
     """
-    scale = _whitening_scale(_band_spectrum(host))
-    interference = _slot_values(_fold(_apply_whitening(host + sync_mark, scale)), key) * signs
+    # The band filter is linear: the host's band (filtered once, for the envelope too) plus the
+    # sync noise's is the band of their sum.
+    scale = _whitening_scale(_spectrum(host_band))
+    mixed = _from_spectrum(_spectrum(host_band + _band(sync_mark)) * scale, len(host_band))
+    interference = _slot_values(_fold(mixed), key) * signs
     gain = _slot_values(_fold(_apply_whitening(chips, scale)), key)
     usable = gain > 1e-6 * (np.abs(gain).max() + 1e-12)
     amplitudes = np.ones(CHIPS)
@@ -178,7 +186,10 @@ def _slot_values(folded: np.ndarray, key: int) -> np.ndarray:
 
 def _band_spectrum(samples: np.ndarray) -> np.ndarray:
     """STFT of the mark's band of ``samples`` (the whitening works on it)."""
-    band = signal.sosfiltfilt(_bandpass(), samples)
+    return _spectrum(_band(samples))
+
+
+def _spectrum(band: np.ndarray) -> np.ndarray:
     return signal.stft(band, fs=RATE, nperseg=512, noverlap=384)[2]
 
 
@@ -192,7 +203,7 @@ def _whitening_scale(spec: np.ndarray) -> np.ndarray:
     magnitude = np.abs(spec)
     # Smooth the magnitude across frequency: the harmonics of the voice are flattened away.
     kernel = np.ones(9) / 9.0
-    smooth = np.apply_along_axis(lambda m: np.convolve(m, kernel, mode="same"), 0, magnitude)
+    smooth = ndimage.convolve1d(magnitude, kernel, axis=0, mode="constant")
     floor = np.median(smooth) * 0.05 + 1e-9
     # Weight each frame by its share of speech over the background noise: the mark follows the
     # speech, so in frames the noise dominates it is weak and the frame mostly adds noise. The
