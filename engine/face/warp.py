@@ -3,7 +3,7 @@
 Everything that depends only on the portrait is computed once (``FaceRig``): the framed base
 image, the landmarks in output pixels, and displacement weight maps for the lower face and the
 eyes. Per frame the lower-face region and, while blinking, the eye regions are remapped with
-``cv2.remap``; a dark mouth cavity with a hint of teeth fills the gap between the lips. Pixels
+``cv2.remap``; the gap the jaw opens shows a mouth (``engine.face.mouth``). Pixels
 outside those regions move only with the whole head (a small affine sway of the frame).
 """
 
@@ -30,17 +30,11 @@ from engine.face.drive import (
 )
 from engine.face.framing import Framing, frame_portrait
 from engine.face.landmarks import load_rgb
+from engine.face.mouth import Frame, paint_gap, read_mouth, smoothstep
 
-# Inside of the mouth relative to the portrait's own lip colour; teeth relative to its skin.
-CAVITY_OF_LIP = 0.28
-TONGUE_OF_LIP = 0.62
+# Teeth the portrait does not show, relative to the light on its skin.
 TEETH_RGB = np.array([222, 214, 200], dtype=np.float32)
 MAX_SPREAD = 0.08  # lip corners move this share of the half mouth width at full spread/round
-
-
-def _smoothstep(x: np.ndarray) -> np.ndarray:
-    x = np.clip(x, 0.0, 1.0)
-    return x * x * (3.0 - 2.0 * x)
 
 
 @dataclass
@@ -105,24 +99,35 @@ class FaceRig:
         oval = pts[T.FACE_OVAL]
         self.face_height = float(np.ptp(oval @ self.down))
         self.mouth_centre = (pts[13] + pts[14]) / 2
-        upper, lower = pts[T.LIPS_UPPER_INNER], pts[T.LIPS_LOWER_INNER]
-        # The jaw moves what lies below this line. Teeth a smiling portrait already shows are
-        # mostly upper teeth: they stay with the upper jaw, and the gap opens above the lower lip.
-        self.shows_teeth = float(((lower - upper) @ self.down).max()) > 0.06 * self.mouth_width
-        self.split = upper + (0.85 if self.shows_teeth else 0.5) * (lower - upper)
+        self.face = Frame(self.mouth_centre, self.right, self.down)
+        self._colours()
+        # The jaw moves what lies below the split, which runs where the portrait's own mouth
+        # parts: teeth it shows stay whole with the skull (engine.face.mouth).
+        self.reading = read_mouth(
+            self.base,
+            pts[T.LIPS_UPPER_INNER],
+            pts[T.LIPS_LOWER_INNER],
+            self.face,
+            self.mouth_width,
+            self.lip_rgb,
+            self.teeth_rgb,
+        )
+        self.shows_teeth = self.reading.shows_teeth
+        self.split = np.stack(self.face.points(self.reading.split_s, self.reading.split_v), 1)
         chin_v = float((pts[T.CHIN] - self.mouth_centre) @ self.down)
         lip_v = float(((pts[T.LIPS_LOWER_OUTER] - self.mouth_centre) @ self.down).max())
         self.chin_room = max(chin_v - lip_v, 2.0)  # lower lip to chin, pixels
         # Jaw travel at full opening: the chin stays on the face outline, so the skin between
         # lip and chin takes the opening; keep it a modest share of that room.
         self.max_drop = min(0.24 * self.mouth_width, 0.07 * self.face_height, 0.4 * self.chin_room)
+        # A mouth the photo caught open opens less further: its own gap is part of the opening.
+        self.max_drop *= float(np.clip(1.0 - (self.reading.opening - 0.1) / 0.3, 0.4, 1.0))
         self.mouth = self._mouth_region()
         self.eyes = [
             self._eye_region(T.LEFT_EYE_UPPER, T.LEFT_EYE_LOWER, T.LEFT_BROW),
             self._eye_region(T.RIGHT_EYE_UPPER, T.RIGHT_EYE_LOWER, T.RIGHT_BROW),
         ]
         self.pivot = pts[T.CHIN] + 0.35 * self.face_height * self.down  # the neck
-        self._colours()
 
     # -- precomputation -------------------------------------------------------------------------
 
@@ -151,23 +156,27 @@ class FaceRig:
         inside = np.zeros(region.grid_x.shape, np.uint8)
         cv2.fillPoly(inside, [np.round(oval - [region.x0, region.y0]).astype(np.int32)], 1)
         depth_in = cv2.distanceTransform(inside, cv2.DIST_L2, 5)
-        outline = _smoothstep(depth_in / (0.85 * self.chin_room))
+        outline = smoothstep(depth_in / (0.85 * self.chin_room))
         # 2. Nothing above the split line moves; below it the lower lip follows at once.
         line_s, line_v = self._along(self.split, centre)
         below = v - np.interp(s, line_s, line_v)
         lip_gap = max(1.0, 0.035 * self.mouth_width)
-        cut = _smoothstep(below / lip_gap)
+        cut = smoothstep(below / lip_gap)
         # 3. Near the lips the corners stay put; lower down the whole jaw moves.
         half = 0.5 * float(np.ptp(line_s)) * 1.1
         profile = np.sqrt(np.clip(1.0 - (s / half) ** 2, 0.0, 1.0))
-        depth = _smoothstep(below / max(0.5 * self.chin_room, 1.0))
+        depth = smoothstep(below / max(0.5 * self.chin_room, 1.0))
         taper = profile + (1.0 - profile) * depth
         jaw = cut * taper * outline
         region.set_weight(jaw, self.down)
+        # How far below the split each pixel lies: the jaw never shows what lies above it (the
+        # upper teeth again, torn into streaks); the gap the jaw opens is painted instead.
+        region.below_split = below.astype(np.float32)  # type: ignore[attr-defined]
+        region.s = s.astype(np.float32)  # type: ignore[attr-defined]
         # Lip shape: the lips and the skin just around them scale sideways about the centre.
         lip_height = max(float(np.ptp(lips @ self.down)), 2.0)
         ellipse = (s / (0.5 * self.mouth_width * 1.45)) ** 2 + (v / (1.4 * lip_height)) ** 2
-        lips_w = _smoothstep(1.6 * (1.0 - ellipse)) * outline
+        lips_w = smoothstep(1.6 * (1.0 - ellipse)) * outline
         region.spread_x = (lips_w * s * self.right[0]).astype(np.float32)  # type: ignore[attr-defined]
         region.spread_y = (lips_w * s * self.right[1]).astype(np.float32)  # type: ignore[attr-defined]
         region.lips_weight = lips_w.astype(np.float32)  # type: ignore[attr-defined]
@@ -212,11 +221,11 @@ class FaceRig:
         top, bottom = np.interp(s, us, uv), np.interp(s, ls, lv)
         opening = np.clip(bottom - top, 0.0, None)
         eye_height = max(float(opening.max()), 1.0)
-        above = _smoothstep(1.0 - (top - v) / max(0.55 * (top.mean() - brow_v), 2.0))
+        above = smoothstep(1.0 - (top - v) / max(0.55 * (top.mean() - brow_v), 2.0))
         weight = np.where(v < top, above, 1.0)
-        weight = np.where(v > bottom, _smoothstep(1.0 - (v - bottom) / 1.5), weight)
+        weight = np.where(v > bottom, smoothstep(1.0 - (v - bottom) / 1.5), weight)
         beyond = np.clip(np.maximum(us[0] - s, s - us[-1]), 0.0, None)
-        weight = weight * _smoothstep(1.0 - beyond / (0.2 * eye_width))
+        weight = weight * smoothstep(1.0 - beyond / (0.2 * eye_width))
         # The lid travels as far as the eye is open at that point: corners barely move.
         local = opening / eye_height
         weight = weight * np.maximum(local, 0.15 * (beyond == 0)) * _edge_fade(weight.shape, 2)
@@ -245,8 +254,6 @@ class FaceRig:
             widen *= 0.6
         if drop > 0.05 or abs(widen) > 1e-3:
             self._warp_mouth(source, frame, drop, widen)
-            if drop > 0.05:
-                self._paint_cavity(frame, drop, widen)
         if blink > 0.02:
             for eye in self.eyes:
                 eye.remap(source, frame, blink * eye.eye_height)  # type: ignore[attr-defined]
@@ -264,88 +271,26 @@ class FaceRig:
         return frame
 
     def _warp_mouth(self, source: np.ndarray, frame: np.ndarray, drop: float, widen: float):
+        """The lower face moved by the jaw and the lips spread; the gap the jaw opens, which
+        would otherwise show what lies above the split again, painted as a mouth."""
         m = self.mouth
-        map_x = m.grid_x - drop * m.weight_x - widen * m.spread_x  # type: ignore[attr-defined]
-        map_y = m.grid_y - drop * m.weight_y - widen * m.spread_y  # type: ignore[attr-defined]
-        frame[m.y0 : m.y1, m.x0 : m.x1] = cv2.remap(
-            source, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-        )
-
-    def _moved(self, points: np.ndarray, drop: float, widen: float, jaw: bool) -> np.ndarray:
-        """Where ``points`` of the portrait land after the mouth warp (fixed-point iteration)."""
-        rel_s = (points - self.mouth_centre) @ self.right
-        moved = points.copy()
-        for _ in range(3):
-            shift = widen * self._lips_weight_at(moved)[:, None] * rel_s[:, None] * self.right
-            if jaw:
-                shift = shift + drop * self.mouth.weight_at(moved)[:, None] * self.down
-            moved = points + shift
-        return moved
-
-    def _lips_weight_at(self, points: np.ndarray) -> np.ndarray:
-        m = self.mouth
-        xs = np.clip(np.round(points[:, 0]).astype(int) - m.x0, 0, m.x1 - m.x0 - 1)
-        ys = np.clip(np.round(points[:, 1]).astype(int) - m.y0, 0, m.y1 - m.y0 - 1)
-        return m.lips_weight[ys, xs]  # type: ignore[attr-defined]
-
-    def _paint_cavity(self, frame: np.ndarray, drop: float, widen: float) -> None:
-        top = self._moved(self.split, drop, widen, jaw=False)
-        bottom = self._moved(self.split + 0.6 * self.down, drop, widen, jaw=True)
-        gap = (bottom - top) @ self.down
-        if gap.max() < 1.0:
-            return
-        polygon = np.vstack([top, bottom[::-1]])
-        x0, y0 = np.floor(polygon.min(axis=0)).astype(int) - 2
-        x1, y1 = np.ceil(polygon.max(axis=0)).astype(int) + 3
-        x0, y0 = max(x0, 0), max(y0, 0)
-        x1, y1 = min(x1, self.width), min(y1, self.height)
-        if x1 <= x0 or y1 <= y0:
-            return
-        shape = (y1 - y0, x1 - x0)
-        cavity = np.zeros(shape, np.uint8)
-        _fill(cavity, polygon - [x0, y0])
-        alpha = cv2.GaussianBlur(cavity.astype(np.float32) / 255.0, (0, 0), 0.7)
-        # Coordinates inside the gap: s across the mouth (-1..1), t from its top (0) to bottom (1).
-        ys, xs = np.mgrid[y0:y1, x0:x1].astype(np.float32)
-        rel_x, rel_y = xs - self.mouth_centre[0], ys - self.mouth_centre[1]
-        s = rel_x * self.right[0] + rel_y * self.right[1]
-        v = rel_x * self.down[0] + rel_y * self.down[1]
-        ts, tv = self._along(top, self.mouth_centre)
-        bs, bv = self._along(bottom, self.mouth_centre)
-        top_v, bottom_v = np.interp(s, ts, tv), np.interp(s, bs, bv)
-        height = np.maximum(bottom_v - top_v, 1e-3)
-        t = np.clip((v - top_v) / height, 0.0, 1.0)
-        half = max(0.5 * float(np.ptp(ts)), 1.0)
-        across = np.clip(np.abs(s) / half, 0.0, 1.0)
-        # The cavity: the lip colour in deep shade, darkest at the corners and under the upper
-        # lip; a tongue lit from the front shows low in the middle of a wide-open mouth.
-        openness = float(np.clip(gap.max() / max(self.max_drop, 1.0), 0.0, 1.0))
-        shade = CAVITY_OF_LIP * (1.0 - 0.55 * across**2) * (0.75 + 0.25 * t)
-        colour = self.lip_rgb * shade[..., None]
-        tongue = _smoothstep((t - 0.55) / 0.45) * (1.0 - across**2) * openness
-        colour = colour * (1 - tongue[..., None]) + (
-            self.lip_rgb * TONGUE_OF_LIP * (tongue[..., None])
-        ) * (0.6 + 0.4 * (1 - across[..., None]))
-        if not self.shows_teeth:
-            # A hint of the upper teeth: a band under the upper lip, in shade at its top edge
-            # and towards the corners, never brighter than the light on the skin.
-            tooth = min(0.32 * float(gap.max()), 0.09 * self.mouth_width)
-            depth = (v - top_v) / max(tooth, 0.5)
-            band = _smoothstep((1.0 - depth) / 0.35) * _smoothstep((1.0 - across) / 0.35)
-            lit = (0.72 + 0.28 * _smoothstep(depth / 0.5)) * (1.0 - 0.45 * across**2)
-            teeth = self.teeth_rgb * lit[..., None]
-            strength = 0.85 * band[..., None] * min(1.0, 2.0 * openness + 0.2)
-            colour = colour * (1 - strength) + teeth * strength
-        if openness > 0.35:
-            # The edges of the lower teeth just above the lower lip, mostly in shade.
-            low = min(0.14 * float(gap.max()), 0.05 * self.mouth_width)
-            rise = (bottom_v - v) / max(low, 0.5)
-            band = _smoothstep((1.0 - rise) / 0.4) * _smoothstep((0.75 - across) / 0.3)
-            strength = 0.5 * band[..., None] * min(1.0, (openness - 0.35) / 0.3)
-            colour = colour * (1 - strength) + self.teeth_rgb * 0.7 * strength
-        a = alpha[..., None]
-        patch = frame[y0:y1, x0:x1].astype(np.float32)
-        frame[y0:y1, x0:x1] = np.clip(patch * (1 - a) + colour * a, 0, 255).astype(np.uint8)
+        reach = drop * m.weight
+        jaw = np.minimum(reach, np.clip(m.below_split, 0.0, None))  # type: ignore[attr-defined]
+        map_x = m.grid_x - jaw * self.down[0] - widen * m.spread_x  # type: ignore[attr-defined]
+        map_y = m.grid_y - jaw * self.down[1] - widen * m.spread_y  # type: ignore[attr-defined]
+        patch = cv2.remap(source, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        if drop > 0.05:
+            paint_gap(
+                patch,
+                self.reading,
+                m.s,  # type: ignore[attr-defined]
+                m.below_split,  # type: ignore[attr-defined]
+                reach,
+                mouth_width=self.mouth_width,
+                openness=min(drop / max(self.max_drop, 1.0), 1.0),
+                lip_rgb=self.lip_rgb,
+            )
+        frame[m.y0 : m.y1, m.x0 : m.x1] = patch
 
 
 _rigs: OrderedDict[tuple, FaceRig] = OrderedDict()
@@ -386,11 +331,6 @@ def _edge_fade(shape: tuple[int, ...], width: int) -> np.ndarray:
     rows = np.clip(np.minimum(np.arange(shape[0]), np.arange(shape[0])[::-1]) / width, 0, 1)
     cols = np.clip(np.minimum(np.arange(shape[1]), np.arange(shape[1])[::-1]) / width, 0, 1)
     return np.outer(rows, cols).astype(np.float32)
-
-
-def _fill(mask: np.ndarray, polygon: np.ndarray) -> None:
-    """Anti-aliased polygon fill at quarter-pixel precision."""
-    cv2.fillPoly(mask, [np.round(polygon * 4).astype(np.int32)], 255, cv2.LINE_AA, shift=2)
 
 
 class WarpFaceEngine:
