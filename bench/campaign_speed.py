@@ -85,8 +85,7 @@ def provenance_id(index: int) -> str:
 
 def render_variant(job: tuple) -> dict:
     """One variant in a worker process: its wall time and stage seconds."""
-    tmp, index, values, cache_root = job
-    assets = write_demo_assets(tmp)  # the same files each time: cheap, and no pickling
+    tmp, index, values, cache_root, assets = job  # the files written once, by main
     spec = spec_for(
         assets,
         tmp,
@@ -141,7 +140,8 @@ def main(count: int = 100, workers: int = 2, companies: int = len(COMPANIES)) ->
         )
         joins = join_figures(one_spec, one, folder)
 
-        jobs = [(tmp, i, values, str(folder / "campaign-cache")) for i, values in enumerate(rows)]
+        cache_root = str(folder / "campaign-cache")
+        jobs = [(tmp, i, values, cache_root, assets) for i, values in enumerate(rows)]
         started = time.perf_counter()
         with ProcessPoolExecutor(max_workers=workers) as pool:
             done = list(pool.map(render_variant, jobs))
