@@ -376,7 +376,7 @@ FACE_NEURAL_WEIGHTS_DIR = envstr("FACE_NEURAL_WEIGHTS_DIR", "")
 # enrollment checks on voice samples, and where XTTS-v2 weights live (never downloaded).
 VOICE_ENGINE = envstr("VOICE_ENGINE", "world")
 MIN_VOICE_SPEECH_SECONDS = envint("MIN_VOICE_SPEECH_SECONDS", 3)
-MIN_VOICE_SAMPLE_RATE = envint("MIN_VOICE_SAMPLE_RATE", 16000)
+MIN_VOICE_SAMPLE_RATE = envint("MIN_VOICE_SAMPLE_RATE", 8000)  # phone-band samples clone
 MIN_VOICE_SNR_DB = envint("MIN_VOICE_SNR_DB", 20)
 XTTS_WEIGHTS_DIR = envstr("XTTS_WEIGHTS_DIR", "")
 XTTS_DEVICE = envstr("XTTS_DEVICE", "auto")  # auto: cuda when available, else cpu

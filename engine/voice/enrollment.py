@@ -1,4 +1,5 @@
-"""Enrollment checks on a voice sample: enough speech, no clipping, quiet room, one speaker.
+"""Enrollment checks on a voice sample: enough speech, no clipping, quiet room, little echo, one
+speaker, and what its bandwidth means for the clone.
 
 A voice is cloned from these recordings, so each failure says what to record differently.
 Speech is found with silero-vad (ONNX model inside the pip package, MIT); "one speaker" is
@@ -8,7 +9,7 @@ checked with the shared resemblyzer speaker embeddings of consecutive stretches 
 from __future__ import annotations
 
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -16,10 +17,20 @@ from scipy.signal import resample_poly
 
 from engine.audio import frame_levels_db, read_wav
 from engine.errors import EngineError, SilentAudio
+from engine.voice.bandwidth import band_edge_hz
 
 VAD_RATE = 16000
 MIN_SPEECH_SECONDS = 5.0  # a profile needs a few sentences
-MIN_SAMPLE_RATE = 16000  # telephone-band audio lacks the upper spectrum a voice profile needs
+# A phone call or a voice message (8 kHz) is enough to clone from: the profile measures its pitch
+# from the harmonics and the conversion keeps the starting voice above the recording's band edge;
+# below 8 kHz too few of a voice's formants are left.
+MIN_SAMPLE_RATE = 8000
+NARROW_BAND_HZ = 7000.0  # a recording whose speech ends below this is narrow-band
+# Reverberation (RT60, seconds) of the room as the ends of phrases show it. Speech from close to
+# the microphone in a furnished room dies away in well under 0.3 s; a bare room or a hall
+# smears every sound into the next, and the clone would copy the room.
+MAX_REVERBERATION_SECONDS = 0.5
+DECAY_DB = 20.0  # reverberation is measured as the time to fall this far, times 60 / DECAY_DB
 MAX_CLIPPED_FRACTION = 0.001  # share of samples pinned at full scale
 MIN_SNR_DB = 20.0  # speech level above the background between words
 SPEAKER_WINDOW_SECONDS = 3.0
@@ -50,6 +61,10 @@ class SeveralSpeakers(VoiceSampleRejected):
     pass
 
 
+class EchoingRoom(VoiceSampleRejected):
+    pass
+
+
 @dataclass
 class EnrollmentReport:
     seconds: float  # whole recording
@@ -58,6 +73,9 @@ class EnrollmentReport:
     clipped_fraction: float  # samples at or beyond 99.9 % of full scale
     snr_db: float  # speech level minus the background level between words
     speaker_consistency: float  # lowest similarity between two 3 s stretches of speech
+    reverberation_seconds: float = 0.0  # the room's RT60 as the ends of phrases show it
+    bandwidth_hz: float = 0.0  # where the speech's long-term spectrum ends
+    notes: list[str] = field(default_factory=list)  # accepted, but worth knowing
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -104,15 +122,16 @@ def check_enrollment_sample(
 ) -> EnrollmentReport:
     """Measure a voice sample for enrollment; raise a VoiceSampleRejected subclass on failure.
 
-    Checks in order: sample rate, clipping, speech seconds, noise, one speaker.
+    Checks in order: sample rate, clipping, speech seconds, noise, echo, one speaker. A
+    narrow-band sample (a phone call, a voice message) passes with a note saying so.
     """
     samples, rate = read_wav(path)
     if not len(samples) or float(np.max(np.abs(samples))) < 1e-3:
         raise SilentAudio()
     if rate < min_sample_rate:
         raise LowSampleRate(
-            f"The recording was made at {rate} Hz; record at {min_sample_rate // 1000} kHz or "
-            "more (a phone line or a voice message is not enough)."
+            f"The recording was made at {rate} Hz; record at {min_sample_rate / 1000:g} kHz or "
+            "more (a computer or phone microphone records at 16-48 kHz)."
         )
     clipped = float(np.mean(np.abs(samples) >= 0.999))
     if clipped > MAX_CLIPPED_FRACTION:
@@ -133,6 +152,21 @@ def check_enrollment_sample(
             f"The background is too loud: speech is only {snr_db:.0f} dB above the noise between "
             f"words (we need {min_snr_db:g} dB); record in a quieter room."
         )
+    reverberation = reverberation_seconds(samples, rate, segments)
+    if reverberation > MAX_REVERBERATION_SECONDS:
+        raise EchoingRoom(
+            f"The room echoes: speech takes about {reverberation:.1f} s to die away (we need "
+            f"under {MAX_REVERBERATION_SECONDS:g} s); record in a smaller room with soft "
+            "furnishings, close to the microphone."
+        )
+    bandwidth = speech_bandwidth_hz(samples, rate, segments)
+    notes = []
+    if bandwidth < NARROW_BAND_HZ:
+        notes.append(
+            f"The recording carries the voice up to {bandwidth / 1000:.1f} kHz only (a phone line "
+            "or a voice message): the clone takes its pitch and timbre from it, and the sound "
+            "above that from the starting voice. A recording at 16 kHz or more clones closer."
+        )
     consistency = _speaker_consistency(samples, rate, segments)
     if consistency < MIN_SAME_SPEAKER_SIMILARITY:
         raise SeveralSpeakers(
@@ -145,7 +179,56 @@ def check_enrollment_sample(
         clipped_fraction=round(clipped, 5),
         snr_db=round(snr_db, 1),
         speaker_consistency=round(consistency, 3),
+        reverberation_seconds=round(reverberation, 2),
+        bandwidth_hz=round(bandwidth),
+        notes=notes,
     )
+
+
+def reverberation_seconds(
+    samples: np.ndarray, rate: int, segments: list[tuple[float, float]]
+) -> float:
+    """The room's reverberation time (RT60, seconds) as the ends of phrases show it: the median,
+    over stretches of speech followed by at least 0.2 s of pause, of the time the level (10 ms
+    frames) takes to fall from 5 to 5 + DECAY_DB dB below the last 0.3 s's loudest frame,
+    scaled to 60 dB. A decay the pause cuts short counts as the pause's length (a lower bound).
+    On speech made reverberant with a room of known RT60: 0.09-0.34 s dry, 0.33-0.45 at 0.3 s,
+    0.68-0.69 at 0.6 s, 1.04-1.05 at 1.0 s. 0 without pauses."""
+    hop = 0.01
+    levels = frame_levels_db(samples, rate, hop)
+    times = []
+    ends = [end for _, end in segments]
+    starts = [start for start, _ in segments[1:]] + [len(samples) / rate]
+    for end, next_start in zip(ends, starts, strict=True):
+        if next_start - end < 0.2:
+            continue
+        window = levels[round((end - 0.3) / hop) : round(next_start / hop)]
+        if len(window) < 5:
+            continue
+        peak = int(np.argmax(window[: round(0.3 / hop) + 1]))
+        tail = window[peak:] - window[peak]
+        # From 5 dB down (the sound's own end) to 5 + DECAY_DB down: the room's decay (T20-like)
+        first = np.flatnonzero(tail < -5.0)
+        if not len(first):
+            continue
+        below = np.flatnonzero(tail < -5.0 - DECAY_DB)
+        frames = (below[0] if len(below) else len(tail)) - first[0]
+        times.append(frames * hop * 60.0 / DECAY_DB)
+    return float(np.median(times)) if times else 0.0
+
+
+def speech_bandwidth_hz(
+    samples: np.ndarray, rate: int, segments: list[tuple[float, float]]
+) -> float:
+    """Where the long-term spectrum of the speech ends (Hz): a 16 kHz file of a phone call is
+    still narrow-band (``engine.voice.profile.band_edge_hz``, on a 1024-point Welch spectrum)."""
+    from scipy.signal import welch
+
+    speech = samples[speech_mask(len(samples), rate, segments)]
+    if len(speech) < 1024:
+        return rate / 2
+    hz, power = welch(speech, rate, nperseg=1024)
+    return band_edge_hz(10.0 * np.log10(power + 1e-20), nyquist_hz=hz[-1])
 
 
 def _at_rate(samples: np.ndarray, rate: int, target: int) -> np.ndarray:

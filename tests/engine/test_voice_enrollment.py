@@ -7,6 +7,7 @@ from scipy.signal import resample_poly
 from engine.errors import SilentAudio
 from engine.voice.enrollment import (
     ClippedAudio,
+    EchoingRoom,
     LowSampleRate,
     NoisyAudio,
     SeveralSpeakers,
@@ -45,10 +46,63 @@ def test_too_little_speech_is_refused_with_the_minimum(slt, tmp_path):
         check_enrollment_sample(short, min_speech_seconds=5)
 
 
-def test_a_telephone_rate_recording_is_refused(slt, tmp_path):
-    narrow = wav(tmp_path / "8k.wav", resample_poly(slt[0], 1, 2).astype(np.float32), 8000)
-    with pytest.raises(LowSampleRate, match="8000 Hz; record at 16 kHz"):
+def phone_band(samples):
+    """16 kHz speech as a phone line carries it: 8 kHz, nothing under 300 Hz."""
+    from scipy.signal import butter, sosfilt
+
+    narrow = resample_poly(samples, 1, 2)
+    return sosfilt(butter(4, 300, "highpass", fs=8000, output="sos"), narrow).astype(np.float32)
+
+
+def test_a_phone_band_recording_is_accepted_with_a_note_on_its_bandwidth(awb, tmp_path):
+    report = check_enrollment_sample(wav(tmp_path / "8k.wav", phone_band(awb[0]), 8000))
+    assert report.sample_rate == 8000
+    assert 3500 <= report.bandwidth_hz <= 4000
+    assert len(report.notes) == 1 and "up to 4.0 kHz only" in report.notes[0]
+
+
+def test_a_phone_call_saved_at_16_khz_is_still_narrow_band(awb, tmp_path):
+    widened = resample_poly(phone_band(awb[0]), 2, 1).astype(np.float32)
+    report = check_enrollment_sample(wav(tmp_path / "call.wav", widened))
+    assert report.bandwidth_hz < 5000 and report.notes
+
+
+def test_a_full_band_recording_has_no_note(slt):
+    report = check_enrollment_sample(slt[1])
+    assert report.bandwidth_hz > 7500 and report.notes == []
+
+
+def test_a_recording_below_8_khz_is_refused(slt, tmp_path):
+    narrow = wav(tmp_path / "6k.wav", resample_poly(slt[0], 3, 8).astype(np.float32), 6000)
+    with pytest.raises(LowSampleRate, match="6000 Hz; record at 8 kHz or more"):
         check_enrollment_sample(narrow)
+
+
+def in_a_room(samples, rt60):
+    """``samples`` as a microphone a little away from the speaker hears them in a room whose
+    reverberation time is ``rt60`` seconds (direct sound plus exponentially decaying noise)."""
+    from scipy.signal import fftconvolve
+
+    t = np.arange(round(1.5 * rt60 * RATE)) / RATE
+    response = np.random.default_rng(0).standard_normal(len(t)) * np.exp(-6.9 * t / rt60)
+    response[0] = 8.0
+    wet = fftconvolve(samples, response)[: len(samples)]
+    return (0.5 * wet / np.max(np.abs(wet))).astype(np.float32)
+
+
+@pytest.mark.parametrize("voice", ["slt", "awb"])
+def test_an_echoing_room_is_refused_with_how_long_speech_rings(voice, slt, awb, tmp_path):
+    samples = {"slt": slt, "awb": awb}[voice][0]
+    with pytest.raises(EchoingRoom, match=r"takes about 0\.7 s to die away"):
+        check_enrollment_sample(wav(tmp_path / "hall.wav", in_a_room(samples, 0.6)))
+
+
+@pytest.mark.parametrize("voice", ["slt", "awb"])
+def test_a_furnished_room_passes_and_its_reverberation_is_measured(voice, slt, awb, tmp_path):
+    samples = {"slt": slt, "awb": awb}[voice][0]
+    dry = check_enrollment_sample(wav(tmp_path / "dry.wav", samples))
+    room = check_enrollment_sample(wav(tmp_path / "room.wav", in_a_room(samples, 0.3)))
+    assert dry.reverberation_seconds < room.reverberation_seconds < 0.5
 
 
 def test_a_clipped_recording_is_refused(slt, tmp_path):
