@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from api import webhooks
 from api.models import Event
+from campaigns import progress
 from campaigns.models import Campaign
 from consent.models import ConsentGrant
 from rendering.models import RenderJob
@@ -57,9 +58,10 @@ def campaign_maybe_completed(campaign_id: int) -> None:
     campaign = Campaign.objects.filter(pk=campaign_id, status=Campaign.Status.LAUNCHED).first()
     if campaign is None:
         return
-    counts = campaign.counts()
-    if not counts["total"] or counts["pending"] or counts["queued"] or counts["rendering"]:
+    snapshot = progress.snapshot(campaign)
+    if not snapshot.finished:
         return
+    counts = snapshot.counts
     data = {
         "campaign": {
             "id": campaign.pk,

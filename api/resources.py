@@ -152,7 +152,9 @@ def update_script(request, payload: ScriptPatch, script_id: int = Id):
     return script_out(_save_script(request, data, script))
 
 
-@router.delete("/scripts/{script_id}", response={204: None}, auth=auth.RENDER, tags=["scripts"])
+@router.delete(
+    "/scripts/{script_id}", response={204: None, 409: None}, auth=auth.RENDER, tags=["scripts"]
+)
 def delete_script(request, script_id: int = Id):
     script = in_workspace(Script.objects, request, script_id, "script")
     try:

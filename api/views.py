@@ -73,3 +73,38 @@ def download(request, token: str):
         return withdrawn_response(request, withdrawal)
     stem = f"likeness-render-{video.job_id}-{channel_mark(video.job.avatar.grant)}"
     return serve_video_file(request, video, kind, stem, "private, no-store")
+
+
+@require_GET
+def scorm_download(request, token: str):
+    """A SCORM package of a lesson's latest video, for whoever holds the link while it is valid."""
+    from django.http import FileResponse
+    from django.urls import reverse
+
+    from api.campaign_routes import SCORM_SALT
+    from lessons import scorm
+    from lessons.models import Lesson
+
+    try:
+        data = signing.loads(token, salt=SCORM_SALT, max_age=settings.API_DOWNLOAD_SECONDS)
+    except signing.BadSignature as error:
+        raise Http404("This download link is not valid or has expired.") from error
+    lesson = Lesson.objects.filter(pk=data.get("lesson")).first()
+    version = data.get("version")
+    video = lesson.latest_video() if lesson is not None else None
+    if video is None or version not in scorm.VERSIONS:
+        raise Http404("This lesson has no video to package.")
+    if withdrawal := video.withdrawal:
+        return withdrawn_response(request, withdrawal)
+    verify_url = request.build_absolute_uri(reverse("provenance:verify"))
+    if (record := getattr(video.job, "provenance", None)) is not None:
+        verify_url = request.build_absolute_uri(
+            reverse("provenance:record", args=[record.payload_id])
+        )
+    package = scorm.build_package(lesson, video, version=version, verify_url=verify_url)
+    return FileResponse(
+        package,
+        as_attachment=True,
+        filename=f"lesson-{lesson.pk}-scorm-{version}.zip",
+        content_type="application/zip",
+    )

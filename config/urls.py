@@ -4,6 +4,7 @@ from django.urls import include, path
 import core.converters  # noqa: F401  (registers <id:…> before the apps' URLs are read)
 from api.api import api
 from api.views import download as api_download
+from api.views import scorm_download as api_scorm
 from config import views
 from rendering.views import share_file, share_page
 
@@ -28,6 +29,7 @@ urlpatterns = [
     path("", include("provenance.urls")),
     # The public REST API (api/): tokens, not sessions; its pages for owners under /api-tokens/.
     path("api/v1/downloads/<str:token>", api_download, name="api-download"),
+    path("api/v1/scorm/<str:token>", api_scorm, name="api-scorm"),
     path("api/v1/", api.urls),
     path("settings/api/", include("api.urls")),
     path("admin/", admin.site.urls),

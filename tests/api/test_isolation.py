@@ -9,6 +9,7 @@ from api.api import api as ninja_api
 from api.models import Scope
 from api.webhooks import send_test_event
 from campaigns import services as campaign_services
+from lessons.models import Lesson
 from tests.factories import MembershipFactory, SubjectFactory, finished_video
 
 pytestmark = pytest.mark.django_db
@@ -61,6 +62,7 @@ def theirs(make_avatar, receiver):
     )
     from api.services import create_endpoint
 
+    lesson = Lesson.objects.create(workspace=them.workspace, title="Fire safety", avatar=avatar)
     endpoint = create_endpoint(workspace=them.workspace, url=receiver.url, events=["render.failed"])
     delivery = send_test_event(endpoint)
     return {
@@ -71,6 +73,7 @@ def theirs(make_avatar, receiver):
         "endpoint_id": endpoint.pk,
         "delivery_id": delivery.pk,
         "campaign_id": campaign.pk,
+        "lesson_id": lesson.pk,
         "workspace": them.workspace,
     }
 

@@ -11,7 +11,9 @@ from schemathesis import checks as st_checks
 
 from api import services
 from api.webhooks import send_test_event
+from campaigns import services as campaign_services
 from config.wsgi import application
+from lessons.models import Lesson
 from tests.factories import MembershipFactory, ScriptFactory, SubjectFactory, finished_video
 
 
@@ -56,6 +58,17 @@ def token(db, make_avatar):
         "grant_id": avatar.grant_id,
         "endpoint_id": endpoint.pk,
         "delivery_id": delivery.pk,
+        "campaign_id": campaign_services.create_campaign(
+            workspace=member.workspace,
+            user=None,
+            name="Fuzz",
+            script=script,
+            avatar=avatar,
+            purpose="marketing",
+        ).pk,
+        "lesson_id": Lesson.objects.create(
+            workspace=member.workspace, title="Fuzz", avatar=avatar
+        ).pk,
     }
     return {"text": text, "ids": ids}
 
