@@ -22,3 +22,20 @@ class ApiTokenForm(forms.Form):
         if value is not None and value <= timezone.now():
             raise forms.ValidationError("Choose a time in the future, or leave it empty.")
         return value
+
+
+class WebhookEndpointForm(forms.Form):
+    url = forms.URLField(max_length=500, label="URL", help_text="Where events are POSTed.")
+    description = forms.CharField(max_length=200, required=False)
+    events = forms.MultipleChoiceField(
+        choices=[],
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one event."},
+    )
+
+    def __init__(self, *args, **kwargs):
+        from api.models import SUBSCRIBABLE_EVENTS, Event
+
+        super().__init__(*args, **kwargs)
+        labels = dict(Event.choices)
+        self.fields["events"].choices = [(e, f"{e}: {labels[e]}") for e in SUBSCRIBABLE_EVENTS]

@@ -108,3 +108,97 @@ def scorm_download(request, token: str):
         filename=f"lesson-{lesson.pk}-scorm-{version}.zip",
         content_type="application/zip",
     )
+
+
+# ---- webhook endpoints (owners) ------------------------------------------------------------
+
+
+@member_required(manage=True)
+def webhook_list(request):
+    from api.forms import WebhookEndpointForm
+    from api.models import WebhookEndpoint
+
+    form = WebhookEndpointForm(request.POST or None)
+    created = None
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                created = services.create_endpoint(workspace=request.workspace, **form.cleaned_data)
+            except services.EndpointInvalid as error:
+                form.add_error("url", str(error))
+            else:
+                form = WebhookEndpointForm()
+        if form.errors:
+            status = 400
+    endpoints = WebhookEndpoint.objects.filter(workspace=request.workspace)
+    context = {"form": form, "endpoints": endpoints, "created": created}
+    return render(request, "api/webhooks.html", context, status=status)
+
+
+def _endpoint(request, endpoint_id: int):
+    from api.models import WebhookEndpoint
+
+    return get_in_workspace(request, WebhookEndpoint, pk=endpoint_id)
+
+
+@member_required(manage=True)
+def webhook_detail(request, endpoint_id: int):
+    from api.webhooks import RETRY_SCHEDULE
+
+    endpoint = _endpoint(request, endpoint_id)
+    deliveries = endpoint.deliveries.select_related("message").prefetch_related("log")[:50]
+    context = {
+        "endpoint": endpoint,
+        "deliveries": deliveries,
+        "schedule": [int(d.total_seconds()) for d in RETRY_SCHEDULE],
+        "secret": request.session.pop(f"webhook-secret-{endpoint.pk}", None),
+    }
+    return render(request, "api/webhook_detail.html", context)
+
+
+@require_POST
+@member_required(manage=True)
+def webhook_action(request, endpoint_id: int, webhook_action: str):
+    from django.db import transaction
+
+    from api import webhooks
+
+    endpoint = _endpoint(request, endpoint_id)
+    action = webhook_action
+    if action == "test":
+        with transaction.atomic():
+            webhooks.send_test_event(endpoint)
+        messages.success(request, "A test event is on its way.")
+    elif action == "rotate":
+        secret = services.rotate_secret(endpoint)
+        request.session[f"webhook-secret-{endpoint.pk}"] = secret  # shown once, on the next page
+        messages.success(request, "New secret made; the old one signs too until the time shown.")
+    elif action in ("enable", "disable"):
+        services.update_endpoint(endpoint, enabled=action == "enable")
+        if action == "disable":
+            endpoint.disabled_reason = f"Disabled by {request.user.username}."
+            endpoint.save(update_fields=["disabled_reason"])
+    elif action == "delete":
+        endpoint.delete()
+        messages.success(request, "The endpoint was deleted.")
+        return redirect("api:webhooks")
+    else:
+        raise Http404("No such action.")
+    return redirect("api:webhook_detail", endpoint_id=endpoint.pk)
+
+
+@require_POST
+@member_required(manage=True)
+def webhook_redeliver(request, endpoint_id: int, delivery_id: int):
+    from django.db import transaction
+    from django.shortcuts import get_object_or_404
+
+    from api import webhooks
+
+    endpoint = _endpoint(request, endpoint_id)
+    delivery = get_object_or_404(endpoint.deliveries, pk=delivery_id)
+    with transaction.atomic():
+        webhooks.redeliver(delivery)
+    messages.success(request, f"The {delivery.message.event} event is being sent again.")
+    return redirect("api:webhook_detail", endpoint_id=endpoint.pk)

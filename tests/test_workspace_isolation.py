@@ -5,7 +5,8 @@ from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import Invitation, Role
-from api.models import ApiToken
+from api.models import ApiToken, WebhookEndpoint
+from api.webhooks import send_test_event
 from campaigns import services as campaign_services
 from lessons.models import Lesson, LessonScene
 from studio.models import PronunciationEntry
@@ -60,6 +61,9 @@ def test_every_url_with_another_workspaces_id_is_404(client, make_avatar):
     )
     their_lesson = Lesson.objects.create(workspace=theirs.workspace, title="Fire safety")
     their_scene = LessonScene.objects.create(lesson=their_lesson, position=1, script="Hello.")
+    their_endpoint = WebhookEndpoint.objects.create(
+        workspace=theirs.workspace, url="https://hooks.example.com/x", events=["render.failed"]
+    )
     foreign_ids = {
         "subject_id": their_avatar.grant.subject_id,
         "grant_id": their_avatar.grant_id,
@@ -73,6 +77,9 @@ def test_every_url_with_another_workspaces_id_is_404(client, make_avatar):
         "action": "duplicate",  # a scene's actions: up, down, duplicate, delete, preview
         "version": "2004",  # a lesson's SCORM package
         "kind": "signed-document",  # evidence files of a consent (the scan exists: see above)
+        "endpoint_id": their_endpoint.pk,
+        "delivery_id": send_test_event(their_endpoint).pk,
+        "webhook_action": "test",
         "api_token_id": ApiToken.issue(
             workspace=theirs.workspace, name="Their CRM", scopes=["read"]
         )[0].pk,

@@ -280,3 +280,52 @@ def test_an_expiring_consent_is_announced_once(api, avatar, receiver):
     assert events.announce_expiring() == 0
     _run_queue()
     assert json.loads(receiver.requests[0]["body"])["data"]["days_left"] == 2
+
+
+def test_an_owner_adds_an_endpoint_and_sees_its_secret_once(client, owner, receiver):
+    client.force_login(owner.user)
+    response = client.post(
+        "/settings/api/webhooks/", {"url": receiver.url, "events": ["render.succeeded"]}
+    )
+    assert response.status_code == 200
+    endpoint = WebhookEndpoint.objects.get()
+    assert endpoint.secret in response.content.decode()
+    page = client.get(f"/settings/api/webhooks/{endpoint.pk}/").content.decode()
+    assert endpoint.secret not in page
+
+
+def test_an_owner_sends_a_test_event_and_redelivers_it(client, owner, receiver):
+    endpoint = WebhookEndpoint.objects.create(
+        workspace=owner.workspace, url=receiver.url, events=["render.succeeded"]
+    )
+    client.force_login(owner.user)
+    client.post(f"/settings/api/webhooks/{endpoint.pk}/test/")
+    _run_queue()
+    delivery = WebhookDelivery.objects.get()
+    page = client.get(f"/settings/api/webhooks/{endpoint.pk}/").content.decode()
+    assert "webhook.test" in page and "200" in page
+    client.post(f"/settings/api/webhooks/{endpoint.pk}/deliveries/{delivery.pk}/redeliver/")
+    _run_queue()
+    assert len(receiver.accepted) == 2
+
+
+def test_an_owner_rotates_the_secret(client, owner, receiver):
+    endpoint = WebhookEndpoint.objects.create(
+        workspace=owner.workspace, url=receiver.url, events=["render.succeeded"]
+    )
+    old = endpoint.secret
+    client.force_login(owner.user)
+    response = client.post(f"/settings/api/webhooks/{endpoint.pk}/rotate/", follow=True)
+    endpoint.refresh_from_db()
+    assert endpoint.secret != old and endpoint.previous_secret == old
+    assert endpoint.secret in response.content.decode()
+
+
+def test_a_disabled_endpoint_is_enabled_again_by_its_owner(client, owner, receiver):
+    endpoint = WebhookEndpoint.objects.create(
+        workspace=owner.workspace, url=receiver.url, events=["render.succeeded"], enabled=False
+    )
+    client.force_login(owner.user)
+    client.post(f"/settings/api/webhooks/{endpoint.pk}/enable/")
+    endpoint.refresh_from_db()
+    assert endpoint.enabled and not endpoint.disabled_reason
