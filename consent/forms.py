@@ -175,6 +175,29 @@ class SignedPaperForm(forms.Form):
         return signed_on
 
 
+class RemoteInviteForm(InviteForm):
+    """An invitation the subject answers on their own device: the link may go by email."""
+
+    email_link = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Email the link to the subject",
+        help_text="Sent to the subject's email address; the link is also shown once here.",
+    )
+    message = forms.CharField(
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Your message (in the email)",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("email_link") and not self.subject.email:
+            self.add_error("email_link", "The subject has no email address; copy the link instead.")
+        return cleaned
+
+
 class SignedDocumentForm(InviteForm, SignedPaperForm):
     """A new consent signed on paper: its scope, the references for avatars, and the scan."""
 

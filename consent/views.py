@@ -6,10 +6,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Role
 from accounts.permissions import get_in_workspace, member_required
-from consent import ledger, services
+from consent import emails, ledger, services
 from consent.forms import (
     AddSignedPaperForm,
     InviteForm,
+    RemoteInviteForm,
     ReviewForm,
     SignedDocumentForm,
     SubjectForm,
@@ -84,10 +85,12 @@ def _scope_form_page(request, template: str, form, subject):
     )
 
 
-def _invite(request, subject_id: int, *, method: str, template: str, created):
-    """An invitation's scope and references; `created(grant, token)` answers once it is made."""
+def _invite(
+    request, subject_id: int, *, method: str, template: str, created, form_class=InviteForm
+):
+    """An invitation's scope and references; `created(grant, token, form)` answers once made."""
     subject = get_in_workspace(request, Subject, pk=subject_id)
-    form = InviteForm(request.POST or None, request.FILES or None, subject=subject)
+    form = form_class(request.POST or None, request.FILES or None, subject=subject)
     if request.method == "POST" and form.is_valid():
         grant, token = services.invite_subject(
             subject=subject,
@@ -99,7 +102,7 @@ def _invite(request, subject_id: int, *, method: str, template: str, created):
             evidence=evidence_of(request),
             method=method,
         )
-        return created(grant, token)
+        return created(grant, token, form)
     return _scope_form_page(request, template, form, subject)
 
 
@@ -112,7 +115,7 @@ def grant_in_person(request, subject_id: int):
         subject_id,
         method=ConsentMethod.IN_PERSON,
         template="consent/in_person_form.html",
-        created=lambda grant, token: _link_created(
+        created=lambda grant, token, form: _link_created(
             request, grant, token, title="Consent in person"
         ),
     )
@@ -144,10 +147,16 @@ def grant_signed_document(request, subject_id: int):
 
 @member_required(edit=True)
 def invite_new(request, subject_id: int):
-    def created(grant, token):
+    def created(grant, token, form):
         link = request.build_absolute_uri(reverse("consent:link_home", args=[token]))
+        emailed = None
+        if form.cleaned_data.get("email_link"):
+            emailed = emails.send_subject_link(
+                grant, link, message=form.cleaned_data["message"], by=request.user
+            )
         # The token is stored only as a hash: this page is the one chance to copy the link.
-        return render(request, "consent/invite_created.html", {"grant": grant, "link": link})
+        context = {"grant": grant, "link": link, "emailed": emailed}
+        return render(request, "consent/invite_created.html", context)
 
     return _invite(
         request,
@@ -155,6 +164,7 @@ def invite_new(request, subject_id: int):
         method=ConsentMethod.REMOTE,
         template="consent/invite_form.html",
         created=created,
+        form_class=RemoteInviteForm,
     )
 
 

@@ -132,3 +132,38 @@ def test_an_activated_consent_is_an_event(django_capture_on_commit_callbacks, av
     with django_capture_on_commit_callbacks(execute=True):
         ledger.append(ledger.Event.REVIEWED, grant=avatar.grant, decision="approved")
     assert WebhookMessage.objects.filter(event="consent.activated").count() == 1
+
+
+def test_the_subjects_invitation_link_is_emailed_with_the_members_message(
+    smtp, client, owner, portrait_png, speech_wav
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from consent.models import ConsentDocument
+
+    subject = SubjectFactory(workspace=owner.workspace, email="eileen@example.com")
+    client.force_login(owner.user)
+    response = client.post(
+        reverse("consent:invite_new", args=[subject.pk]),
+        {
+            "document": ConsentDocument.standard().pk,
+            "purposes": ["training"],
+            "languages": ["en"],
+            "channels": ["intranet"],
+            "territory": "Worldwide",
+            "valid_from": "2026-01-01 00:00",
+            "valid_until": "2030-01-01 00:00",
+            "reference_portrait": SimpleUploadedFile("e.png", portrait_png),
+            "reference_voice": SimpleUploadedFile("e.wav", speech_wav),
+            "email_link": "on",
+            "message": "Thanks for presenting our safety course!",
+        },
+    )
+    assert response.status_code == 200 and response.context["emailed"] is True
+    [(to, message)] = smtp.messages
+    assert to == ["eileen@example.com"]
+    text = _text(message)
+    assert response.context["link"] in text
+    assert "Thanks for presenting our safety course!" in text
+    _assert_no_biometrics(text)
