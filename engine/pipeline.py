@@ -164,6 +164,7 @@ def render_timeline(
         spec.portrait_path,
         tuple(tuple(p) for p in landmarks),
         options=_options(weights_dir=spec.face_weights_dir),
+        motion=spec.motion,
     )
     places = CachePlaces(cache, spec.cache_namespace or "local", spec.personal_cache_namespace)
     with tempfile.TemporaryDirectory(prefix="likeness-render-") as tmp:

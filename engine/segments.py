@@ -71,6 +71,7 @@ class Presenter:
     portrait_path: str
     landmarks: tuple[tuple[float, ...], ...]
     options: tuple[tuple[str, str], ...] = ()
+    motion: str = "natural"  # engine.face.drive.MOTION_STYLES
 
     def fingerprint(self) -> dict:
         points = np.asarray(self.landmarks, dtype=np.float32).round(3).tobytes()
@@ -79,6 +80,7 @@ class Presenter:
             "portrait": file_sha256(self.portrait_path),
             "landmarks": hashlib.sha256(points).hexdigest(),
             "options": list(self.options),
+            "motion": self.motion,
         }
 
 
@@ -278,6 +280,7 @@ class FaceFrames:
                 words=self.spoken.words,
                 phonemes=self.spoken.phonemes,
                 progress=self.progress,
+                motion=self.presenter.motion,
             ):
                 if made == self.count:
                     break  # an engine that rounds up: the audio decides the length

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.face.drive import MOTION_STYLES
 from engine.timeline import Timeline, one_scene
 
 Word = tuple[str, float, float]  # (word, start seconds, end seconds)
@@ -63,6 +64,9 @@ class RenderSpec:
     # Segment cache entries are kept per namespace (the site: one per avatar), so that a
     # withdrawn consent deletes them together.
     cache_namespace: str = ""
+    # How the presenter moves: a setting of engine.face.drive.MOTION_STYLES (head motion and
+    # expression strength; blinks in every one).
+    motion: str = "natural"
     # Where personal segments (a campaign recipient's name) are kept, so that recipients who
     # share a value (a company) share its segment; the site deletes the namespace with the
     # campaign's personal data. "": personal segments are made for their video only.
@@ -86,6 +90,8 @@ class RenderSpec:
             raise ValueError("disclosure_card_seconds must be between 0 and 10")
         if not 1 <= self.fps <= 60:
             raise ValueError("fps must be between 1 and 60")
+        if self.motion not in MOTION_STYLES:
+            raise ValueError(f"motion must be one of {', '.join(MOTION_STYLES)}")
         if self.lead_in_seconds < 0 or self.tail_seconds < 0:
             raise ValueError("lead_in_seconds and tail_seconds cannot be negative")
 

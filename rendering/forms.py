@@ -2,6 +2,8 @@ from django import forms
 
 from avatars.models import Avatar
 from consent.models import Purpose
+from engine.face.drive import DEFAULT_MOTION
+from rendering.models import MOTION_CHOICES
 from studio.models import Script
 
 
@@ -18,6 +20,12 @@ class RenderForm(forms.Form):
             "required": "Choose the purpose of the video: the subject consented to some only."
         },
     )
+
+    # Optional: a form without it (an older page) renders with the natural setting.
+    motion = forms.ChoiceField(choices=MOTION_CHOICES, required=False)
+
+    def clean_motion(self) -> str:
+        return self.cleaned_data["motion"] or DEFAULT_MOTION
 
     def __init__(self, *args, workspace, **kwargs):
         super().__init__(*args, **kwargs)

@@ -13,9 +13,17 @@ from avatars.models import Avatar
 from consent.models import Purpose, Withdrawal
 from consent.policy import TemplateUse
 from consent.signals import grant_revoked, videos_requested
+from engine.face.drive import DEFAULT_MOTION
 from engine.timeline import Timeline
 from rendering.signals import render_failed
 from studio.models import Script
+
+# The motion settings people choose from (engine.face.drive.MOTION_STYLES), with what each does.
+MOTION_CHOICES = [
+    ("still", "Still: the head keeps its place"),
+    ("natural", "Natural"),
+    ("lively", "Lively: more head motion, a wider mouth"),
+]
 
 
 class RenderJob(WorkspaceScoped):
@@ -52,6 +60,8 @@ class RenderJob(WorkspaceScoped):
     # The frames' invisible mark when it is shared by a lineage (every variant of a campaign):
     # 16 hex digits; empty: the frames carry this render's own provenance id.
     frame_mark_id = models.CharField(max_length=16, blank=True)
+    # How the presenter moves (engine.face.drive.MOTION_STYLES): head motion and expression.
+    motion = models.CharField(max_length=8, choices=MOTION_CHOICES, default=DEFAULT_MOTION)
     purpose = models.CharField(max_length=16, choices=Purpose.choices)
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()

@@ -16,6 +16,7 @@ from core.errors import UserError
 from core.files import copy_to_local
 from engine.captions import caption_paths
 from engine.errors import EngineError, RenderCancelled
+from engine.face.drive import DEFAULT_MOTION
 from engine.pipeline import STAGES, render
 from engine.poster import poster_path
 from engine.spec import RenderSpec
@@ -45,7 +46,9 @@ class RenderRefused(UserError):
 
 
 @transaction.atomic
-def submit_render(*, workspace, user, avatar, script, purpose: str) -> RenderJob:
+def submit_render(
+    *, workspace, user, avatar, script, purpose: str, motion: str = DEFAULT_MOTION
+) -> RenderJob:
     timeline = one_scene(
         script.body,
         width=settings.RENDER_WIDTH,
@@ -60,6 +63,7 @@ def submit_render(*, workspace, user, avatar, script, purpose: str) -> RenderJob
         purpose=purpose,
         timeline=timeline,
         script_text=script.body,
+        motion=motion,
     )
 
 
@@ -78,6 +82,7 @@ def submit_timeline(
     part_of: str = "",
     frame_mark_id: str = "",
     priority: int = 0,
+    motion: str = DEFAULT_MOTION,
 ) -> RenderJob:
     """Queue a render of ``timeline`` once the consent policy allows it, or raise RenderRefused
     with the policy's reason. ``template``: the timeline says a template filled in (a campaign's
@@ -99,6 +104,7 @@ def submit_timeline(
         template=template,
         part_of=part_of,
         frame_mark_id=frame_mark_id,
+        motion=motion,
         purpose=purpose,
         width=fmt.width,
         height=fmt.height,
@@ -183,6 +189,7 @@ def build_spec(job: RenderJob, *, portrait: Path, voice_sample: Path) -> RenderS
         timeline=job.timeline,  # the video asked for at submit, checked by the consent policy
         # A lineage's frame mark (a campaign's variants share frames); "" = this render's own id.
         frame_mark_id=job.frame_mark_id,
+        motion=job.motion,
         cache_namespace=avatar_namespace(avatar.pk),  # erased with the avatar's biometric data
         # A campaign's recipients' values, spoken once for all who share them; erased with the
         # campaign's personal data (campaigns.retention) as well as with the avatar's.

@@ -29,6 +29,7 @@ def submit(request):
             avatar=form.cleaned_data["avatar"],
             script=script,
             purpose=form.cleaned_data["purpose"],
+            motion=form.cleaned_data["motion"],
         )
     except services.RenderRefused as refusal:
         messages.error(request, f"Not rendered: {refusal}")

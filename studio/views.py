@@ -7,6 +7,7 @@ from avatars.models import Avatar
 from consent import screening
 from consent import services as consent_services
 from consent.models import ConsentError, Purpose, ScreeningReview
+from engine.face.drive import MOTION_STYLES
 from studio import services
 from studio.forms import ApprovalRequestForm, PronunciationForm, ScriptForm
 from studio.models import PronunciationEntry, Script
@@ -56,6 +57,7 @@ def script_detail(request, script_id: int):
                 workspace=request.workspace, status=Avatar.Status.ACTIVE
             ),
             "purposes": Purpose.choices,
+            "motions": list(MOTION_STYLES),
             "approval_form": ApprovalRequestForm(workspace=request.workspace),
             "jobs": script.render_jobs.select_related("avatar__grant", "video").order_by(
                 "-created_at"

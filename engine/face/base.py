@@ -25,6 +25,8 @@ class FaceEngine(Protocol):
         words: Sequence[tuple[str, float, float]] | None = None,
         phonemes: Sequence[tuple[str, float, float]] | None = None,
         progress: Callable[[float], None] | None = None,
+        motion: str = "natural",
     ) -> Iterator[np.ndarray]:
-        """RGB uint8 frames (height, width, 3), round(fps x audio seconds) of them."""
+        """RGB uint8 frames (height, width, 3), round(fps x audio seconds) of them; ``motion``:
+        a setting of engine.face.drive.MOTION_STYLES (head motion and expression)."""
         ...

@@ -160,6 +160,22 @@ def blink_schedule(frames: int, fps: int, seed: int = 7) -> np.ndarray:
     return closure
 
 
+# Motion settings (per avatar or render): how far the head moves and how wide the mouth opens.
+# Blinks stay in every one: a face that never blinks looks dead.
+MOTION_STYLES = {"still": (0.0, 0.85), "natural": (1.0, 1.0), "lively": (1.6, 1.15)}
+DEFAULT_MOTION = "natural"
+
+
+def motion_style(name: str) -> tuple[float, float]:
+    """(head motion scale, expression scale) of a motion setting; ValueError if unknown."""
+    try:
+        return MOTION_STYLES[name]
+    except KeyError:
+        raise ValueError(
+            f"Unknown motion setting {name!r}: use one of {', '.join(MOTION_STYLES)}."
+        ) from None
+
+
 def head_motion(frames: int, fps: int, opening: np.ndarray, scale: float = 1.0) -> np.ndarray:
     """Per frame (dx, dy, degrees): slow sway, breathing and a drift in pauses (idle motion),
     and slight nods that follow the stresses of speech. ``scale``: pixels per 512-px frame."""

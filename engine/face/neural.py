@@ -29,7 +29,14 @@ import numpy as np
 import engine.face.topology as T
 from engine.audio import read_wav
 from engine.errors import FaceWeightsMissing
-from engine.face.drive import blink_schedule, frame_count, head_motion, mouth_openness
+from engine.face.drive import (
+    DEFAULT_MOTION,
+    blink_schedule,
+    frame_count,
+    head_motion,
+    motion_style,
+    mouth_openness,
+)
 from engine.face.warp import FaceRig, prepared_rig
 
 WEIGHTS_SETTING = "FACE_NEURAL_WEIGHTS_DIR"  # the site's setting, named by the errors
@@ -218,10 +225,12 @@ class NeuralFaceEngine:
         words: Sequence[tuple[str, float, float]] | None = None,
         phonemes: Sequence[tuple[str, float, float]] | None = None,
         progress: Callable[[float], None] | None = None,
+        motion: str = DEFAULT_MOTION,
     ) -> Iterator[np.ndarray]:
         import torch
 
         del words
+        head, _ = motion_style(motion)  # the mouth is the model's own
         folder = weights_dir(self.weights)
         with _lock:
             models = load_models(str(folder.resolve()))
@@ -234,7 +243,7 @@ class NeuralFaceEngine:
         windows += positional_encoding(windows.shape[1], windows.shape[2])
         opening = mouth_openness(samples, rate, fps, frames, phonemes)
         blinks = blink_schedule(frames, fps)
-        motion = head_motion(frames, fps, opening, scale=min(size) / 512)
+        motion = head * head_motion(frames, fps, opening, scale=min(size) / 512)
         batch = self.batch_size or (16 if models.device.startswith("cuda") else 4)
         reference = self._encode(models, paste.crop(rig.base))
         masked_crop = paste.crop(rig.base).copy()

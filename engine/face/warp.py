@@ -22,10 +22,12 @@ import numpy as np
 import engine.face.topology as T
 from engine.audio import read_wav
 from engine.face.drive import (
+    DEFAULT_MOTION,
     blink_schedule,
     frame_count,
     head_motion,
     lip_spread,
+    motion_style,
     mouth_openness,
 )
 from engine.face.framing import Framing, frame_portrait
@@ -348,15 +350,17 @@ class WarpFaceEngine:
         words: Sequence[tuple[str, float, float]] | None = None,
         phonemes: Sequence[tuple[str, float, float]] | None = None,
         progress: Callable[[float], None] | None = None,
+        motion: str = DEFAULT_MOTION,
     ) -> Iterator[np.ndarray]:
         del words  # phonemes carry the timing this engine uses
+        head, expression = motion_style(motion)
         rig = prepared_rig(portrait_path, landmarks, size)
         samples, rate = read_wav(audio_wav)
         frames = frame_count(len(samples) / rate, fps)
-        opening = mouth_openness(samples, rate, fps, frames, phonemes)
-        spread = lip_spread(samples, rate, fps, frames, phonemes)
+        opening = np.clip(expression * mouth_openness(samples, rate, fps, frames, phonemes), 0, 1)
+        spread = np.clip(expression * lip_spread(samples, rate, fps, frames, phonemes), -1, 1)
         blinks = blink_schedule(frames, fps)
-        motion = head_motion(frames, fps, opening, scale=min(size) / 512)
+        motion = head * head_motion(frames, fps, opening, scale=min(size) / 512)
         for i in range(frames):
             if progress is not None and i % 5 == 0:
                 progress(i / frames)
