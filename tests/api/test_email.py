@@ -167,3 +167,10 @@ def test_the_subjects_invitation_link_is_emailed_with_the_members_message(
     assert response.context["link"] in text
     assert "Thanks for presenting our safety course!" in text
     _assert_no_biometrics(text)
+
+
+def test_the_same_event_twice_is_one_email(smtp, avatar):
+    job = finished_video(avatar).job
+    events.render_finished(job.pk)
+    events.render_finished(job.pk)
+    assert len(smtp.messages) == 1
