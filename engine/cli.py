@@ -75,6 +75,7 @@ def _cmd_speak(args: argparse.Namespace) -> dict:
         "wav": str(args.out),
         "timings": str(timings),
         "words": len(speech.words),
+        **({"starting_voice": speech.starting_voice} if speech.starting_voice else {}),
     }
 
 

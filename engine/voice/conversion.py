@@ -93,6 +93,10 @@ OUTPUT_PEAK = 0.9
 # A subject's recording whose long-term spectrum ends below this (``VoiceProfile.bandwidth_hz``)
 # is band-limited (a phone line: 4 kHz; a 16 kHz recording reaches 7.7-8 kHz).
 FULL_BAND_HZ = 7000.0
+# A phone line passes nothing below this (ITU-T G.712's 300-3400 Hz): a narrow-band subject's
+# recording says nothing of their voice's lowest octave either.
+PHONE_BAND_LOW_HZ = 300.0
+BAND_INSIDE = 0.85  # of a narrow band's edge: where its roll-off begins (3.4 of 4 kHz, G.712)
 
 
 def convert_voice(
@@ -152,13 +156,16 @@ def convert_frames(
     unvoiced = UNVOICED_PULL if unvoiced_pull is None else unvoiced_pull
     mapped = _map_timbre(cepstra, frames.f0 > 0, statistics, target, pull, labels, unvoiced)
     top_hz = target.bandwidth_hz
-    aperiodicity = _map_aperiodicity(frames.aperiodicity, frames.f0 > 0, source, target, top_hz)
+    # A narrow band's own roll-off (the last half kilohertz before its edge) is no more the
+    # voice than what lies past it.
+    band = (PHONE_BAND_LOW_HZ, BAND_INSIDE * top_hz) if top_hz < FULL_BAND_HZ else (0.0, top_hz)
+    aperiodicity = _map_aperiodicity(frames.aperiodicity, frames.f0 > 0, source, target, band)
     envelope = decode_envelope(mapped)
     if top_hz < FULL_BAND_HZ:
-        envelope = keep_source_above(envelope, warped, top_hz)
+        envelope = keep_source_outside(envelope, warped, *band)
     out = pyworld.synthesize(f0, envelope, aperiodicity, RATE, frame_period=FRAME_MS)
     if target.spectrum_db is not None:
-        out = match_long_term_spectrum(out, f0 > 0, target.spectrum_db, top_hz=top_hz)
+        out = match_long_term_spectrum(out, f0 > 0, target.spectrum_db, band=band)
     out = out[:length]
     if len(out) < length:
         out = np.pad(out, (0, length - len(out)))
@@ -178,21 +185,32 @@ def _map_pitch(f0: np.ndarray, source: VoiceProfile, target: VoiceProfile) -> np
     return out
 
 
-def keep_source_above(envelope: np.ndarray, source: np.ndarray, top_hz: float) -> np.ndarray:
-    """``envelope`` (frames, bins) below ``top_hz``, the ``source`` envelope's shape above it,
-    joined at the same level frame by frame: a subject recorded through a phone line says
-    nothing of their voice above its band edge, and the conversion must not copy the edge
-    itself (a muffled voice) into speech that has the whole band."""
+def keep_source_outside(
+    envelope: np.ndarray, source: np.ndarray, low_hz: float, top_hz: float
+) -> np.ndarray:
+    """``envelope`` (frames, bins) between ``low_hz`` and ``top_hz``, the ``source`` envelope's
+    shape outside, joined at the same level frame by frame: a subject recorded through a phone
+    line says nothing of their voice outside its band, and the conversion must not copy the
+    band's edges (a thin, muffled voice) into speech that has the whole band."""
     bins = envelope.shape[1]
-    edge = min(bins - 1, round(top_hz / (RATE / 2) * (bins - 1)))
-    scale = envelope[:, edge : edge + 1] / np.maximum(source[:, edge : edge + 1], 1e-16)
     out = envelope.copy()
-    out[:, edge:] = source[:, edge:] * scale
+    low, edge = _bin(low_hz, bins), _bin(top_hz, bins)
+    for cut, part in ((edge, slice(edge, None)), (low, slice(0, low))):
+        scale = envelope[:, cut : cut + 1] / np.maximum(source[:, cut : cut + 1], 1e-16)
+        out[:, part] = source[:, part] * scale
     return np.ascontiguousarray(out)
 
 
+def _bin(hz: float, bins: int) -> int:
+    return min(bins - 1, round(hz / (RATE / 2) * (bins - 1)))
+
+
 def match_long_term_spectrum(
-    samples: np.ndarray, voiced: np.ndarray, target_db: np.ndarray, *, top_hz: float = RATE / 2
+    samples: np.ndarray,
+    voiced: np.ndarray,
+    target_db: np.ndarray,
+    *,
+    band: tuple[float, float] = (0.0, RATE / 2),
 ) -> np.ndarray:
     """``samples`` (at RATE) through a fixed linear-phase filter that gives their voiced frames
     (``voiced``: a bool per FRAME_MS frame) the subject's long-term spectrum ``target_db``
@@ -207,8 +225,9 @@ def match_long_term_spectrum(
         return samples
     difference = target_db - spectra.mean(axis=0)
     bins = len(difference)
-    edge = min(bins - 1, round(top_hz / (RATE / 2) * (bins - 1)))
-    difference[edge:] = difference[edge]  # above the subject's band edge: no change of shape
+    low, edge = _bin(band[0], bins), _bin(band[1], bins)
+    difference[edge:] = difference[edge]  # outside the subject's band: no change of shape
+    difference[:low] = difference[low]
     width = max(1, round(SPECTRUM_SMOOTH_HZ / (RATE / 2 / (bins - 1))))
     kernel = np.hanning(width + 2)[1:-1]
     padded = np.pad(difference, width, mode="edge")
@@ -224,7 +243,7 @@ def _map_aperiodicity(
     voiced: np.ndarray,
     source: VoiceProfile,
     target: VoiceProfile,
-    top_hz: float = RATE / 2,
+    band: tuple[float, float] = (0.0, RATE / 2),
 ) -> np.ndarray:
     """Voiced frames' aperiodicity shifted (in dB, per frequency bin) by the difference of the
     two voices' means: a breathier subject gets more noise in the voiced sounds, a clearer one
@@ -233,7 +252,8 @@ def _map_aperiodicity(
         return aperiodicity
     out = aperiodicity.copy()
     shift = target.aperiodicity_db - source.aperiodicity_db
-    shift[round(top_hz / (RATE / 2) * (len(shift) - 1)) :] = 0.0  # past the subject's band
+    shift[_bin(band[1], len(shift)) :] = 0.0  # outside the subject's band
+    shift[: _bin(band[0], len(shift))] = 0.0
     shifted = aperiodicity_db(out[voiced]) + shift
     out[voiced] = 10.0 ** (np.minimum(shifted, 0.0) / 20.0)
     return np.ascontiguousarray(out)

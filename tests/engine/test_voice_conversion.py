@@ -202,6 +202,7 @@ def test_the_cli_speaks_in_the_subjects_voice_with_a_lexicon(subject, tmp_path):
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)
     assert summary["engine"] == "world" and summary["sample_rate"] == 16000
+    assert summary["starting_voice"] == "awb"  # all voices: the subject's own is the nearest
     timings = json.loads((tmp_path / "cli.json").read_text())
     assert [w[0] for w in timings["words"]] == ["win", "says", "hello"]
     lexicon.write_text("[1, 2]")

@@ -147,3 +147,37 @@ def test_a_phone_band_sample_has_a_narrow_band_and_a_true_pitch(tmp_path):
     assert phone.bandwidth_hz < 5000 < 7000 < wide.bandwidth_hz
     assert phone.f0_hz == pytest.approx(wide.f0_hz, rel=0.08)
     assert phone.f0_log_std == pytest.approx(wide.f0_log_std, abs=0.05)
+
+
+def band_levels_db(samples, rate):
+    """Level (dB) of the speech's long-term spectrum below 300 Hz and at 4.5-7 kHz, each
+    relative to 0.3-3 kHz."""
+    from scipy.signal import welch
+
+    hz, power = welch(samples, rate, nperseg=1024)
+
+    def level(lo, hi):
+        return 10 * np.log10(power[(hz >= lo) & (hz < hi)].mean())
+
+    middle = level(300, 3000)
+    return level(60, 300) - middle, level(4500, 7000) - middle
+
+
+def test_speech_toward_a_phone_band_subject_keeps_the_whole_band(tmp_path):
+    from scipy.signal import butter, resample_poly, sosfilt
+
+    full = sentences("ked", HELD_OUT_ENROLL_SENTENCES)
+    narrow = sosfilt(butter(4, 300, "highpass", fs=8000, output="sos"), resample_poly(full, 1, 2))
+    write_wav(tmp_path / "phone.wav", narrow, 8000)
+    sample = tmp_path / "phone.wav"
+    speech = WorldVoice().speak(
+        "Help the woman get back to her feet.", [str(sample)], str(tmp_path / "o.wav")
+    )
+    samples, rate = read_wav(speech.wav_path)
+    low, high = band_levels_db(samples, rate)
+    narrow_low, _ = band_levels_db(narrow, 8000)  # the phone line's copy has no 4.5-7 kHz
+    # Neither band edge is copied into the output. Its top band: -36 dB (-50 when the spectrum
+    # match held the band's own roll-off; ked's full-band voice -23); its lowest band above the
+    # phone line's (the subject's recording has no lowest octave, the output keeps its own)
+    assert high > -42
+    assert low > narrow_low + 3
