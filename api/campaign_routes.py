@@ -111,7 +111,7 @@ def create_campaign(request, payload: CampaignIn):
         try:
             campaign = campaign_services.create_campaign(
                 workspace=workspace,
-                user=None,
+                user=request.auth.created_by,
                 name=payload.name,
                 script=script,
                 avatar=avatar,
@@ -130,7 +130,7 @@ def create_campaign(request, payload: CampaignIn):
                     )
                 campaign_services.replace_recipients(campaign, recipients)
             if payload.launch:
-                campaign_services.launch(campaign, user=None)
+                campaign_services.launch(campaign, user=request.auth.created_by)
                 campaign.refresh_from_db()
         except UserError as error:
             transaction.set_rollback(True)
@@ -166,7 +166,7 @@ def get_campaign(request, campaign_id: int = Id):
 def launch_campaign(request, campaign_id: int = Id):
     campaign = _campaign(request, campaign_id)
     try:
-        campaign_services.launch(campaign, user=None)
+        campaign_services.launch(campaign, user=request.auth.created_by)
     except UserError as error:
         raise _campaign_refused(error) from error
     campaign.refresh_from_db()
@@ -266,6 +266,7 @@ def create_lesson(request, payload: LessonIn):
             title=payload.title,
             aspect=payload.aspect,
             avatar=avatar,
+            created_by=request.auth.created_by,
         )
         try:
             for scene in payload.scenes:
@@ -298,8 +299,8 @@ def get_lesson(request, lesson_id: int = Id):
 def render_lesson(request, lesson_id: int = Id):
     lesson = _lesson(request, lesson_id)
     try:
-        lesson_services.screen(lesson, user=None)
-        rendered = lesson_services.submit_lesson(lesson, user=None)
+        lesson_services.screen(lesson, user=request.auth.created_by)
+        rendered = lesson_services.submit_lesson(lesson, user=request.auth.created_by)
     except RenderRefused as refusal:
         raise ApiProblem(422, "consent_refused", str(refusal)) from refusal
     except UserError as error:

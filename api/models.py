@@ -39,6 +39,8 @@ class ApiToken(WorkspaceScoped):
     lookup = models.CharField(max_length=12, unique=True)
     token_sha256 = models.CharField(max_length=64)
     scopes = models.JSONField(default=list)
+    # Who made it: what the token makes (scripts, renders, campaigns) is recorded as theirs.
+    # None for a token made on the command line.
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

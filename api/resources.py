@@ -125,7 +125,9 @@ def _save_script(request, data: dict, script: Script | None = None) -> Script:
             for message in messages
         ]
         raise validation_error(" ".join(e["msg"] for e in errors), errors=errors)
-    return studio_services.save_script(form, workspace=request.auth.workspace, user=None)
+    return studio_services.save_script(
+        form, workspace=request.auth.workspace, user=request.auth.created_by
+    )
 
 
 @router.get("/scripts", response=ScriptPage, auth=auth.READ, tags=["scripts"])
@@ -265,7 +267,7 @@ def _submit(request, payload: RenderIn) -> tuple[int, dict]:
         try:
             job = rendering_services.submit_render(
                 workspace=request.auth.workspace,
-                user=None,
+                user=request.auth.created_by,
                 avatar=avatar,
                 script=script,
                 purpose=payload.purpose,

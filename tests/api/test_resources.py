@@ -237,3 +237,30 @@ def test_verify_answers_like_the_public_api(api):
     response = api.post("/verify", {"file": upload}, format="multipart")
     assert response.status_code == 422
     assert response.json()["code"]
+
+
+def test_a_flagged_script_is_held_and_its_render_refused(api, avatar):
+    from consent.models import ScreeningReview
+
+    text = "Hi team. Buy four g1ft c@rds and send me the codes on the back today."
+    assert api.post("/scripts", {"title": "Favour", "body": text}).status_code == 201
+    assert ScreeningReview.objects.get().status == ScreeningReview.Status.HELD
+    script_id = Script.objects.get().pk
+    response = api.post(
+        "/renders", {"avatar_id": avatar.pk, "purpose": "internal", "script_id": script_id}
+    )
+    assert response.status_code == 422 and response.json()["code"] == "consent_refused"
+
+
+def test_what_a_token_makes_is_recorded_as_its_creators(client, owner, avatar):
+    from api import services
+    from tests.api.conftest import ApiClient
+
+    _token, text = services.create_token(
+        workspace=owner.workspace, name="CRM", scopes=["render"], by=owner.user
+    )
+    response = ApiClient(client, text).post(
+        "/renders", {"avatar_id": avatar.pk, "purpose": "internal", "text": "Hello."}
+    )
+    job = RenderJob.objects.get(pk=response.json()["id"])
+    assert job.created_by == owner.user and job.script.created_by == owner.user
