@@ -269,6 +269,23 @@ def attempt(delivery_id: int) -> str:
     return delivery.status
 
 
+def requeue_lost(*, now=None, grace=timedelta(minutes=10)) -> int:
+    """Queue again the pending deliveries whose task was lost: due for longer than ``grace``
+    (a broker that dropped it), or taken by a worker that died mid-try (nothing heard for the
+    timeout plus ``grace``). Run it every few minutes: `manage.py requeue_lost_webhooks`."""
+    now = now or timezone.now()
+    timeout = timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS)
+    pending = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING)
+    overdue = pending.filter(next_attempt_at__lt=now - grace)
+    abandoned = pending.filter(next_attempt_at__isnull=True, updated_at__lt=now - timeout - grace)
+    ids = list(overdue.values_list("pk", flat=True)) + list(abandoned.values_list("pk", flat=True))
+    for delivery_id in ids:
+        with transaction.atomic():
+            WebhookDelivery.objects.filter(pk=delivery_id).update(next_attempt_at=now)
+            transaction.on_commit(lambda pk=delivery_id: enqueue(pk))
+    return len(ids)
+
+
 def _give_up(delivery: WebhookDelivery, reason: str) -> str:
     delivery.status = WebhookDelivery.Status.FAILED
     delivery.last_error = delivery.last_error or reason[:300]

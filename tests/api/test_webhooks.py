@@ -329,3 +329,21 @@ def test_a_disabled_endpoint_is_enabled_again_by_its_owner(client, owner, receiv
     client.post(f"/settings/api/webhooks/{endpoint.pk}/enable/")
     endpoint.refresh_from_db()
     assert endpoint.enabled and not endpoint.disabled_reason
+
+
+def test_a_delivery_whose_task_was_lost_is_queued_again(api, avatar, receiver):
+    from django.utils import timezone
+
+    _endpoint(api, receiver.url)
+    events.render_finished(finished_video(avatar).job.pk)
+    delivery = WebhookDelivery.objects.get()
+    assert webhooks.requeue_lost() == 0  # due now: its task is still on its way
+    later = timezone.now() + timedelta(hours=1)
+    assert webhooks.requeue_lost(now=later) == 1
+    # A worker that took it and died (no next try, nothing heard since) is found too.
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=None)
+    assert webhooks.requeue_lost(now=later) == 1
+    delivery.refresh_from_db()
+    assert delivery.next_attempt_at is not None
+    _run_queue()
+    assert len(receiver.accepted) == 1
