@@ -19,7 +19,7 @@ import numpy as np
 from engine.audio import read_wav, write_wav
 from engine.errors import EngineError
 from engine.voice.base import Speech
-from engine.voice.conversion import convert_frames
+from engine.voice.conversion import RETIMED_TIMBRE_PULL, convert_frames
 from engine.voice.festival import emphasise, script_chunks, synthesize
 from engine.voice.profile import (
     RATE,
@@ -82,6 +82,7 @@ class WorldVoice:
             target=target,
             emphasis=speech.emphasis,
             phonemes=speech.phonemes,
+            timbre_pull=None if voice.program == "festival" else RETIMED_TIMBRE_PULL,
         )
         if speech.emphasis:
             converted = emphasise(converted, RATE, speech.emphasis)
