@@ -1,6 +1,6 @@
 """Every published render has a poster: the frame shown just into the speech, after the opening
-card (kept as it went to the encoder). Members see it in lists and the player; the share page offers it to email and
-chat apps, for as long as the consent lasts."""
+card (kept as it went to the encoder). Members see it in lists and the player; the share page
+offers it to email and chat apps, for as long as the consent lasts."""
 
 import html
 import io
