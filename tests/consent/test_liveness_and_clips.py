@@ -203,7 +203,7 @@ def low_rate_wav(seconds: int, rate: int) -> bytes:
     ("wav", "message"),
     [
         (lambda: low_rate_wav(20_000, 1), "limit is 600 s"),
-        (lambda: low_rate_wav(30, 4_000), "16000 Hz"),
+        (lambda: low_rate_wav(30, 4_000), "at least 8000 Hz"),
     ],
     ids=["20000-s-at-1-Hz", "30-s-at-4-kHz"],
 )
