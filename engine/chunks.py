@@ -39,7 +39,7 @@ from engine.encode import VIDEO_CODEC_ARGS, VideoEncoder, encoder_identity
 from engine.errors import EngineError
 from engine.label import Badge, DisclosureCard, apply_card, apply_label
 from engine.poster import PosterFrame
-from engine.segment_cache import CachePlaces, SegmentCache, segment_key
+from engine.segment_cache import CachePlaces, NullSegmentCache, SegmentCache, segment_key
 from engine.segments import FaceFrames, Presenter, face_key, fetch_entry, file_sha256, store_entry
 from engine.timeline import Scene, Timeline
 from engine.watermark import VideoWatermarker
@@ -237,6 +237,10 @@ class ChunkEncoder:
             return iter([None] * chunk.frames)
         piece = self.scenes[chunk.scene].spoken[chunk.piece]
         cache, namespace = self.places.of(chunk.personal)
+        if chunk.personal:
+            # Kept as its encoded chunk (whose key covers its face): storing its lossless face
+            # frames too cost a campaign of all-distinct names more than it ever saved.
+            cache = NullSegmentCache()
         faces = FaceFrames(
             piece,
             face=self.face,

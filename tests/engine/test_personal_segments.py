@@ -94,6 +94,10 @@ def test_a_lineage_namespace_keeps_personal_segments_apart_and_shares_them_withi
     assert b'"this"' in shared and b'"this"' not in personal
     assert b"xanthe" not in shared and b"yorick" not in shared
     assert b"xanthe" in personal and b"yorick" in personal
+    # Kept as speech and encoded chunks: never as lossless face frames, which cost more to
+    # store for a campaign of distinct names than they save.
+    assert not list((folder / "cache" / PERSONAL).rglob("frames.mkv"))
+    assert list((folder / "cache" / SHARED).rglob("frames.mkv"))
     # The same frames and speech, but each variant's own id in its sound.
     marks = {name: read_audio_mark(folder / f"{name}.mp4") for name in results}
     for number, name in enumerate(results):
