@@ -78,12 +78,10 @@ def download(request, token: str):
 @require_GET
 def scorm_download(request, token: str):
     """A SCORM package of a lesson's latest video, for whoever holds the link while it is valid."""
-    from django.http import FileResponse
-    from django.urls import reverse
-
     from api.campaign_routes import SCORM_SALT
     from lessons import scorm
     from lessons.models import Lesson
+    from lessons.views import scorm_package_response
 
     try:
         data = signing.loads(token, salt=SCORM_SALT, max_age=settings.API_DOWNLOAD_SECONDS)
@@ -96,18 +94,7 @@ def scorm_download(request, token: str):
         raise Http404("This lesson has no video to package.")
     if withdrawal := video.withdrawal:
         return withdrawn_response(request, withdrawal)
-    verify_url = request.build_absolute_uri(reverse("provenance:verify"))
-    if (record := getattr(video.job, "provenance", None)) is not None:
-        verify_url = request.build_absolute_uri(
-            reverse("provenance:record", args=[record.payload_id])
-        )
-    package = scorm.build_package(lesson, video, version=version, verify_url=verify_url)
-    return FileResponse(
-        package,
-        as_attachment=True,
-        filename=f"lesson-{lesson.pk}-scorm-{version}.zip",
-        content_type="application/zip",
-    )
+    return scorm_package_response(request, lesson, video, version)
 
 
 # ---- webhook endpoints (owners) ------------------------------------------------------------

@@ -231,6 +231,12 @@ def lesson_scorm(request, lesson_id: int, version: str):
     if video is None or video.withdrawal:
         messages.error(request, "Render the lesson first: SCORM packages hold its video.")
         return redirect("lessons:detail", lesson_id=lesson.pk)
+    return scorm_package_response(request, lesson, video, version)
+
+
+def scorm_package_response(request, lesson, video, version: str) -> FileResponse:
+    """The SCORM package of ``video`` as a download (the lesson's page and the API's link),
+    linking to the video's own provenance record, else to the verify page."""
     verify_url = request.build_absolute_uri(reverse("provenance:verify"))
     record = getattr(video.job, "provenance", None)
     if record is not None:
