@@ -211,13 +211,18 @@ def paint_gap(
     region). Per pixel: ``s`` across the mouth, ``below`` its distance below the split (negative
     above it) and ``reach`` how far the jaw moved there; the gap is where the jaw moved further
     than the pixel lies below the split, between the upper jaw's edge and the lower's."""
-    inside = (reach - below > 0.0) & (below > -0.5)
+    inside = (reach - below > 0.0) & (below > -0.5) & (reach > 0.25)
     if not inside.any():
         return
     rows, cols = np.nonzero(inside)
     y0, y1, x0, x1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
     s, below, reach = s[y0:y1, x0:x1], below[y0:y1, x0:x1], reach[y0:y1, x0:x1]
-    alpha = np.clip(reach - below, 0.0, 1.0) * np.clip(below + 0.5, 0.0, 1.0)
+    # Soft at the upper jaw's edge and the lower's, and nothing where the jaw did not move.
+    alpha = (
+        np.clip(reach - below, 0.0, 1.0)
+        * np.clip(below + 0.5, 0.0, 1.0)
+        * np.clip(reach - 0.25, 0.0, 1.0)
+    )
     deepest = float(reach.max())
     t = np.clip(below / np.maximum(reach, 1e-3), 0.0, 1.0)  # 0 at the upper jaw, 1 at the lower
     half = 0.5 * mouth_width

@@ -175,6 +175,12 @@ class FaceRig:
         # upper teeth again, torn into streaks); the gap the jaw opens is painted instead.
         region.below_split = below.astype(np.float32)  # type: ignore[attr-defined]
         region.s = s.astype(np.float32)  # type: ignore[attr-defined]
+        # Only between the mouth's corners does the jaw open a gap: beyond them the split line
+        # is only extended, and the skin there stretches as before (a gap there drew a dark
+        # line across the face).
+        inner = 0.5 * float(np.ptp(line_s))
+        between = smoothstep((inner - np.abs(s)) / max(0.06 * self.mouth_width, 1.0))
+        region.between_corners = between.astype(np.float32)  # type: ignore[attr-defined]
         # Lip shape: the lips and the skin just around them scale sideways about the centre.
         lip_height = max(float(np.ptp(lips @ self.down)), 2.0)
         ellipse = (s / (0.5 * self.mouth_width * 1.45)) ** 2 + (v / (1.4 * lip_height)) ** 2
@@ -277,7 +283,9 @@ class FaceRig:
         would otherwise show what lies above the split again, painted as a mouth."""
         m = self.mouth
         reach = drop * m.weight
-        jaw = np.minimum(reach, np.clip(m.below_split, 0.0, None))  # type: ignore[attr-defined]
+        between = m.between_corners  # type: ignore[attr-defined]
+        held = np.maximum(reach - np.clip(m.below_split, 0.0, None), 0.0)  # type: ignore[attr-defined]
+        jaw = reach - between * held
         map_x = m.grid_x - jaw * self.down[0] - widen * m.spread_x  # type: ignore[attr-defined]
         map_y = m.grid_y - jaw * self.down[1] - widen * m.spread_y  # type: ignore[attr-defined]
         patch = cv2.remap(source, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
@@ -287,7 +295,7 @@ class FaceRig:
                 self.reading,
                 m.s,  # type: ignore[attr-defined]
                 m.below_split,  # type: ignore[attr-defined]
-                reach,
+                reach * between,
                 mouth_width=self.mouth_width,
                 openness=min(drop / max(self.max_drop, 1.0), 1.0),
                 lip_rgb=self.lip_rgb,

@@ -101,3 +101,22 @@ def test_a_mouth_caught_open_opens_less_further(rigs):
     open_rig, closed_rig = rigs["caught-open"], rigs["neutral"]
     assert open_rig.reading.opening > 0.1 and closed_rig.reading.opening == 0.0
     assert open_rig.max_drop / open_rig.mouth_width < closed_rig.max_drop / closed_rig.mouth_width
+
+
+@pytest.mark.parametrize("name", ["drawn", "neutral", "smiling"])
+def test_beyond_the_corners_the_jaw_draws_no_line_across_the_face(rigs, name):
+    """The split line is extended past the mouth's corners: there the skin stretches, and no
+    gap (a dark line across the cheeks) opens along it."""
+    if name == "drawn":
+        from engine.demo import draw_presenter, presenter_landmarks
+
+        rig = FaceRig(np.asarray(draw_presenter()), presenter_landmarks(), (512, 512))
+    else:
+        rig = rigs[name]
+    m = rig.mouth
+    beside = (np.abs(m.s) > 0.65 * rig.mouth_width) & (np.abs(m.below_split) < 3)
+    assert beside.sum() > 20
+    region = (slice(m.y0, m.y1), slice(m.x0, m.x1))
+    closed = luminance(rig.render(0.0)[region].astype(np.float32))[beside]
+    wide = luminance(rig.render(1.0)[region].astype(np.float32))[beside]
+    assert (closed - wide).max() < 5  # the line darkened these rows by 10-11 levels
