@@ -32,7 +32,7 @@ from engine.face.drive import (
 )
 from engine.face.framing import Framing, frame_portrait
 from engine.face.landmarks import load_rgb
-from engine.face.mouth import Frame, paint_gap, read_mouth, smoothstep
+from engine.face.mouth import Frame, curve, paint_gap, read_mouth, smoothstep
 
 # Teeth the portrait does not show, relative to the light on its skin.
 TEETH_RGB = np.array([222, 214, 200], dtype=np.float32)
@@ -75,11 +75,6 @@ class _Region:
         target[self.y0 : self.y1, self.x0 : self.x1] = cv2.remap(
             source, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
         )
-
-    def weight_at(self, points: np.ndarray) -> np.ndarray:
-        xs = np.clip(np.round(points[:, 0]).astype(int) - self.x0, 0, self.x1 - self.x0 - 1)
-        ys = np.clip(np.round(points[:, 1]).astype(int) - self.y0, 0, self.y1 - self.y0 - 1)
-        return self.weight[ys, xs]
 
 
 class FaceRig:
@@ -138,10 +133,7 @@ class FaceRig:
         return dx * self.right[0] + dy * self.right[1], dx * self.down[0] + dy * self.down[1]
 
     def _along(self, points: np.ndarray, origin: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        rel = np.asarray(points) - origin
-        s, v = rel @ self.right, rel @ self.down
-        order = np.argsort(s)
-        return s[order], v[order]
+        return curve(points, Frame(origin, self.right, self.down))
 
     def _mouth_region(self) -> _Region:
         pts, centre = self.points, self.mouth_centre
@@ -187,7 +179,6 @@ class FaceRig:
         lips_w = smoothstep(1.6 * (1.0 - ellipse)) * outline
         region.spread_x = (lips_w * s * self.right[0]).astype(np.float32)  # type: ignore[attr-defined]
         region.spread_y = (lips_w * s * self.right[1]).astype(np.float32)  # type: ignore[attr-defined]
-        region.lips_weight = lips_w.astype(np.float32)  # type: ignore[attr-defined]
         return region
 
     def _colours(self) -> None:
