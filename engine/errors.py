@@ -113,3 +113,44 @@ class VoiceWeightsMissing(WeightsMissing):
 
 class TimelineError(EngineError):
     """A timeline that cannot be rendered; the message is one line that says what and where."""
+
+
+class FootageError(EngineError):
+    """Footage (minutes of the subject's own video) that cannot make an avatar."""
+
+    default_message = "This footage cannot make an avatar; record it again."
+
+
+class NotAVideo(FootageError):
+    default_message = "The file is not a video we can read; upload an MP4 or WebM recording."
+
+
+class FootageTooShort(FootageError):
+    default_message = "The footage is too short; record at least one minute of yourself speaking."
+
+
+class FootageTooLong(FootageError):
+    default_message = "The footage is too long; upload at most five minutes."
+
+
+class FootageSeveralFaces(FootageError):
+    default_message = "More than one face is in the footage; record it with only you in view."
+
+
+class FootageLooksAway(FootageError):
+    default_message = (
+        "The face turns away from the camera or leaves the picture; record it looking straight"
+        " at the camera throughout."
+    )
+
+
+class FootageHasCuts(FootageError):
+    default_message = "The footage has cuts; upload one continuous take without edits."
+
+
+class FootageTooDark(FootageError):
+    default_message = "The face is too dark in the footage; record it in brighter, even light."
+
+
+class FootageHasNoSound(FootageError):
+    default_message = "The footage has no sound; record it with the microphone on."

@@ -54,15 +54,18 @@ from engine.errors import EngineError
 from engine.face import get_face_engine, inspect_portrait
 from engine.label import DisclosureCard, apply_card, apply_label, make_badge, make_card
 from engine.poster import PosterFrame, poster_seconds
-from engine.segment_cache import CachePlaces, NullSegmentCache, SegmentCache
+from engine.segment_cache import CachePlaces, NullSegmentCache, SegmentCache, segment_key
 from engine.segments import (
     FaceFrames,
     Presenter,
     Speaker,
     SpokenSegment,
+    fetch_entry,
+    file_sha256,
     shifted,
     silent_segment,
     speak_segment,
+    store_entry,
 )
 from engine.spec import RenderResult, RenderSpec
 from engine.timeline import Timeline
@@ -158,13 +161,19 @@ def render_timeline(
         spec.voice_profile_path,
         options=_options(weights_dir=spec.voice_weights_dir, device=spec.voice_device),
     )
-    landmarks = spec.portrait_landmarks or inspect_portrait(spec.portrait_path).landmarks
+    # A footage avatar animates from its footage; its portrait (a still of it) is not warped.
+    face_name = FOOTAGE_ENGINE if spec.footage_path else spec.face_engine
+    if spec.footage_path:
+        landmarks = spec.portrait_landmarks or []
+    else:
+        landmarks = spec.portrait_landmarks or inspect_portrait(spec.portrait_path).landmarks
     presenter = Presenter(
-        spec.face_engine,
+        face_name,
         spec.portrait_path,
         tuple(tuple(p) for p in landmarks),
         options=_options(weights_dir=spec.face_weights_dir),
         motion=spec.motion,
+        footage_path=spec.footage_path,
     )
     places = CachePlaces(cache, spec.cache_namespace or "local", spec.personal_cache_namespace)
     with tempfile.TemporaryDirectory(prefix="likeness-render-") as tmp:
@@ -200,7 +209,14 @@ def render_timeline(
         track_path = folder / "track.wav"
         write_wav(track_path, track, rate)
         # 2-7. Faces, composition, transitions, label, marks and encoding, frame by frame.
-        face = get_face_engine(spec.face_engine, weights_dir=spec.face_weights_dir)
+        with meter.timing("face"):
+            analysis_dir = prepare_footage(spec.footage_path, places, folder)
+        face = get_face_engine(
+            face_name,
+            weights_dir=spec.face_weights_dir,
+            footage_path=spec.footage_path,
+            analysis_dir=analysis_dir,
+        )
         compositors = [SceneCompositor(scene, fmt) for scene in timeline.scenes]
         unsigned = folder / "unsigned.mp4"
         chunks: list[Chunk] = []
@@ -284,7 +300,7 @@ def render_timeline(
         stage_units={k: round(v, 6) for k, v in meter.units.items()},
         words=words,
         voice_engine=voice.name,
-        face_engine=spec.face_engine,
+        face_engine=face_name,
         provenance_id=f"{provenance_id:016x}",
         audio_watermark=f"{audio_payload(provenance_id):08x}",
         frame_mark_id=f"{frame_mark:016x}" if frame_mark is not None else "",
@@ -387,6 +403,35 @@ def assemble_audio(scenes: list[SpokenScene]) -> tuple[np.ndarray, int]:
     if len(rates) != 1:
         raise EngineError("The segments were spoken at different sample rates.")
     return np.concatenate([samples for samples, _ in pieces]), rates.pop()
+
+
+FOOTAGE_ENGINE = "footage"  # the face engine of a spec with footage_path
+
+
+def prepare_footage(footage_path: str, places: CachePlaces, folder: Path) -> str:
+    """The folder holding the analysis of a footage avatar's footage ("" without footage):
+    from the segment cache, keyed by the footage's hash in the avatar's namespace, or made now
+    and kept there, so renders after the first do not analyse it again."""
+    if not footage_path:
+        return ""
+    from engine.face.footage import _probe
+    from engine.face.rewrite import ANALYSIS_VERSION, analyse_footage
+
+    _probe(Path(footage_path))  # NotAVideo for a missing or unreadable file, before any work
+    cache, namespace = places.of(False)
+    key = segment_key(
+        namespace,
+        stage="footage-analysis",
+        version=ANALYSIS_VERSION,
+        footage=file_sha256(footage_path),
+    )
+    entry = folder / "footage-analysis"
+    entry.mkdir(parents=True, exist_ok=True)
+    if not fetch_entry(cache, key, entry):
+        analyse_footage(footage_path, entry)
+        if not isinstance(cache, NullSegmentCache):
+            store_entry(cache, key, entry)
+    return str(entry)
 
 
 def animate_scenes(

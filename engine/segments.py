@@ -72,16 +72,20 @@ class Presenter:
     landmarks: tuple[tuple[float, ...], ...]
     options: tuple[tuple[str, str], ...] = ()
     motion: str = "natural"  # engine.face.drive.MOTION_STYLES
+    footage_path: str = ""  # a footage avatar's video (the "footage" engine animates from it)
 
     def fingerprint(self) -> dict:
         points = np.asarray(self.landmarks, dtype=np.float32).round(3).tobytes()
-        return {
+        key = {
             "engine": self.face_engine,
             "portrait": file_sha256(self.portrait_path),
             "landmarks": hashlib.sha256(points).hexdigest(),
             "options": list(self.options),
             "motion": self.motion,
         }
+        if self.footage_path:  # only then, so keys of photo avatars stay as they were
+            key["footage"] = file_sha256(self.footage_path)
+        return key
 
 
 @dataclass

@@ -38,6 +38,9 @@ class RenderSpec:
     face_engine: str = "warp"  # the site's default (setting FACE_ENGINE)
     # The neural face engine's weights directory (setting FACE_NEURAL_WEIGHTS_DIR).
     face_weights_dir: str = ""
+    # A footage avatar's video (engine.face.footage): when set, the face is animated from it by
+    # the "footage" engine (whatever face_engine says) and portrait_path is a still frame of it.
+    footage_path: str = ""
     # Render at the portrait's own resolution (up to 1080p) instead of width x height.
     size_from_portrait: bool = False
     lead_in_seconds: float = 0.4

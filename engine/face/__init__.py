@@ -3,6 +3,9 @@
 Engines are plugins chosen by name (``get_face_engine("warp")``), each a ``FaceEngine``:
 
 - ``warp`` (default, CPU): landmark-driven warp of mouth, jaw and lids (``warp.py``).
+- ``footage`` (CPU): the subject's own footage with mouths chosen from it by the sounds spoken
+  (unit selection, ``rewrite.py``); the footage in ``footage_path``, its analysis kept in
+  ``analysis_dir``.
 - ``neural`` (GPU): MuseTalk-style lip sync from local weights in ``weights_dir`` (the site's
   setting ``FACE_NEURAL_WEIGHTS_DIR``; ``neural.py``).
 """
@@ -32,7 +35,14 @@ def _neural(*, weights_dir: str = "") -> FaceEngine:
     return NeuralFaceEngine(weights_dir)
 
 
+def _footage(*, footage_path: str = "", analysis_dir: str = "") -> FaceEngine:
+    from engine.face.rewrite import FootageFaceEngine
+
+    return FootageFaceEngine(footage_path, analysis_dir)
+
+
 register_face_engine("warp", _warp)
+register_face_engine("footage", _footage, options=("footage_path", "analysis_dir"))
 register_face_engine("neural", _neural, options=("weights_dir",))
 
 __all__ = [
