@@ -6,7 +6,7 @@ from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from api.errors import PROBLEM_MEDIA_TYPE, ApiProblem, Problem, problem_response
+from api.errors import PROBLEM_MEDIA_TYPE, ApiProblem, Problem, problem_response, refusal_problem
 from core.errors import UserError
 
 DESCRIPTION = """
@@ -21,6 +21,8 @@ scripts, start and cancel renders, campaigns and lessons), **manage** (webhook e
 Every refusal is an RFC 9457 problem (`application/problem+json`) with a stable `code`:
 `validation_error`, `not_found`, `unauthorized`, `insufficient_scope`, `rate_limited`,
 `consent_refused`, `idempotency_key_reused`, `idempotency_in_flight`, `conflict`, `gone`, …
+Where billing is on: `402 quota_exceeded` (with `cost_seconds`, `balance_seconds` and
+`shortfall_seconds`), `429 concurrency_limit` and `422 video_too_long`.
 
 `POST /renders` takes an `Idempotency-Key` header: the same key and body replay the first
 answer, another body gets `422 idempotency_key_reused`, a request still being answered gets
@@ -70,13 +72,18 @@ api = LikenessApi(
 @api.exception_handler(ApiProblem)
 def _problem(request, exc: ApiProblem):
     return problem_response(
-        exc.status, exc.code, exc.detail, errors=exc.errors, headers=exc.headers
+        exc.status,
+        exc.code,
+        exc.detail,
+        errors=exc.errors,
+        headers=exc.headers,
+        extensions=exc.extensions,
     )
 
 
 @api.exception_handler(UserError)
 def _user_error(request, exc: UserError):
-    return problem_response(422, exc.code, str(exc))
+    return _problem(request, refusal_problem(exc))
 
 
 @api.exception_handler(ValidationError)

@@ -14,7 +14,7 @@ from ninja import Router, Schema, Status
 from pydantic import Field
 
 from api import auth
-from api.errors import ApiProblem, validation_error
+from api.errors import ApiProblem, refusal_problem, validation_error
 from api.pagination import MAX_ID, Page, in_workspace, paginate
 from api.resources import Cursor, Id, Limit, PurposeName, render_out
 from avatars.models import Avatar
@@ -97,7 +97,7 @@ def _recipients_text(campaign: Campaign, rows: list[dict[str, str]]) -> str:
 
 
 def _campaign_refused(error: UserError) -> ApiProblem:
-    return ApiProblem(422, error.code, str(error))
+    return refusal_problem(error)
 
 
 @router.post("/campaigns", response={201: CampaignOut}, auth=auth.RENDER, tags=["campaigns"])
@@ -273,7 +273,7 @@ def create_lesson(request, payload: LessonIn):
                 lesson_services.add_scene(lesson, script=scene.script, title=scene.title)
         except UserError as error:
             transaction.set_rollback(True)
-            raise ApiProblem(422, error.code, str(error)) from error
+            raise refusal_problem(error) from error
     return Status(201, lesson_out(lesson))
 
 
@@ -302,9 +302,9 @@ def render_lesson(request, lesson_id: int = Id):
         lesson_services.screen(lesson, user=request.auth.created_by)
         rendered = lesson_services.submit_lesson(lesson, user=request.auth.created_by)
     except RenderRefused as refusal:
-        raise ApiProblem(422, "consent_refused", str(refusal)) from refusal
+        raise refusal_problem(refusal, default_code="consent_refused") from refusal
     except UserError as error:
-        raise ApiProblem(422, error.code, str(error)) from error
+        raise refusal_problem(error) from error
     return Status(201, render_out(rendered.job))
 
 

@@ -15,7 +15,7 @@ from ninja.files import UploadedFile
 from pydantic import Field
 
 from api import auth
-from api.errors import ApiProblem, validation_error
+from api.errors import ApiProblem, refusal_problem, validation_error
 from api.idempotency import run_once
 from api.pagination import MAX_ID, Page, in_workspace, paginate
 from avatars.models import Avatar
@@ -274,7 +274,7 @@ def _submit(request, payload: RenderIn) -> tuple[int, dict]:
             )
         except rendering_services.RenderRefused as refusal:
             transaction.set_rollback(True)
-            raise ApiProblem(422, "consent_refused", str(refusal)) from refusal
+            raise refusal_problem(refusal, default_code="consent_refused") from refusal
     return 201, RenderOut.model_validate(render_out(job)).model_dump(mode="json")
 
 
@@ -441,4 +441,4 @@ def verify(request, file: UploadedFile = UploadField):
     try:
         return provenance_services.verify_upload(form.cleaned_data["file"]).report
     except provenance_services.VerificationRefused as error:
-        raise ApiProblem(422, error.code, str(error)) from error
+        raise refusal_problem(error) from error

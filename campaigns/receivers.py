@@ -10,6 +10,7 @@ from django.db.models import Count, Q
 from django.dispatch import receiver
 from django.urls import reverse
 
+from billing.usage import parts_named
 from campaigns import progress, services
 from campaigns.media import GifTooBig, make_recipient_gif, speech_start
 from campaigns.models import Campaign, Recipient
@@ -103,3 +104,14 @@ def campaigns_of_grant(sender, grant, **kwargs) -> list[dict]:
             }
         )
     return entries
+
+
+@receiver(parts_named, dispatch_uid="campaigns-usage-names")
+def campaign_names(sender, parts, **kwargs) -> dict[str, str]:
+    """The billing usage page's names for campaigns' videos ("campaign:<id>", its samples)."""
+    ids = {p.split(":")[1]: p for p in parts if p.startswith("campaign:")}
+    named = {}
+    for campaign in Campaign.objects.filter(pk__in=[i for i in ids if i.isdigit()]):
+        named[campaign.part_of] = f"Campaign: {campaign.name}"
+        named[f"{campaign.part_of}:sample"] = f"Campaign: {campaign.name} (samples)"
+    return named

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from billing import services as billing
 from campaigns.models import Campaign, Recipient
 from campaigns.recipients import Recipient as RecipientRow
 from campaigns.recipients import RecipientField, RecipientList, read_recipient_text, read_recipients
@@ -293,6 +294,7 @@ def launch(campaign: Campaign, *, user) -> dict[str, int]:
         decision = campaign_decision(campaign)
         if not decision:
             raise CampaignError(decision.reason)
+        _reserve_credits(campaign, rows)
         campaign.status, campaign.launched_at = Campaign.Status.LAUNCHED, timezone.now()
         campaign.save(update_fields=["status", "launched_at"])
         if rows > settings.CAMPAIGN_INLINE_LAUNCH_ROWS:
@@ -304,6 +306,31 @@ def launch(campaign: Campaign, *, user) -> dict[str, int]:
             )
             return {"submitted": 0, "refused": 0, "launching": rows}
     return submit_variants(campaign, user=user)
+
+
+def _reserve_credits(campaign: Campaign, rows: int) -> None:
+    """Where billing is on, hold the credits of every variant to launch at once, or refuse the
+    launch naming the shortfall (billing.errors.QuotaExceeded); each variant's submit then takes
+    its share, and what is left comes back once all are submitted (_release_credits)."""
+    if not billing.billing_enabled():
+        return
+    pending = campaign.recipients.filter(job__isnull=True, refused_reason="").order_by("line")
+    billing.reserve_block(
+        campaign.workspace,
+        hold=campaign.part_of,
+        costs_ms=[
+            billing.estimated_ms(variant_timeline(campaign, recipient))
+            for recipient in pending.iterator(chunk_size=500)
+        ],
+        what=f"This campaign's {rows} video{'s' if rows != 1 else ''}",
+    )
+
+
+def _release_credits(campaign: Campaign, reason: str) -> None:
+    if billing.billing_enabled():
+        billing.release_hold(
+            campaign.workspace_id, campaign.part_of, reason=reason, part_of=campaign.part_of
+        )
 
 
 def submit_variants(campaign: Campaign, *, user) -> dict[str, int]:
@@ -328,6 +355,8 @@ def submit_variants(campaign: Campaign, *, user) -> dict[str, int]:
         except rendering_services.RenderRefused as error:
             Recipient.objects.filter(pk=recipient.pk).update(refused_reason=str(error))
             refused += 1
+    else:
+        _release_credits(campaign, "Every video of the campaign is submitted: the rest comes back.")
     return {"submitted": submitted, "refused": refused}
 
 
@@ -347,6 +376,7 @@ def cancel(campaign: Campaign, *, reason: str = "The campaign was cancelled.") -
     """Cancel every variant not yet rendered; those made stay."""
     campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
     forget_spoken_values(campaign)
+    _release_credits(campaign, "The campaign was cancelled: its unsubmitted videos cost nothing.")
     cancelled = 0
     for job in campaign.renders().filter(
         status__in=[RenderJob.Status.QUEUED, RenderJob.Status.RUNNING]

@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "provenance",
     "campaigns",
     "lessons",
+    "billing",
     "ninja",
     "api",
 ]
@@ -139,6 +140,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.workspace",
+                "billing.context_processors.billing",
                 # csp_nonce for the admin's few nonce'd <style> tags; our own templates need none.
                 "django.template.context_processors.csp",
             ],
@@ -475,3 +477,16 @@ else:
     SILENCED_SYSTEM_CHECKS = ["mail.E001"]
 del EMAIL_HOST  # RemovedInDjango2028Warning: MAILERS replaces the EMAIL_* settings
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "likeness@localhost")
+
+# Billing (issue 21): off unless STRIPE_SECRET_KEY is set (a self-hosted site bills nobody: no
+# pages, no limits, no ledger). Plans and credit packs are edited in the admin.
+STRIPE_SECRET_KEY = envstr("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = envstr("STRIPE_WEBHOOK_SECRET", "")
+# Dotted path of a callable returning a stripe.HTTPClient (the tests answer as Stripe does);
+# empty: stripe's own client over the network.
+STRIPE_HTTP_CLIENT = envstr("STRIPE_HTTP_CLIENT", "")
+# What a workspace without a plan (packs only) may do.
+BILLING_DEFAULT_CONCURRENCY = envint("BILLING_DEFAULT_CONCURRENCY", 1)
+BILLING_DEFAULT_LONGEST_VIDEO_SECONDS = envint("BILLING_DEFAULT_LONGEST_VIDEO_SECONDS", 300)
+# The billing pages warn when the balance falls under this many seconds.
+BILLING_LOW_BALANCE_SECONDS = envint("BILLING_LOW_BALANCE_SECONDS", 300)

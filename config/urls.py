@@ -32,5 +32,7 @@ urlpatterns = [
     path("api/v1/scorm/<str:token>", api_scorm, name="api-scorm"),
     path("api/v1/", api.urls),
     path("settings/api/", include("api.urls")),
+    # Plans, credits and usage; 404 unless STRIPE_SECRET_KEY is set.
+    path("billing/", include("billing.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Count, Q
 from django.dispatch import receiver
 
+from billing.usage import parts_named
 from consent.models import Purpose
 from consent.signals import uses_requested
 from engine.captions import chapters_path
@@ -56,3 +57,14 @@ def lessons_of_grant(sender, grant, **kwargs) -> list[dict]:
             }
         )
     return entries
+
+
+@receiver(parts_named, dispatch_uid="lessons-usage-names")
+def lesson_names(sender, parts, **kwargs) -> dict[str, str]:
+    """The billing usage page's names for lessons' videos and scene previews."""
+    ids = [p.split(":")[1] for p in parts if p.startswith(("lesson:", "lesson-preview:"))]
+    named = {}
+    for lesson in Lesson.objects.filter(pk__in=[i for i in ids if i.isdigit()]):
+        named[lesson.part_of] = f"Lesson: {lesson.title}"
+        named[lesson.preview_part_of] = f"Lesson: {lesson.title} (scene previews)"
+    return named

@@ -15,7 +15,7 @@ from consent.policy import TemplateUse
 from consent.signals import grant_revoked, videos_requested
 from engine.face.drive import DEFAULT_MOTION
 from engine.timeline import Timeline
-from rendering.signals import render_failed
+from rendering.signals import render_cancelled, render_failed
 from studio.models import Script
 
 # The motion settings people choose from (engine.face.drive.MOTION_STYLES), with what each does.
@@ -233,12 +233,15 @@ class RenderJob(WorkspaceScoped):
         )
 
     def cancel(self, reason: str) -> bool:
-        return self._transition(
+        won = self._transition(
             allowed_from=[self.Status.QUEUED, self.Status.RUNNING],
             status=self.Status.CANCELLED,
             error=reason,
             finished_at=timezone.now(),
         )
+        if won:
+            render_cancelled.send(sender=RenderJob, job=self)
+        return won
 
 
 def new_share_token() -> str:

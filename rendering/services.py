@@ -30,7 +30,13 @@ from rendering.scheduler import (
     retry_later,
 )
 from rendering.segment_cache import avatar_namespace, personal_namespace, site_segment_cache
-from rendering.signals import render_due, render_spec_requested, video_published
+from rendering.signals import (
+    render_due,
+    render_queued,
+    render_spec_requested,
+    render_starting,
+    video_published,
+)
 from studio.models import PronunciationEntry
 
 log = logging.getLogger(__name__)
@@ -117,6 +123,7 @@ def submit_timeline(
     if not decision:
         raise RenderRefused(decision.reason)
     job.save()
+    render_queued.send(sender=RenderJob, job=job)  # billing reserves its credits, or refuses
     _record_decision(job, decision, stage="submit")
     transaction.on_commit(lambda: enqueue_render(job.pk))
     return job
@@ -163,6 +170,7 @@ def retry_render(job: RenderJob) -> None:
         raise RenderRefused(decision.reason)
     if not job.retry():
         raise RenderRefused("Only a failed render can be retried.")
+    render_queued.send(sender=RenderJob, job=job)
     transaction.on_commit(lambda: enqueue_render(job.pk))
 
 
@@ -266,6 +274,13 @@ def run_render(job_id: int | None = None) -> str | None:
         heartbeat.stop()
 
 
+def start_refusal(job: RenderJob) -> str:
+    """Why a claimed job may not start after all (other apps say, e.g. billing: its credit
+    reservation is gone), or "" when it may."""
+    reasons = [reason for _, reason in render_starting.send(sender=RenderJob, job=job) if reason]
+    return " ".join(reasons)
+
+
 def _work_folder(job: RenderJob) -> Path:
     """A folder per attempt; leftovers of this job's earlier (dead) attempts are removed first."""
     root = Path(settings.RENDER_WORK_DIR)
@@ -282,6 +297,9 @@ def _render_claimed(job: RenderJob, heartbeat: Heartbeat) -> str:
     _record_decision(job, decision, stage="worker")
     if not decision:
         job.cancel(f"Consent check failed before rendering: {decision.reason}")
+        return job.status
+    if refusal := start_refusal(job):
+        job.cancel(refusal)
         return job.status
     workdir = _work_folder(job)
     try:
