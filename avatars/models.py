@@ -36,12 +36,21 @@ def voice_profile_upload_to(instance, filename: str) -> str:
     return _random_name(instance, "voice-profile", filename)
 
 
+def footage_upload_to(instance, filename: str) -> str:
+    return _random_name(instance, "footage", filename)
+
+
 class AvatarError(UserError):
     """An avatar state change that is not allowed; the message is for the user."""
 
 
 class Avatar(WorkspaceScoped):
-    """A consenting subject's likeness: a portrait and a voice sample, bound to their consent."""
+    """A consenting subject's likeness: a portrait and a voice sample, bound to their consent.
+
+    A footage avatar also keeps minutes of the subject's own video: its renders keep the
+    footage's head motion, blinks and light and take their mouths from it. Its portrait is a still
+    of the footage and its voice sample may be the footage's own sound, so everything that reads a
+    portrait (identity, framing, posters) works the same for both kinds."""
 
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
@@ -60,6 +69,10 @@ class Avatar(WorkspaceScoped):
     # Cached once at enrollment so renders never detect the face again.
     face_landmarks = models.JSONField()
     voice_sample = EncryptedFileField(upload_to=voice_upload_to)
+    footage = EncryptedFileField(upload_to=footage_upload_to, blank=True)
+    # What the footage check learnt (engine.face.footage.FootageReport), and where the voice
+    # sample came from ("footage", or "upload").
+    footage_report = models.JSONField(default=dict, blank=True)
     voice_seconds = models.FloatField()
     # Computed once from the voice sample (pitch, timbre, speaking rate, speaker embedding) so
     # renders never analyse the sample again; see avatars/voice.py.
@@ -88,6 +101,10 @@ class Avatar(WorkspaceScoped):
     @property
     def is_enabled(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+    @property
+    def is_footage(self) -> bool:
+        return bool(self.footage)
 
     @property
     def is_held(self) -> bool:
@@ -128,8 +145,8 @@ class Avatar(WorkspaceScoped):
             if isinstance(field, models.FileField):
                 delete_after_commit(getattr(self, field.name))
                 changed.append(field.name)
-        self.face_landmarks, self.voice_checks = [], {}
-        self.save(update_fields=[*changed, "face_landmarks", "voice_checks"])
+        self.face_landmarks, self.voice_checks, self.footage_report = [], {}, {}
+        self.save(update_fields=[*changed, "face_landmarks", "voice_checks", "footage_report"])
 
     def ensure_voice_profile(self) -> None:
         """Compute the voice profile from the sample and save it with the avatar, unless it has

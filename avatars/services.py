@@ -41,9 +41,14 @@ def enroll_avatar(
     identity,
     hold_reason: str = "",
     voice_enrollment=None,
+    footage=None,
+    footage_report: dict | None = None,
 ):
     """Create an avatar from checked uploads, caching what the renders need: the landmarks now,
     the voice profile in a task (a render that starts before it finishes computes it itself).
+
+    A footage avatar also gives its ``footage`` (the upload) and what its check learnt; its
+    portrait is a still of the footage and its voice sample may be the footage's sound.
 
     `identity` is the uploads' comparison with the grant's references
     (engine.biometrics.identity.IdentityCheck). A match makes an active avatar; a mismatch (or a
@@ -70,6 +75,8 @@ def enroll_avatar(
         voice_sample=voice_sample,
         voice_seconds=voice_report.seconds,
         voice_checks={"enrollment": voice_enrollment.to_dict()} if voice_enrollment else {},
+        footage=footage or "",
+        footage_report=footage_report or {},
         identity_checks=identity.to_dict(),
         hold_reason="" if identity.passed else hold_reason,
         created_by=created_by,
@@ -79,6 +86,7 @@ def enroll_avatar(
         grant=locked,
         avatar=avatar.pk,
         avatar_name=name,
+        kind="footage" if footage else "photo",
         outcome="passed" if identity.passed else "held",
         hold_reason=avatar.hold_reason,
         user=getattr(created_by, "username", None),

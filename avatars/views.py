@@ -2,13 +2,14 @@ from pathlib import Path
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
 from accounts.permissions import get_in_workspace, member_required
 from avatars import services
-from avatars.forms import AvatarForm, AvatarReviewForm
+from avatars.forms import AvatarForm, AvatarReviewForm, FootageAvatarForm
 from avatars.models import Avatar, AvatarError
 from consent.views import AUDIT_ROLES, require_audit_role
 from core.media import serve_file
@@ -38,21 +39,29 @@ def avatar_list(request):
 
 @member_required(edit=True)
 def avatar_new(request):
-    form = AvatarForm(request.POST or None, request.FILES or None, workspace=request.workspace)
+    """A photo avatar: a portrait and a voice sample."""
+    return _enroll(request, AvatarForm, footage=False)
+
+
+@member_required(edit=True)
+def avatar_new_footage(request):
+    """A footage avatar: minutes of the subject's own video (and its sound, or a voice sample)."""
+    return _enroll(request, FootageAvatarForm, footage=True)
+
+
+def _enroll(request, form_class, *, footage: bool):
+    form = form_class(request.POST or None, request.FILES or None, workspace=request.workspace)
     if request.method == "POST" and form.is_valid():
         try:
             avatar = services.enroll_avatar(
                 workspace=request.workspace,
                 name=form.cleaned_data["name"],
                 grant=form.cleaned_data["grant"],
-                portrait=form.cleaned_data["portrait"],
-                portrait_report=form.cleaned_data["portrait"].portrait_report,
-                voice_sample=form.cleaned_data["voice_sample"],
-                voice_report=form.cleaned_data["voice_sample"].voice_report,
                 voice_enrollment=form.voice_enrollment,
                 identity=form.identity_check,
                 hold_reason=form.cleaned_data["hold_reason"],
                 created_by=request.user,
+                **form.enrollment(),
             )
         except services.IdentityMismatch as error:
             form.add_error(None, str(error))
@@ -66,7 +75,10 @@ def avatar_new(request):
     if initial_grant and not form.is_bound:
         form.initial["grant"] = initial_grant
     return render(
-        request, "avatars/avatar_form.html", {"form": form}, status=400 if form.errors else 200
+        request,
+        "avatars/avatar_form.html",
+        {"form": form, "footage": footage},
+        status=400 if form.errors else 200,
     )
 
 
@@ -120,3 +132,12 @@ def avatar_voice_sample(request, avatar_id: int):
     _require_likeness_role(request)
     sample = get_in_workspace(request, Avatar, pk=avatar_id).voice_sample
     return serve_file(request, sample, filename=f"voice-sample{Path(sample.name).suffix}")
+
+
+@member_required()
+def avatar_footage(request, avatar_id: int):
+    _require_likeness_role(request)
+    footage = get_in_workspace(request, Avatar, pk=avatar_id).footage
+    if not footage:
+        raise Http404("This avatar has no footage.")
+    return serve_file(request, footage, filename=f"footage{Path(footage.name).suffix}")

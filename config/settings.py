@@ -330,6 +330,12 @@ MAX_VOICE_SAMPLE_BYTES = envint("MAX_VOICE_SAMPLE_BYTES", 50 * 1024 * 1024)
 MIN_VOICE_SAMPLE_SECONDS = envint("MIN_VOICE_SAMPLE_SECONDS", 2)
 MAX_VOICE_SAMPLE_SECONDS = envint("MAX_VOICE_SAMPLE_SECONDS", 600)
 MAX_SCRIPT_CHARACTERS = envint("MAX_SCRIPT_CHARACTERS", 5000)
+# A footage avatar's video of the subject: one to five minutes (the mouths of its renders are
+# chosen from it, so it must cover the sounds of the language), up to MAX_FOOTAGE_BYTES; it is
+# encrypted at rest in one piece, so the limit also bounds a worker's memory.
+MAX_FOOTAGE_BYTES = envint("MAX_FOOTAGE_BYTES", 200 * 1024 * 1024)
+FOOTAGE_MIN_SECONDS = envint("FOOTAGE_MIN_SECONDS", 60)
+FOOTAGE_MAX_SECONDS = envint("FOOTAGE_MAX_SECONDS", 300)
 # Acceptable-use screening of scripts (JSON: category -> label, unless, rules; the same for every
 # workspace). Empty: the policy that ships, engine/text/screening_policy.json.
 SCREENING_POLICY_FILE = envstr("SCREENING_POLICY_FILE", "")

@@ -32,6 +32,7 @@ class Event:
     INVITED = "invited"
     VIEWED = "viewed"
     RECORDED = "recorded"
+    FOOTAGE_RECORDED = "footage_recorded"  # the subject's footage for a footage avatar
     SIGNED = "signed"
     VERIFIED = "verified"
     REVIEWED = "reviewed"

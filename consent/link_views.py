@@ -6,12 +6,14 @@ invitation 410, each with a page that says what to do.
 
 from functools import wraps
 
+from django.conf import settings
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from consent import ledger, services
+from consent.footage import PASSAGE, attach_footage
 from consent.forms import DecisionForm, RevokeForm, SignForm
 from consent.models import ConsentError, ConsentGrant, ScriptApproval
 from consent.signals import uses_requested, videos_requested
@@ -126,6 +128,27 @@ def link_clip(request, grant, token):
 
 @require_POST
 @subject_link
+def link_footage(request, grant, token):
+    """Footage for a footage avatar, recorded by the portal's page once the subject signed (or a
+    file input). Answers JSON."""
+    upload = request.FILES.get("footage")
+    if upload is None:
+        return JsonResponse({"error": "No footage was received; record it again."}, status=400)
+    try:
+        grant = attach_footage(grant, upload, evidence_of(request))
+    except ConsentError as error:
+        return JsonResponse({"error": str(error)}, status=400)
+    return JsonResponse(
+        {
+            "ok": True,
+            "sha256": grant.footage_sha256,
+            "message": "Your footage is saved; it can make a footage avatar of you.",
+        }
+    )
+
+
+@require_POST
+@subject_link
 def link_sign(request, grant, token):
     if not grant.awaits_ceremony:
         return _already_signed(request, grant)
@@ -176,6 +199,8 @@ def _portal(request, grant, token, *, revoke_form=None, status=200):
             "revoke_form": revoke_form or RevokeForm(),
             "decision_form": DecisionForm(),
             "timeline": ledger.timeline(grant),
+            "footage_passage": PASSAGE,
+            "footage_minutes": (settings.FOOTAGE_MIN_SECONDS, settings.FOOTAGE_MAX_SECONDS),
         },
         status=status,
     )

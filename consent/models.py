@@ -216,6 +216,11 @@ class ConsentGrant(WorkspaceScoped):
     clip_sha256 = models.CharField(max_length=64, blank=True)
     clip_recorded_at = models.DateTimeField(null=True, blank=True)
     signature_kind = models.CharField(max_length=8, blank=True)  # "drawn" or "typed"
+    # Minutes of the subject reading a passage, recorded on their link once they signed: what a
+    # footage avatar of this consent may be made from (consent/footage.py).
+    footage = EncryptedFileField(upload_to=evidence_upload_to, blank=True)
+    footage_sha256 = models.CharField(max_length=64, blank=True)
+    footage_recorded_at = models.DateTimeField(null=True, blank=True)
     signature_image = models.FileField(upload_to=evidence_upload_to, blank=True)
     signature_sha256 = models.CharField(max_length=64, blank=True)
     # A consent signed on paper: the scanned document and who witnessed the signature.
@@ -478,8 +483,26 @@ class ConsentGrant(WorkspaceScoped):
         self.reviewed_by, self.reviewed_at, self.review_reason = by, at, reason
         self.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_reason"])
 
+    @property
+    def may_record_footage(self) -> bool:
+        """Footage for an avatar is recorded after signing, while the consent stands."""
+        signed = self.status in (self.Status.VERIFYING, self.Status.ACTIVE)
+        return signed and self.withdrawal() is None
+
+    def attach_footage(self, stored_name: str, *, sha256: str, at: datetime) -> None:
+        """Point at footage already in storage (the caller deletes the one it replaces once
+        this commits)."""
+        if not self.may_record_footage:
+            raise ConsentError(
+                "Footage can only be recorded for a signed consent that is still in force."
+            )
+        self.footage.name = stored_name
+        self.footage_sha256, self.footage_recorded_at = sha256, at
+        self.save(update_fields=["footage", "footage_sha256", "footage_recorded_at"])
+
     def biometric_files(self) -> list:
-        return [f for f in (self.reference_portrait, self.reference_voice, self.consent_clip) if f]
+        files = (self.reference_portrait, self.reference_voice, self.consent_clip, self.footage)
+        return [f for f in files if f]
 
 
 class ConsentVerification(models.Model):

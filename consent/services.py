@@ -674,9 +674,9 @@ def record_expiries(at: datetime) -> int:
 
 
 def erase_biometrics(at: datetime) -> list[int]:
-    """Delete the clip, reference photo and voice, signature image and the avatars' portraits,
-    voice samples and landmarks of grants revoked or expired longer ago than the retention
-    period. Returns the grant ids erased."""
+    """Delete the clip, footage, reference photo and voice, signature image and the avatars'
+    portraits, footage, voice samples and landmarks of grants revoked or expired longer ago than
+    the retention period. Returns the grant ids erased."""
     from django.db.models import Q
 
     cutoff = at - timedelta(days=settings.CONSENT_BIOMETRIC_RETENTION_DAYS)
@@ -694,6 +694,7 @@ def erase_biometrics(at: datetime) -> list[int]:
                 grant.reference_portrait,
                 grant.reference_voice,
                 grant.consent_clip,
+                grant.footage,
                 grant.signature_image,
             ):
                 if field:

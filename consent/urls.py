@@ -45,6 +45,7 @@ urlpatterns = [
     path("c/<str:token>/clip/", link_views.link_clip, name="link_clip"),
     path("c/<str:token>/clip/challenge/", link_views.link_challenge, name="link_challenge"),
     path("c/<str:token>/sign/", link_views.link_sign, name="link_sign"),
+    path("c/<str:token>/footage/", link_views.link_footage, name="link_footage"),
     path("c/<str:token>/revoke/", link_views.link_revoke, name="link_revoke"),
     path(
         "c/<str:token>/scripts/<id:approval_id>/",

@@ -5,12 +5,15 @@ sample are the same kind of file wherever they are uploaded (an avatar, a consen
 from __future__ import annotations
 
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path, PurePath
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.text import get_valid_filename
+from PIL import Image
 
 from core.files import upload_to_local
 from engine.biometrics.bounds import NotAMediaFile, check_audio_bounds
@@ -18,8 +21,14 @@ from engine.errors import EngineError
 from engine.face import inspect_portrait
 from engine.voice import inspect_voice_sample
 
+if TYPE_CHECKING:
+    from engine.face.footage import FootageReport
+    from engine.face.landmarks import PortraitReport
+
 PORTRAIT_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp")
 VOICE_EXTENSIONS = (".wav",)
+FOOTAGE_EXTENSIONS = (".mp4", ".mov", ".m4v", ".webm", ".mkv")
+FOOTAGE_SOUND_RATE = 16000  # the footage's sound as a voice sample: what the voice engines read
 
 
 def check_upload(upload, *, extensions: tuple[str, ...], max_bytes: int, what: str) -> None:
@@ -121,3 +130,49 @@ class VoiceSampleField(_CheckedFileField):
         upload.voice_report = inspect_upload(
             upload, inspect_voice_sample, min_seconds=settings.MIN_VOICE_SAMPLE_SECONDS
         )
+
+
+@dataclass(frozen=True)
+class FootageLikeness:
+    """What a footage upload gives an avatar: the check's report, a still of the subject looking
+    at the camera (its portrait, with the portrait's own report) and its sound (None when it has
+    none) as a mono WAV."""
+
+    report: FootageReport
+    still_png: bytes
+    portrait_report: PortraitReport
+    sound_wav: bytes | None
+
+
+def footage_likeness(path: Path) -> FootageLikeness:
+    """Check footage (engine.face.footage) and take what an avatar keeps of it; engine errors
+    propagate."""
+    from engine.face.footage import check_footage, footage_audio, still_frame
+
+    report = check_footage(
+        str(path),
+        min_seconds=settings.FOOTAGE_MIN_SECONDS,
+        max_seconds=settings.FOOTAGE_MAX_SECONDS,
+    )
+    still_path = path.with_name("still.png")
+    Image.fromarray(still_frame(str(path))).save(still_path)
+    sound = None
+    if report.has_audio:
+        sound_path = path.with_name("sound.wav")
+        footage_audio(str(path), str(sound_path), rate=FOOTAGE_SOUND_RATE)
+        sound = sound_path.read_bytes()
+    return FootageLikeness(report, still_path.read_bytes(), inspect_portrait(still_path), sound)
+
+
+class FootageField(_CheckedFileField):
+    """Minutes of video of the subject alone, talking to the camera; cleaning leaves what it gives
+    the avatar on the upload as ``upload.likeness`` (a FootageLikeness)."""
+
+    extensions = FOOTAGE_EXTENSIONS
+    max_bytes_setting = "MAX_FOOTAGE_BYTES"
+
+    def __init__(self, *, what: str = "footage", **kwargs):
+        super().__init__(what=what, **kwargs)
+
+    def inspect(self, upload) -> None:
+        upload.likeness = inspect_upload(upload, footage_likeness)

@@ -174,7 +174,10 @@ def retry_render(job: RenderJob) -> None:
     transaction.on_commit(lambda: enqueue_render(job.pk))
 
 
-def build_spec(job: RenderJob, *, portrait: Path, voice_sample: Path) -> RenderSpec:
+def build_spec(
+    job: RenderJob, *, portrait: Path, voice_sample: Path, footage: Path | None = None
+) -> RenderSpec:
+    """The engine's spec of a job; ``footage``: a footage avatar's video, copied locally."""
     avatar = job.avatar
     # The voice profile is computed once per avatar (at enrollment, or here for older avatars).
     avatar.ensure_voice_profile()
@@ -182,6 +185,7 @@ def build_spec(job: RenderJob, *, portrait: Path, voice_sample: Path) -> RenderS
     return RenderSpec(
         script_text=job.script_text,
         portrait_path=str(portrait),
+        footage_path=str(footage) if footage else "",
         voice_sample_paths=[str(voice_sample)],
         portrait_landmarks=avatar.face_landmarks,
         width=job.width,
@@ -308,6 +312,11 @@ def _render_claimed(job: RenderJob, heartbeat: Heartbeat) -> str:
                 job,
                 portrait=copy_to_local(job.avatar.portrait, workdir, "portrait"),
                 voice_sample=copy_to_local(job.avatar.voice_sample, workdir, "voice"),
+                footage=(
+                    copy_to_local(job.avatar.footage, workdir, "footage")
+                    if job.avatar.is_footage
+                    else None
+                ),
             )
             spec = _with_provenance(job, spec)
             result = render(

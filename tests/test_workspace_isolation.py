@@ -51,6 +51,7 @@ def test_every_url_with_another_workspaces_id_is_404(client, make_avatar):
     their_job = finished_video(their_avatar, extras=True).job
     their_grant = their_avatar.grant
     their_grant.signed_document.save("signed.pdf", ContentFile(b"%PDF-1.4 scan"), save=True)
+    their_avatar.footage.save("footage.mp4", ContentFile(b"footage of the subject"), save=True)
     their_campaign = campaign_services.create_campaign(
         workspace=theirs.workspace,
         user=theirs.user,

@@ -1,4 +1,5 @@
 import os
+import subprocess
 import threading
 from pathlib import Path
 
@@ -87,3 +88,45 @@ def render_worker(transactional_db):
     yield worker
     worker.running = False
     thread.join(timeout=60)
+
+
+@pytest.fixture
+def fake_media_browser():
+    """launch(video, audio) → a Chromium whose camera and microphone play those files."""
+    from playwright.sync_api import sync_playwright
+
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            launched = []
+
+            def launch(video: Path, audio: Path):
+                browser = playwright.chromium.launch(
+                    executable_path=str(CHROMIUM),
+                    args=[
+                        *CHROMIUM_ARGS,
+                        "--use-fake-device-for-media-stream",
+                        "--use-fake-ui-for-media-stream",
+                        f"--use-file-for-fake-video-capture={video}",
+                        f"--use-file-for-fake-audio-capture={audio}",
+                    ],
+                )
+                launched.append(browser)
+                return browser
+
+            yield launch
+            for browser in launched:
+                browser.close()
+    finally:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+
+
+def camera_y4m(clip: Path, out: Path) -> Path:
+    """A clip the tests made, as the 640x480 y4m Chromium's fake camera plays (and loops)."""
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-i", str(clip), "-an",
+         "-vf", "scale=-2:480,pad=640:480:(ow-iw)/2:0", "-pix_fmt", "yuv420p",
+         "-f", "yuv4mpegpipe", str(out)],
+        check=True,
+    )  # fmt: skip
+    return out

@@ -4,7 +4,6 @@ video (y4m) of the subject reading it and blinking when asked, or of their photo
 verification task runs on a real worker; the grant becomes active for the live face and needs
 review for the photo."""
 
-import os
 import re
 import subprocess
 import time
@@ -18,7 +17,7 @@ from playwright.sync_api import expect
 
 from consent import services
 from consent.models import ConsentDocument, ConsentGrant, LedgerEntry, Purpose
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, watch_csp_refusals
+from tests.browser.conftest import camera_y4m, watch_csp_refusals
 from tests.factories import MembershipFactory, SubjectFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -91,37 +90,6 @@ def wait_for_status(grant, statuses, timeout=240):
             return grant.status
         time.sleep(0.5)
     raise AssertionError(f"the grant stayed {grant.status}")
-
-
-@pytest.fixture
-def fake_media_browser():
-    """launch(video, audio) → a Chromium whose camera and microphone play those files."""
-    from playwright.sync_api import sync_playwright
-
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            launched = []
-
-            def launch(video: Path, audio: Path):
-                browser = playwright.chromium.launch(
-                    executable_path=str(CHROMIUM),
-                    args=[
-                        *CHROMIUM_ARGS,
-                        "--use-fake-device-for-media-stream",
-                        "--use-fake-ui-for-media-stream",
-                        f"--use-file-for-fake-video-capture={video}",
-                        f"--use-file-for-fake-audio-capture={audio}",
-                    ],
-                )
-                launched.append(browser)
-                return browser
-
-            yield launch
-            for browser in launched:
-                browser.close()
-    finally:
-        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
 
 
 def looks_of(locator) -> dict[str, str]:
@@ -206,17 +174,6 @@ FILE_BLINKS_AT_SECONDS = 2.8
 # now and then misheard past the limit ("careful" heard as "car palm": word error rate 0.36), so
 # the test measured the luck of the draw instead of the ceremony. These words are heard reliably.
 CHALLENGE_SENTENCE = "The green window carries five yellow roads and nine silver trains."
-
-
-def camera_y4m(clip: Path, out: Path) -> Path:
-    """A clip the tests made, as the 640x480 y4m Chromium's fake camera plays (and loops)."""
-    subprocess.run(
-        ["ffmpeg", "-v", "error", "-y", "-i", str(clip), "-an",
-         "-vf", "scale=-2:480,pad=640:480:(ow-iw)/2:0", "-pix_fmt", "yuv420p",
-         "-f", "yuv4mpegpipe", str(out)],
-        check=True,
-    )  # fmt: skip
-    return out
 
 
 @pytest.mark.parametrize(
