@@ -64,7 +64,12 @@ def run_once(request, payload, work):
     try:
         status, body = work()
     except ApiProblem as problem:
-        _finish(record, problem.status, {"code": problem.code, "detail": problem.detail})
+        if problem.status in (402, 429):
+            # Out of credits or at the plan's concurrency: nothing was done, and the same request
+            # may succeed once credits are bought or a render ends, so the key stays unused.
+            record.delete()
+        else:
+            _finish(record, problem.status, {"code": problem.code, "detail": problem.detail})
         raise
     except BaseException:
         record.delete()  # nothing was answered: the key may be used again

@@ -280,12 +280,14 @@ def _submit(request, payload: RenderIn) -> tuple[int, dict]:
 
 @router.post(
     "/renders",
-    response={201: RenderOut, 409: None, 422: None},
+    response={201: RenderOut, 402: None, 409: None, 422: None},
     auth=auth.RENDER,
     tags=["renders"],
     description="Start a render of a script or of text. The consent policy decides: a refusal "
-    "is `422 consent_refused` with its reason. Send an `Idempotency-Key` header to make "
-    "retries safe.",
+    "is `422 consent_refused` with its reason. Where billing is on, a render the credits do not "
+    "cover is `402 quota_exceeded` (cost, balance and shortfall in seconds; the same "
+    "Idempotency-Key may be sent again once credits are bought). Send an `Idempotency-Key` "
+    "header to make retries safe.",
 )
 def create_render(request, payload: RenderIn):
     return Status(*run_once(request, payload.dict(), lambda: _submit(request, payload)))

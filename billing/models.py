@@ -185,6 +185,10 @@ class CreditEntry(models.Model):
             return ""
         return f"{self.milliseconds / 1000:+.3f}".rstrip("0").rstrip(".") + " s"
 
+    @property
+    def used_seconds(self) -> float:
+        return self.used_milliseconds / 1000
+
     @classmethod
     def balance_of(cls, workspace_id: int) -> int:
         """Available milliseconds: the sum of every entry of the workspace."""

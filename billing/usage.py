@@ -75,7 +75,7 @@ def _nice_top(value: float) -> float:
 
 def day_chart(per_day: dict, *, width: int = 640, height: int = 180) -> DayChart:
     left, bottom, top_pad = 44, 22, 8
-    plot_w, plot_h = width - left - 4, height - bottom - top_pad
+    plot_w, plot_h = width - left - 22, height - bottom - top_pad  # room for the last label
     days = sorted(per_day)
     top = _nice_top(max(per_day.values(), default=0))
     slot = plot_w / max(len(days), 1)
@@ -94,10 +94,11 @@ def day_chart(per_day: dict, *, width: int = 640, height: int = 180) -> DayChart
             )
         )
     ticks = [(round(top_pad + plot_h - plot_h * f, 1), f"{top * f:g} s") for f in (0, 0.5, 1)]
+    # Today and every seventh day before it (counting back, so no two labels collide).
     labels = [
         (round(left + i * slot + slot / 2, 1), day.strftime("%d %b"))
         for i, day in enumerate(days)
-        if i % 7 == 0 or i == len(days) - 1
+        if (len(days) - 1 - i) % 7 == 0
     ]
     return DayChart(bars, width, height, top, sum(per_day.values()), ticks, labels)
 

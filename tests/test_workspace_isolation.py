@@ -124,3 +124,47 @@ def test_every_url_with_another_workspaces_id_is_404(client, make_avatar):
             assert response.status_code != 405, f"{url} accepts neither GET nor POST"
         assert response.status_code != 404, f"{url} is 404 even for its owner"
     assert posted >= POST_ONLY_AT_LEAST, posted
+
+
+def billing_urls():
+    """The billing pages (none takes an id: each shows the current workspace's account)."""
+    for name, _pattern in _named_patterns(get_resolver().url_patterns):
+        if name.startswith("billing:") and name != "billing:webhook":
+            yield name, reverse(name)
+
+
+def test_billing_pages_show_only_the_current_workspaces_credits_and_payments(client, settings):
+    from billing.models import BillingAccount, CreditPack
+    from billing.services import adjust
+    from tests.billing.stripe_fake import STATE
+
+    settings.STRIPE_SECRET_KEY = "sk_test_isolation"
+    settings.STRIPE_HTTP_CLIENT = "tests.billing.stripe_fake.http_client"
+    STATE.reset()
+    me, theirs = MembershipFactory(), MembershipFactory()
+    adjust(theirs.workspace, milliseconds=7_654_321, user=theirs.user, reason="Their goodwill")
+    BillingAccount.objects.filter(workspace=theirs.workspace).update(
+        stripe_customer_id="cus_their_customer"
+    )
+    their_invoice = STATE.invoice(customer="cus_their_customer", subscription="sub_x", price="p")
+    pack = CreditPack.objects.create(
+        name="P", stripe_price_id="price_p", price_label="$1", seconds=9
+    )
+    client.force_login(theirs.user)
+    client.post(reverse("billing:checkout"), {"pack": pack.pk})  # their Checkout, then paid
+    (their_session,) = STATE.sessions
+    STATE.pay(their_session)
+    names = {name for name, _ in billing_urls()}
+    assert {"billing:overview", "billing:plans", "billing:checkout_success"} <= names
+    client.force_login(me.user)
+    for name, url in billing_urls():
+        response = client.get(url, {"session_id": their_session}, follow=True)
+        if response.status_code == 405:  # checkout, portal: their forms refuse what I send
+            response = client.post(url, {"session_id": their_session}, follow=True)
+        assert response.status_code in (200, 404), f"{name} → {response.status_code}"
+        body = response.content.decode()
+        for secret in ("7654.321", "Their goodwill", "cus_their_customer", their_invoice["number"]):
+            assert secret not in body, f"{name} shows another workspace's {secret}"
+    # Their paid session, opened by me, credits no one (their own return or webhook will).
+    assert BillingAccount.objects.get(workspace=theirs.workspace).balance_ms() == 7_654_321
+    assert BillingAccount.objects.get(workspace=me.workspace).balance_ms() == 0

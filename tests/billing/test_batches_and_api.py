@@ -111,3 +111,24 @@ def test_the_api_answers_a_render_without_credits_402_quota_exceeded(studio, cli
     assert (problem["cost_seconds"], problem["balance_seconds"]) == (3.429, 1.5)
     assert problem["shortfall_seconds"] == pytest.approx(1.929)
     assert not RenderJob.objects.exists()
+
+
+def test_a_quota_refusal_is_not_replayed_for_its_idempotency_key_once_credits_are_bought(
+    studio, client
+):
+    owner, avatar, _ = studio
+    _token, text = api_services.create_token(
+        workspace=owner.workspace, name="CRM", scopes=["read", "render"]
+    )
+    api = ApiClient(client, text)
+    body = {
+        "avatar_id": avatar.pk,
+        "text": "Hello there. This is a short test.",
+        "purpose": "internal",
+    }
+    key = {"Idempotency-Key": "order-1234"}
+    assert api.post("/renders", body, headers=key).status_code == 402
+    give(owner.workspace, 10)
+    assert api.post("/renders", body, headers=key).status_code == 201
+    assert api.post("/renders", body, headers=key).status_code == 201  # now replayed
+    assert RenderJob.objects.count() == 1
