@@ -40,17 +40,22 @@ from engine.face.footage import _probe, footage_audio, mouth_opening
 from engine.face.framing import Framing, frame_portrait
 from engine.tools import require_tool
 
-ANALYSIS_VERSION = 2
+ANALYSIS_VERSION = 3
 WORK_HEIGHT = 480  # the footage is analysed and shown from frames at most this tall
 # The lower face in canonical units (outer eye corners 1 apart on y = 0; the mouth is about 0.6
 # below them and the chin about 1.1): the crop kept per frame.
 CROP_X = (-0.8, 0.8)
 CROP_Y = (0.15, 1.45)
-CROP_SCALE = 72  # crop pixels per eye distance
+# Crop pixels per eye distance: the footage's own (its first face's eye distance), so a mouth
+# is cut out and pasted back at about its own resolution; within these bounds.
+CROP_SCALE_RANGE = (32, 160)
 THUMB = (16, 12)  # the mouth's grey thumbnail (width, height) for concatenation costs
 MAX_LEG_SECONDS = 8.0  # the background plays at most this far from its start before turning
 CANDIDATES = 24  # footage units kept per phone for the Viterbi search
 JUMP_COST = 0.4  # joining two stretches that do not follow each other in the footage
+OPENING_WEIGHT = 4.0  # target cost of a unit's mouth opening off the wanted one (0..1 scale)
+PHONE_WEIGHT = 1.0  # of a unit of another phone (0.3 of it when it looks the same)
+CONTEXT_WEIGHT = 0.25  # of each neighbouring phone that differs
 
 # Phones that look alike on the lips (visemes), festival's radio phone set and pocketsphinx's.
 VISEMES = {
@@ -107,6 +112,7 @@ class FootageAnalysis:
     mouths: np.ndarray  # (N, H, W, 3) uint8 lower faces in the canonical frame
     still: np.ndarray  # (N,) float32 head speed, eye distances per second (low = still)
     phones: list[tuple[str, float, float]]
+    crop_scale: float = 72.0  # crop pixels per eye distance
 
     FILES = ("analysis.json", "points.npy", "canon.npy", "shape.npy", "thumbs.npy", "mouths.npy")
 
@@ -123,6 +129,7 @@ class FootageAnalysis:
             "valid": self.valid.astype(int).tolist(),
             "still": [round(float(v), 4) for v in self.still],
             "phones": [[p, round(s, 3), round(e, 3)] for p, s, e in self.phones],
+            "crop_scale": self.crop_scale,
         }
         (folder / "analysis.json").write_text(json.dumps(meta))
         for name in ("points", "canon", "shape", "thumbs", "mouths"):
@@ -147,6 +154,7 @@ class FootageAnalysis:
             valid=np.array(meta["valid"], bool),
             still=np.array(meta["still"], np.float32),
             phones=[(p, float(s), float(e)) for p, s, e in meta["phones"]],
+            crop_scale=float(meta["crop_scale"]),
             **arrays,
         )
 
@@ -197,18 +205,19 @@ def canonical_transform(points: np.ndarray) -> np.ndarray:
     return np.array([centre[0], centre[1], np.hypot(*delta), np.arctan2(delta[1], delta[0])])
 
 
-def crop_matrix(canon: Sequence[float]) -> np.ndarray:
-    """2x3 affine from crop pixels to frame pixels for a face at ``canon``."""
+def crop_matrix(canon: Sequence[float], scale: float) -> np.ndarray:
+    """2x3 affine from crop pixels to frame pixels for a face at ``canon``; ``scale``: crop
+    pixels per eye distance."""
     cx, cy, distance, angle = canon
     cos, sin = np.cos(angle) * distance, np.sin(angle) * distance
     # crop (u, v) -> canonical (CROP_X[0] + u / S, CROP_Y[0] + v / S) -> frame
-    rotate = np.array([[cos, -sin], [sin, cos]]) / CROP_SCALE
+    rotate = np.array([[cos, -sin], [sin, cos]]) / scale
     offset = np.array([cx, cy]) + np.array([[cos, -sin], [sin, cos]]) @ [CROP_X[0], CROP_Y[0]]
     return np.hstack([rotate, offset[:, None]])
 
 
-def crop_size() -> tuple[int, int]:
-    return round((CROP_X[1] - CROP_X[0]) * CROP_SCALE), round((CROP_Y[1] - CROP_Y[0]) * CROP_SCALE)
+def crop_size(scale: float) -> tuple[int, int]:
+    return round((CROP_X[1] - CROP_X[0]) * scale), round((CROP_Y[1] - CROP_Y[0]) * scale)
 
 
 def recognise_phones(wav: str | Path) -> list[tuple[str, float, float]]:
@@ -250,8 +259,8 @@ def analyse_footage(
     probe = _probe(path)
     size = work_size(probe.width, probe.height)
     fps = probe.fps or 25.0
-    crop_w, crop_h = crop_size()
     tracker = _tracker()
+    scale, crop_w, crop_h = 0.0, 0, 0
     valid, points, mouths = [], [], []
     blank = np.zeros((478, 2), np.float32)
     total = max(1, round((probe.seconds or 1.0) * fps))
@@ -262,7 +271,12 @@ def analyse_footage(
                 pts = np.array([[p.x * size[0], p.y * size[1]] for p in found[0].landmark])
                 points.append(pts.astype(np.float32))
                 valid.append(True)
-                matrix = cv2.invertAffineTransform(crop_matrix(canonical_transform(pts)))
+                canon = canonical_transform(pts)
+                if not scale:  # the first face sets the crops' resolution
+                    scale = float(np.clip(round(canon[2]), *CROP_SCALE_RANGE))
+                    crop_w, crop_h = crop_size(scale)
+                    mouths = [np.zeros((crop_h, crop_w, 3), np.uint8) for _ in mouths]
+                matrix = cv2.invertAffineTransform(crop_matrix(canon, scale))
                 mouths.append(
                     cv2.warpAffine(
                         frame,
@@ -275,7 +289,7 @@ def analyse_footage(
             else:
                 points.append(blank)
                 valid.append(False)
-                mouths.append(np.zeros((crop_h, crop_w, 3), np.uint8))
+                mouths.append(np.zeros((max(crop_h, 1), max(crop_w, 1), 3), np.uint8))
             if progress is not None and i % 25 == 0:
                 progress(min(0.9, 0.9 * i / total))
     finally:
@@ -315,6 +329,7 @@ def analyse_footage(
         mouths=mouths_arr,
         still=still,
         phones=phones,
+        crop_scale=scale,
     )
     analysis.save(folder)
     if progress is not None:
@@ -355,7 +370,8 @@ def _thumb(mouth: np.ndarray) -> np.ndarray:
 def blend_mask(analysis: FootageAnalysis) -> np.ndarray:
     """Where the mouth is pasted, in crop pixels: an ellipse from under the nose to the chin and
     a little wider than the mouth (the footage's median face), feathered."""
-    crop_w, crop_h = crop_size()
+    scale = analysis.crop_scale
+    crop_w, crop_h = crop_size(scale)
     valid = np.flatnonzero(analysis.valid)[:: max(1, int(analysis.valid.sum()) // 200)]
     canonical = np.median([_canonical(analysis.points[i]) for i in valid], axis=0)
     nose, upper_lip, chin = canonical[T.NOSE_TIP], canonical[0], canonical[T.CHIN]
@@ -365,13 +381,13 @@ def blend_mask(analysis: FootageAnalysis) -> np.ndarray:
     centre_x = (canonical[T.MOUTH_LEFT][0] + canonical[T.MOUTH_RIGHT][0]) / 2
 
     def to_crop(x: float, y: float) -> tuple[float, float]:
-        return (x - CROP_X[0]) * CROP_SCALE, (y - CROP_Y[0]) * CROP_SCALE
+        return (x - CROP_X[0]) * scale, (y - CROP_Y[0]) * scale
 
     cx, cy = to_crop(centre_x, (top + bottom) / 2)
-    axes = (half_width * CROP_SCALE, (bottom - top) / 2 * CROP_SCALE)
+    axes = (half_width * scale, (bottom - top) / 2 * scale)
     mask = np.zeros((crop_h, crop_w), np.float32)
     cv2.ellipse(mask, (round(cx), round(cy)), (round(axes[0]), round(axes[1])), 0, 0, 360, 1.0, -1)
-    feather = 0.1 * CROP_SCALE
+    feather = 0.1 * scale
     mask = cv2.erode(mask, np.ones((3, 3), np.uint8), iterations=max(1, round(feather / 3)))
     return cv2.GaussianBlur(mask, (0, 0), feather / 2)
 
@@ -448,11 +464,17 @@ def select_units(
         phone = targets[i]
         before = targets[i - 1] if i > 0 else "sil"
         after = targets[i + 1] if i + 1 < len(targets) else "sil"
-        cost = np.array([phone_distance(phone, u.phone) for u in units]) * 2.0
-        cost += 0.5 * np.array([phone_distance(before, u.before) for u in units])
-        cost += 0.5 * np.array([phone_distance(after, u.after) for u in units])
-        cost += 0.3 * np.abs(np.log(np.maximum(durations, 0.01) / max(end - start, 0.01)))
-        cost += 1.5 * np.abs(unit_open - PHONEME_OPENING.get(phone, 0.6))
+        # The recognised phones of real footage are often wrong (all-phone decoding without
+        # words), so the mouth's measured opening weighs most and the labels break ties.
+        # The phone's typical opening: the speech's loudness envelope (drive.mouth_openness)
+        # chose worse here, festival keeps it high through a sentence (r 0.29 against 0.62
+        # with loudness on bench.face_quality's track).
+        wanted = PHONEME_OPENING.get(phone, 0.6)
+        cost = PHONE_WEIGHT * np.array([phone_distance(phone, u.phone) for u in units])
+        cost += CONTEXT_WEIGHT * np.array([phone_distance(before, u.before) for u in units])
+        cost += CONTEXT_WEIGHT * np.array([phone_distance(after, u.after) for u in units])
+        cost += 0.2 * np.abs(np.log(np.maximum(durations, 0.01) / max(end - start, 0.01)))
+        cost += OPENING_WEIGHT * np.abs(unit_open - wanted)
         cost[~unit_valid] += 10.0
         keep = np.argsort(cost)[:CANDIDATES]
         layers.append(keep)
@@ -649,7 +671,7 @@ def paste_mouth(
     if share > 0.05 and hi != lo:
         crop = (1 - share) * crop + share * analysis.mouths[hi].astype(np.float32)
     # crop pixels -> work pixels (the background's face) -> output pixels
-    place = np.vstack([crop_matrix(analysis.canon[background]), [0, 0, 1]])
+    place = np.vstack([crop_matrix(analysis.canon[background], analysis.crop_scale), [0, 0, 1]])
     matrix = (np.vstack([framing.matrix, [0, 0, 1]]) @ place)[:2]
     height, width = frame.shape[:2]
     crop_h, crop_w = mask.shape
