@@ -130,7 +130,9 @@ class ProvenanceRecord(WorkspaceScoped):
                         engines={
                             "engine": engine_version,
                             "voice": settings.VOICE_ENGINE,
-                            "face": settings.FACE_ENGINE,
+                            # A footage avatar's faces come from its footage, whatever the
+                            # site's engine for photos.
+                            "face": "footage" if job.avatar.is_footage else settings.FACE_ENGINE,
                             "watermark": "likeness-wm-1",
                         },
                     )
