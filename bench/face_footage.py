@@ -29,7 +29,7 @@ alone (the footage analysis is timed apart: ``analysis_seconds``, once per foota
 Everything is measured with dlib (HOG detector, 68-point landmarks to a quarter pixel, ResNet
 embedding), not with the engines' mediapipe landmarks. ``--sheets DIR`` (default
 ``var/bench/face-footage``): mouths at 100 % over time, one row each for the real held-out
-frames, the footage avatar and the photo avatar.
+frames, the footage avatar and the photo avatar; and the two avatars on festival's speech.
 """
 
 from __future__ import annotations
@@ -238,7 +238,7 @@ def main(argv: list[str] | None = None) -> dict:
         )
 
         track, phonemes = speech_track(folder)
-        festival = {}
+        festival, festival_frames = {}, {}
         for name, (engine, picture, points) in {
             "footage": (footage, "", []),
             "photo": (photo, str(portrait), landmarks),
@@ -247,10 +247,8 @@ def main(argv: list[str] | None = None) -> dict:
             festival[name] = festival_measures(frames, track, still, measurer) | {
                 "fps": round(fps, 1)
             }
-            mouths = [frames[i] for i in range(0, len(frames), max(1, len(frames) // 24))]
-            Image.fromarray(np.hstack(mouths[:24])[SIZE // 2 : SIZE * 3 // 4]).save(
-                sheets / f"festival-{name}.png"
-            )
+            festival_frames[name] = frames
+        festival_sheet = sheet(festival_frames, measurer, sheets / "festival-footage-photo.png")
     return {
         "size": [SIZE, SIZE],
         "fps_video": FPS,
@@ -261,7 +259,7 @@ def main(argv: list[str] | None = None) -> dict:
         "festival": festival,
         "analysis_seconds": round(analysis_seconds, 2),
         "avatar_seconds": 13.4,
-        "sheet": sheet_path,
+        "sheets": [sheet_path, festival_sheet],
         "cpus": os.cpu_count(),
         "load_average_1min": {
             "before": round(load_before[0], 2),

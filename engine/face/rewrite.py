@@ -5,7 +5,7 @@ After Video Rewrite (Bregler, Covell and Slaney, 1997), on a CPU:
 - **Analysis, once per footage** (``analyse_footage``, cached by the footage's hash beside the
   segment cache): per frame the face's 478 landmarks (mediapipe, tracking), a similarity
   transform to a canonical face (outer eye corners at (-0.5, 0) and (0.5, 0) of the eye
-  distance), the lower face cut out in that canonical frame (``mouths.npy``), the mouth's shape
+  distance), the lower face cut out in that canonical frame (``MouthCrops``), the mouth's shape
   (lip gap and width), a small grey thumbnail of the mouth for joining units, and the footage's
   phones recognised with pocketsphinx (all-phone decoding; its en-us model ships in the package).
 - **Background**: the footage itself, so head motion, blinks and light are its own. Each
@@ -40,7 +40,7 @@ from engine.face.footage import _probe, footage_audio, mouth_opening
 from engine.face.framing import Framing, frame_portrait
 from engine.tools import require_tool
 
-ANALYSIS_VERSION = 3
+ANALYSIS_VERSION = 4
 WORK_HEIGHT = 480  # the footage is analysed and shown from frames at most this tall
 # The lower face in canonical units (outer eye corners 1 apart on y = 0; the mouth is about 0.6
 # below them and the chin about 1.1): the crop kept per frame.
@@ -109,12 +109,20 @@ class FootageAnalysis:
     canon: np.ndarray  # (N, 4) float32 (centre x, centre y, eye distance, angle radians), smoothed
     shape: np.ndarray  # (N, 2) float32 lip gap and mouth width over the eye distance
     thumbs: np.ndarray  # (N, h*w) float32 grey mouth thumbnails, 0..1
-    mouths: np.ndarray  # (N, H, W, 3) uint8 lower faces in the canonical frame
+    mouths: MouthCrops  # the lower faces in the canonical frame, RGB uint8 by index
     still: np.ndarray  # (N,) float32 head speed, eye distances per second (low = still)
     phones: list[tuple[str, float, float]]
     crop_scale: float = 72.0  # crop pixels per eye distance
 
-    FILES = ("analysis.json", "points.npy", "canon.npy", "shape.npy", "thumbs.npy", "mouths.npy")
+    FILES = (
+        "analysis.json",
+        "points.npy",
+        "canon.npy",
+        "shape.npy",
+        "thumbs.npy",
+        "mouths.npy",
+        "mouth-offsets.npy",
+    )
 
     @property
     def count(self) -> int:
@@ -132,8 +140,9 @@ class FootageAnalysis:
             "crop_scale": self.crop_scale,
         }
         (folder / "analysis.json").write_text(json.dumps(meta))
-        for name in ("points", "canon", "shape", "thumbs", "mouths"):
+        for name in ("points", "canon", "shape", "thumbs"):
             np.save(folder / f"{name}.npy", getattr(self, name))
+        self.mouths.save(folder)
 
     @classmethod
     def load(cls, folder: Path) -> FootageAnalysis | None:
@@ -144,8 +153,9 @@ class FootageAnalysis:
                 return None
             arrays = {
                 name: np.load(folder / f"{name}.npy", mmap_mode="r")
-                for name in ("points", "canon", "shape", "thumbs", "mouths")
+                for name in ("points", "canon", "shape", "thumbs")
             }
+            arrays["mouths"] = MouthCrops.load(folder)
         except (OSError, ValueError, KeyError):
             return None
         return cls(
@@ -156,6 +166,47 @@ class FootageAnalysis:
             phones=[(p, float(s), float(e)) for p, s, e in meta["phones"]],
             crop_scale=float(meta["crop_scale"]),
             **arrays,
+        )
+
+
+class MouthCrops:
+    """The footage's lower-face crops, one JPEG each (quality 95) end to end, decoded when
+    used: five minutes of crops are some 40 MB where raw pixels took about ten times that."""
+
+    QUALITY = 95
+
+    def __init__(self, data: np.ndarray, offsets: np.ndarray):
+        self.data, self.offsets = data, offsets  # offsets: N + 1 byte positions in data
+
+    @classmethod
+    def encode_one(cls, rgb: np.ndarray) -> bytes:
+        bgr = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGR)
+        ok, jpeg = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, cls.QUALITY])
+        if not ok:
+            raise ValueError("a mouth crop could not be encoded")
+        return jpeg.tobytes()
+
+    @classmethod
+    def join(cls, encoded: Sequence[bytes]) -> MouthCrops:
+        sizes = np.array([len(e) for e in encoded], np.int64)
+        offsets = np.concatenate([[0], np.cumsum(sizes)])
+        return cls(np.frombuffer(b"".join(encoded), np.uint8), offsets)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def __getitem__(self, index: int) -> np.ndarray:
+        jpeg = np.asarray(self.data[self.offsets[index] : self.offsets[index + 1]])
+        return cv2.cvtColor(cv2.imdecode(jpeg, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+
+    def save(self, folder: Path) -> None:
+        np.save(folder / "mouths.npy", self.data)
+        np.save(folder / "mouth-offsets.npy", self.offsets)
+
+    @classmethod
+    def load(cls, folder: Path) -> MouthCrops:
+        return cls(
+            np.load(folder / "mouths.npy", mmap_mode="r"), np.load(folder / "mouth-offsets.npy")
         )
 
 
@@ -261,7 +312,9 @@ def analyse_footage(
     fps = probe.fps or 25.0
     tracker = _tracker()
     scale, crop_w, crop_h = 0.0, 0, 0
-    valid, points, mouths = [], [], []
+    valid, points = [], []
+    encoded: list[bytes | None] = []  # JPEG of each frame's crop; None: no face there
+    thumbs: list[np.ndarray | None] = []
     blank = np.zeros((478, 2), np.float32)
     total = max(1, round((probe.seconds or 1.0) * fps))
     try:
@@ -275,21 +328,21 @@ def analyse_footage(
                 if not scale:  # the first face sets the crops' resolution
                     scale = float(np.clip(round(canon[2]), *CROP_SCALE_RANGE))
                     crop_w, crop_h = crop_size(scale)
-                    mouths = [np.zeros((crop_h, crop_w, 3), np.uint8) for _ in mouths]
                 matrix = cv2.invertAffineTransform(crop_matrix(canon, scale))
-                mouths.append(
-                    cv2.warpAffine(
-                        frame,
-                        matrix,
-                        (crop_w, crop_h),
-                        flags=cv2.INTER_AREA,
-                        borderMode=cv2.BORDER_REPLICATE,
-                    )
+                crop = cv2.warpAffine(
+                    frame,
+                    matrix,
+                    (crop_w, crop_h),
+                    flags=cv2.INTER_AREA,
+                    borderMode=cv2.BORDER_REPLICATE,
                 )
+                encoded.append(MouthCrops.encode_one(crop))
+                thumbs.append(_thumb(crop))
             else:
                 points.append(blank)
                 valid.append(False)
-                mouths.append(np.zeros((max(crop_h, 1), max(crop_w, 1), 3), np.uint8))
+                encoded.append(None)
+                thumbs.append(None)
             if progress is not None and i % 25 == 0:
                 progress(min(0.9, 0.9 * i / total))
     finally:
@@ -309,8 +362,11 @@ def analyse_footage(
             mouth_opening(pts),
             np.linalg.norm(pts[T.MOUTH_RIGHT] - pts[T.MOUTH_LEFT]) / max(canon[i, 2], 1e-6),
         )
-    mouths_arr = np.stack(mouths)
-    thumbs = np.stack([_thumb(m) for m in mouths_arr])
+    # Frames without a face are never chosen; they keep a grey crop of the size of the rest.
+    grey = np.full((crop_h, crop_w, 3), 128, np.uint8)
+    mouths = MouthCrops.join([e or MouthCrops.encode_one(grey) for e in encoded])
+    no_thumb = np.zeros(THUMB[0] * THUMB[1], np.float32)
+    thumbs_arr = np.stack([t if t is not None else no_thumb for t in thumbs])
     still = _head_speed(canon, fps)
     phones: list[tuple[str, float, float]] = []
     if probe.has_audio:
@@ -325,8 +381,8 @@ def analyse_footage(
         points=points_arr,
         canon=canon.astype(np.float32),
         shape=shape,
-        thumbs=thumbs,
-        mouths=mouths_arr,
+        thumbs=thumbs_arr,
+        mouths=mouths,
         still=still,
         phones=phones,
         crop_scale=scale,
