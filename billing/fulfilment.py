@@ -142,7 +142,15 @@ def _subscription_changed(subscription: dict, event: dict) -> None:
 
 
 def _subscription_deleted(subscription: dict, event: dict) -> None:
+    """The plan ended: its state, and the unused seconds of its last period expire."""
     apply_subscription(subscription, at=_time(event["created"]), deleted=True)
+    account = _account_for_customer(subscription.get("customer"))
+    if account is not None and account.subscription_status == "canceled":
+        with transaction.atomic():
+            services.locked_account(account.workspace_id)
+            services.end_period(
+                account.workspace_id, reason="The plan ended: its unused seconds expire."
+            )
 
 
 def _invoice_price(invoice: dict) -> str:
@@ -155,19 +163,20 @@ def _invoice_price(invoice: dict) -> str:
 
 
 def _invoice_paid(invoice: dict, event: dict) -> None:
-    """A paid subscription invoice grants the plan's seconds for its period, once per invoice."""
+    """A paid subscription invoice grants the plan's seconds for its period, once per invoice
+    (a proration invoice of a plan change, billing_reason subscription_update, only tops up)."""
     account = _account_for_customer(invoice.get("customer"))
     plan = Plan.objects.filter(stripe_price_id=_invoice_price(invoice)).first()
     if account is None or plan is None:
         log.warning("Paid invoice %s matches no workspace or plan", invoice.get("id"))
         return
-    services.credit(
+    services.grant_period(
         account.workspace_id,
-        kind=CreditEntry.Kind.GRANT,
-        milliseconds=plan.included_seconds * 1000,
+        plan=plan,
         stripe_ref=invoice["id"],
         event_id=event["id"],
         reason=f"{plan.name}: invoice {invoice.get('number') or invoice['id']}",
+        upgrade=invoice.get("billing_reason") == "subscription_update",
     )
     BillingAccount.objects.filter(pk=account.pk).update(payment_failed_at=None)
 

@@ -126,6 +126,9 @@ class CreditEntry(models.Model):
         RELEASE = "release", "Released"
         REFUND = "refund", "Refund"
         ADJUSTMENT = "adjustment", "Adjustment"
+        # What a plan's period left unused, taken away when the next period (or the end of the
+        # plan) comes: included seconds are per period. Packs never expire.
+        EXPIRY = "expiry", "Period ended"
 
     workspace = models.ForeignKey(Workspace, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=16, choices=Kind.choices)

@@ -10,7 +10,7 @@ import math
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 
 from billing.errors import (
     ConcurrencyLimitExceeded,
@@ -275,6 +275,81 @@ def adjust(workspace, *, milliseconds: int, user, reason: str) -> CreditEntry:
         milliseconds=milliseconds,
         reason=reason.strip(),
         **_actor(user),
+    )
+
+
+# What renders do to the balance: a plan's period is used by these.
+RENDER_KINDS = [
+    CreditEntry.Kind.RESERVATION,
+    CreditEntry.Kind.SETTLEMENT,
+    CreditEntry.Kind.RELEASE,
+    CreditEntry.Kind.REFUND,
+]
+
+
+def _total(entries) -> int:
+    return entries.aggregate(s=Sum("milliseconds"))["s"] or 0
+
+
+def unused_plan_ms(workspace_id: int) -> int:
+    """Included seconds the current plan period has not used (milliseconds). Renders draw on
+    the period's grants first and on packs after them, so what expires is never a pack's."""
+    window = CreditEntry.objects.filter(workspace_id=workspace_id)
+    last_end = window.filter(kind=CreditEntry.Kind.EXPIRY).order_by("-pk").first()
+    if last_end is not None:
+        window = window.filter(pk__gt=last_end.pk)
+    grants = window.filter(kind=CreditEntry.Kind.GRANT)
+    first = grants.order_by("pk").first()
+    if first is None:
+        return 0
+    used = -_total(window.filter(pk__gte=first.pk, kind__in=RENDER_KINDS))
+    balance = CreditEntry.balance_of(workspace_id)
+    return max(0, min(_total(grants) - max(used, 0), balance))
+
+
+def end_period(workspace_id: int, *, reason: str) -> CreditEntry | None:
+    """Take away what the period left unused (an entry even of 0 s: it marks where the next
+    period starts); nothing when no period was granted since the last end."""
+    window = CreditEntry.objects.filter(workspace_id=workspace_id)
+    last_end = window.filter(kind=CreditEntry.Kind.EXPIRY).order_by("-pk").first()
+    if last_end is not None:
+        window = window.filter(pk__gt=last_end.pk)
+    if not window.filter(kind=CreditEntry.Kind.GRANT).exists():
+        return None
+    return CreditEntry.objects.create(
+        workspace_id=workspace_id,
+        kind=CreditEntry.Kind.EXPIRY,
+        milliseconds=-unused_plan_ms(workspace_id),
+        reason=reason,
+    )
+
+
+@transaction.atomic
+def grant_period(
+    workspace_id: int, *, plan, stripe_ref: str, event_id: str, reason: str, upgrade: bool
+) -> CreditEntry | None:
+    """A paid plan invoice, once: a new period first ends the last one (its unused seconds
+    expire), then grants the plan's seconds; a mid-period upgrade grants only what the new plan
+    includes beyond what the period already got (never less: a downgrade takes nothing)."""
+    locked_account(workspace_id)
+    if CreditEntry.objects.filter(kind=CreditEntry.Kind.GRANT, stripe_ref=stripe_ref).exists():
+        return None
+    included = plan.included_seconds * 1000
+    if upgrade:
+        window = CreditEntry.objects.filter(workspace_id=workspace_id)
+        last_end = window.filter(kind=CreditEntry.Kind.EXPIRY).order_by("-pk").first()
+        if last_end is not None:
+            window = window.filter(pk__gt=last_end.pk)
+        included = max(0, included - _total(window.filter(kind=CreditEntry.Kind.GRANT)))
+    else:
+        end_period(workspace_id, reason="The plan's period ended: its unused seconds expire.")
+    return CreditEntry.objects.create(
+        workspace_id=workspace_id,
+        kind=CreditEntry.Kind.GRANT,
+        milliseconds=included,
+        stripe_ref=stripe_ref,
+        stripe_event_id=event_id,
+        reason=reason,
     )
 
 

@@ -142,7 +142,7 @@ def test_a_plan_bought_grants_its_seconds_per_paid_invoice_once(owner, client, p
         customer=sub["customer"], subscription=sub["id"], price=pro_plan.stripe_price_id
     )
     deliver(client, event("invoice.paid", next_period))
-    assert balance(owner.workspace) == 3_600_000
+    assert balance(owner.workspace) == 1_800_000  # per period: the unused 1800 s expired
 
 
 def test_the_success_page_shows_the_plan_before_any_webhook(owner, client, pro_plan):
@@ -235,3 +235,77 @@ def test_only_the_owner_buys(billing_on, client, pack):
 
 
 assert stripe_fake  # the module's settings path is used by the billing_on fixture
+
+
+def _render_used(workspace, seconds: float, job_id: int):
+    """A render's reservation and settlement, as billing.services writes them."""
+    ms = round(seconds * 1000)
+    hold = f"job:{job_id}"
+    CreditEntry.objects.create(
+        workspace=workspace,
+        kind=CreditEntry.Kind.RESERVATION,
+        milliseconds=-ms,
+        hold=hold,
+        held_milliseconds=ms,
+        job_id=job_id,
+    )
+    CreditEntry.objects.create(
+        workspace=workspace,
+        kind=CreditEntry.Kind.SETTLEMENT,
+        milliseconds=0,
+        hold=hold,
+        held_milliseconds=-ms,
+        used_milliseconds=ms,
+        job_id=job_id,
+    )
+
+
+def _paid_invoice(client, sub, price, **more):
+    invoice = STATE.invoice(customer=sub["customer"], subscription=sub["id"], price=price, **more)
+    deliver(client, event("invoice.paid", invoice))
+
+
+def test_a_new_period_expires_the_last_periods_unused_seconds_never_a_packs(
+    owner, client, pro_plan, pack
+):
+    session, sub = _subscribe(client, owner, pro_plan)
+    deliver(client, event("checkout.session.completed", session))
+    _paid_invoice(client, sub, pro_plan.stripe_price_id, billing_reason="subscription_create")
+    buy(client, pack=pack.pk)
+    pack_session = next(s for s in STATE.sessions if s != session["id"])
+    client.get(reverse("billing:checkout_success"), {"session_id": STATE.pay(pack_session)["id"]})
+    _render_used(owner.workspace, 300, job_id=1)
+    assert balance(owner.workspace) == 1_800_000 + 600_000 - 300_000
+    _paid_invoice(client, sub, pro_plan.stripe_price_id)  # the next month
+    expiry = CreditEntry.objects.get(kind=CreditEntry.Kind.EXPIRY)
+    assert expiry.milliseconds == -1_500_000  # 1800 s included, 300 s used
+    assert balance(owner.workspace) == 1_800_000 + 600_000  # a new period, the pack intact
+    _render_used(owner.workspace, 2000, job_id=2)  # the period's 1800 s, then 200 s of the pack
+    _paid_invoice(client, sub, pro_plan.stripe_price_id)
+    assert CreditEntry.objects.filter(kind=CreditEntry.Kind.EXPIRY).last().milliseconds == 0
+    assert balance(owner.workspace) == 1_800_000 + 400_000
+
+
+def test_an_upgrade_tops_the_period_up_and_the_end_of_the_plan_expires_what_is_left(
+    owner, client, pro_plan
+):
+    from billing.models import Plan
+
+    studio_plan = Plan.objects.create(
+        slug="studio",
+        name="Studio",
+        stripe_price_id="price_studio",
+        price_label="$99/month",
+        included_seconds=3600,
+        concurrency=4,
+    )
+    session, sub = _subscribe(client, owner, pro_plan)
+    deliver(client, event("checkout.session.completed", session))
+    _paid_invoice(client, sub, pro_plan.stripe_price_id, billing_reason="subscription_create")
+    _paid_invoice(client, sub, "price_studio", billing_reason="subscription_update")
+    assert balance(owner.workspace) == 3_600_000  # 1800 s more, not 3600 s more
+    _render_used(owner.workspace, 600, job_id=3)
+    deliver(client, event("customer.subscription.deleted", dict(sub, status="canceled")))
+    assert balance(owner.workspace) == 0
+    assert CreditEntry.objects.get(kind=CreditEntry.Kind.EXPIRY).milliseconds == -3_000_000
+    assert studio_plan.pk
