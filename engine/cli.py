@@ -87,24 +87,32 @@ def _cmd_animate(args: argparse.Namespace) -> dict:
     from engine.pipeline import write_talking_head
 
     samples, rate = read_wav(args.audio)
-    if args.landmarks:
-        landmarks = json.loads(Path(args.landmarks).read_text())
+    if args.footage:  # a footage avatar: its own motion, mouths from it; no portrait to warp
+        from engine.face.footage import _probe
+
+        probe = _probe(Path(args.footage))  # NotAVideo, before any work
+        args.engine, landmarks = "footage", []
+        width, height = probe.width, probe.height
     else:
-        landmarks = inspect_portrait(args.portrait).landmarks
-    if args.size:
-        size = (args.size, args.size)
-    else:  # the portrait's own resolution, up to 1080p
+        if not args.portrait:
+            raise ValueError("give --portrait (a photo) or --footage (a video) to animate")
+        if args.landmarks:
+            landmarks = json.loads(Path(args.landmarks).read_text())
+        else:
+            landmarks = inspect_portrait(args.portrait).landmarks
         height, width = load_rgb(args.portrait).shape[:2]
-        size = portrait_output_size(width, height)
+    # Without --size: the portrait's (or footage's) own resolution, up to 1080p.
+    size = (args.size, args.size) if args.size else portrait_output_size(width, height)
     frames = write_talking_head(
         args.out,
-        portrait_path=args.portrait,
+        portrait_path=args.portrait or "",
         landmarks=landmarks,
         audio_wav=args.audio,
         fps=args.fps,
         size=size,
         face_engine=args.engine,
         face_weights_dir=args.weights_dir or "",
+        footage_path=args.footage or "",
         start_fraction=0.0,
     )
     return {
@@ -302,8 +310,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     speak.set_defaults(run=_cmd_speak, command_parser=speak)
 
-    animate = commands.add_parser("animate", help="a talking head from one photo and audio")
-    animate.add_argument("--portrait", required=True)
+    animate = commands.add_parser(
+        "animate", help="a talking head from one photo (or the subject's footage) and audio"
+    )
+    animate.add_argument("--portrait", help="the photo to animate")
+    animate.add_argument(
+        "--footage", help="a footage avatar's video: its own motion, mouths chosen from it"
+    )
     animate.add_argument("--audio", required=True)
     animate.add_argument("--out", required=True)
     animate.add_argument("--engine", default="warp", help="warp (the site's default), neural")

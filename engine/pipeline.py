@@ -791,6 +791,7 @@ def write_talking_head(
     size: tuple[int, int],
     face_engine: str = "warp",
     face_weights_dir: str = "",
+    footage_path: str = "",
     label_text: str = "AI-generated",
     metadata: dict[str, str] | None = None,
     words: Sequence[tuple[str, float, float]] | None = None,
@@ -803,7 +804,8 @@ def write_talking_head(
     card: DisclosureCard | None = None,
 ) -> int:
     """Animate the portrait to the audio, label and watermark every frame, encode; returns the
-    frame count. ``face_weights_dir``: the weights of a neural ``face_engine``.
+    frame count. ``face_weights_dir``: the weights of a neural ``face_engine``;
+    ``footage_path``: the footage of the "footage" engine (analysed here, kept nowhere).
 
     The MP4 is written beside ``out_path`` and moved into place only when complete.
     """
@@ -814,7 +816,7 @@ def write_talking_head(
     out_path = Path(out_path)
     partial = out_path.with_name(f".{out_path.name}.partial")
     width, height = size
-    engine = get_face_engine(face_engine, weights_dir=face_weights_dir)
+    engine = get_face_engine(face_engine, weights_dir=face_weights_dir, footage_path=footage_path)
     share = 1.0 - start_fraction
     frames: Iterator[np.ndarray] = iter(
         engine.animate(

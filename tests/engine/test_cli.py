@@ -98,6 +98,29 @@ def test_animate_prints_frames_and_seconds(tmp_path, astronaut_png, speech):
     assert summary["frames"] == round(25 * speech.seconds) and out.is_file()
 
 
+def test_animate_from_footage_prints_frames_and_seconds(tmp_path, speech):
+    footage = Path(__file__).parent.parent / "data" / "footage" / "weekly-address-held-out.mp4"
+    out = tmp_path / "footage.mp4"
+    proc = run("animate", "--footage", footage, "--audio", speech.wav_path, "--out", out,
+               "--size", 128)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["frames"] == round(25 * speech.seconds) and out.is_file()
+
+
+def test_animate_needs_a_portrait_or_footage(tmp_path, speech):
+    proc = run("animate", "--audio", speech.wav_path, "--out", tmp_path / "x.mp4")
+    assert proc.returncode == 2 and "--portrait (a photo) or --footage" in error_line(proc)
+
+
+def test_animate_from_a_photo_given_as_footage_says_it_is_not_a_video(
+    tmp_path, astronaut_png, speech
+):
+    proc = run("animate", "--footage", astronaut_png, "--audio", speech.wav_path, "--out",
+               tmp_path / "x.mp4")  # fmt: skip
+    assert proc.returncode == 2 and "not a video" in error_line(proc)
+
+
 def test_probe_of_a_missing_file_exits_with_one_line(tmp_path):
     proc = run("probe", tmp_path / "missing.mp4")
     assert proc.returncode == 2 and "does not exist" in error_line(proc)
