@@ -309,3 +309,28 @@ def test_an_upgrade_tops_the_period_up_and_the_end_of_the_plan_expires_what_is_l
     assert balance(owner.workspace) == 0
     assert CreditEntry.objects.get(kind=CreditEntry.Kind.EXPIRY).milliseconds == -3_000_000
     assert studio_plan.pk
+
+
+def test_events_of_a_new_plan_in_any_order_leave_the_same_state(owner, client, pro_plan):
+    session, sub = _subscribe(client, owner, pro_plan)
+    invoice = STATE.invoice(
+        customer=sub["customer"],
+        subscription=sub["id"],
+        price=pro_plan.stripe_price_id,
+        billing_reason="subscription_create",
+    )
+    now = int(time.time())
+    # Stripe's order is not promised: the invoice and the subscription before the checkout.
+    deliver(client, event("invoice.paid", invoice, created=now))
+    deliver(client, event("customer.subscription.created", sub, created=now - 2))
+    deliver(client, event("checkout.session.completed", session, created=now - 5))
+    account = BillingAccount.objects.get(workspace=owner.workspace)
+    assert (account.plan, account.subscription_status) == (pro_plan, "active")
+    assert account.stripe_subscription_id == sub["id"]
+    assert balance(owner.workspace) == 1_800_000
+
+
+def test_an_event_billing_does_not_use_is_acknowledged_and_changes_nothing(owner, client):
+    response = deliver(client, event("payment_intent.created", {"id": "pi_1"}))
+    assert (response.status_code, response.content) == (200, b"ignored")
+    assert not CreditEntry.objects.exists()
