@@ -8,6 +8,7 @@ from functools import wraps
 import stripe
 from django.conf import settings
 from django.contrib import messages
+from django.db.models import Sum
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -61,12 +62,12 @@ def overview(request):
             invoices = stripe_gateway.invoices(account)
         except BillingError as error:
             invoices_error = str(error)
-    held = sum(
-        CreditEntry.held_by(hold)
-        for hold in CreditEntry.objects.filter(workspace_id=workspace_id)
-        .exclude(hold="")
-        .values_list("hold", flat=True)
-        .distinct()
+    # Closed holds sum to zero, so the workspace's total is what its open ones keep aside.
+    held = (
+        CreditEntry.objects.filter(workspace_id=workspace_id).aggregate(s=Sum("held_milliseconds"))[
+            "s"
+        ]
+        or 0
     )
     return render(
         request,

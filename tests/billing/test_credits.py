@@ -208,3 +208,17 @@ def test_an_active_plan_sets_the_limits_and_raises_the_renders_priority(studio, 
     job = submit(owner, avatar, script)
     job.refresh_from_db()
     assert job.priority == 5
+
+
+def test_the_usage_page_shows_what_renders_in_progress_keep_aside(studio, client):
+    from django.urls import reverse
+
+    owner, avatar, script = studio
+    give(owner.workspace, 10)
+    first, second = submit(owner, avatar, script), submit(owner, avatar, script)
+    cancel_render(first, reason="Not needed")
+    client.force_login(owner.user)
+    page = client.get(reverse("billing:overview")).content.decode()
+    assert "3.429 s are reserved by renders in progress." in page  # the second's hold only
+    assert 'id="balance">6.571 s<' in page
+    assert second.status == RenderJob.Status.QUEUED
