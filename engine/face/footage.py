@@ -64,6 +64,7 @@ class _Probe:
     width: int
     height: int
     has_audio: bool
+    nominal_fps: float = 0.0  # the stream's own rate (r_frame_rate), 0 when implausible
 
 
 def _probe(path: Path) -> _Probe:
@@ -98,7 +99,22 @@ def _probe(path: Path) -> _Probe:
     if width <= 0 or height <= 0:
         raise NotAVideo(f"The file {path.name} has no picture we can read.")
     has_audio = any(s.get("codec_type") == "audio" for s in streams)
-    return _Probe(seconds, fps if 0 < fps <= 240 else 0.0, width, height, has_audio)
+    nominal = _rate(stream.get("r_frame_rate"))
+    return _Probe(
+        seconds,
+        fps if 0 < fps <= 240 else 0.0,
+        width,
+        height,
+        has_audio,
+        nominal if 0 < nominal <= 240 else 0.0,
+    )
+
+
+def _rate(text) -> float:
+    try:
+        return float(Fraction(text))
+    except (TypeError, ValueError, ZeroDivisionError):
+        return 0.0
 
 
 def _decode(path: Path, filters: str, width: int, height: int, channels: int) -> np.ndarray:

@@ -40,7 +40,7 @@ from engine.face.footage import _probe, footage_audio, mouth_opening
 from engine.face.framing import Framing, frame_portrait
 from engine.tools import require_tool
 
-ANALYSIS_VERSION = 4
+ANALYSIS_VERSION = 5
 WORK_HEIGHT = 480  # the footage is analysed and shown from frames at most this tall
 # The lower face in canonical units (outer eye corners 1 apart on y = 0; the mouth is about 0.6
 # below them and the chin about 1.1): the crop kept per frame.
@@ -215,9 +215,20 @@ def work_size(width: int, height: int) -> tuple[int, int]:
     return max(2, round(width * scale) // 2 * 2), max(2, round(height * scale) // 2 * 2)
 
 
-def _frames(path: Path, size: tuple[int, int], start: float = 0.0, seconds: float = 0.0):
-    """RGB frames of the footage at ``size``, from ``start`` seconds for ``seconds`` (0: all),
-    one at a time."""
+def analysis_fps(average: float, nominal: float) -> float:
+    """The constant rate the footage is read at: the higher of its average and nominal rates
+    (a browser's recording drops frames, lowering the average), at most 30; 25 when neither is
+    plausible. Frame i must be at i / fps seconds, so that the phones' times and the frames
+    agree."""
+    rates = [rate for rate in (average, nominal) if 5 <= rate <= 60]
+    return float(min(30, round(max(rates)))) if rates else 25.0
+
+
+def _frames(
+    path: Path, size: tuple[int, int], fps: float, start: float = 0.0, seconds: float = 0.0
+):
+    """RGB frames of the footage at ``size`` and a constant ``fps`` (frames repeated or dropped
+    as the timestamps say), from ``start`` seconds for ``seconds`` (0: all), one at a time."""
     width, height = size
     cmd = [require_tool("ffmpeg"), "-v", "error", "-nostdin"]
     if start > 0:
@@ -225,7 +236,8 @@ def _frames(path: Path, size: tuple[int, int], start: float = 0.0, seconds: floa
     cmd += ["-i", str(path), "-an"]
     if seconds > 0:
         cmd += ["-t", f"{seconds:.3f}"]
-    cmd += ["-vf", f"scale={width}:{height},format=rgb24", "-f", "rawvideo", "pipe:1"]
+    chain = f"fps={fps:g}:start_time=0,scale={width}:{height},format=rgb24"
+    cmd += ["-vf", chain, "-f", "rawvideo", "pipe:1"]
     frame_bytes = width * height * 3
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as proc:  # nosec B603: an argument list with the tool's absolute path, no shell
         try:
@@ -313,7 +325,7 @@ def analyse_footage(
     folder.mkdir(parents=True, exist_ok=True)
     probe = _probe(path)
     size = work_size(probe.width, probe.height)
-    fps = probe.fps or 25.0
+    fps = analysis_fps(probe.fps, probe.nominal_fps)
     tracker = _tracker()
     scale, crop_w, crop_h = 0.0, 0, 0
     valid, points = [], []
@@ -322,7 +334,7 @@ def analyse_footage(
     blank = np.zeros((478, 2), np.float32)
     total = max(1, round((probe.seconds or 1.0) * fps))
     try:
-        for i, frame in enumerate(_frames(path, size)):
+        for i, frame in enumerate(_frames(path, size, fps)):
             found = tracker.process(frame).multi_face_landmarks
             if found:
                 pts = np.array([[p.x * size[0], p.y * size[1]] for p in found[0].landmark])
@@ -697,6 +709,7 @@ class FootageFaceEngine:
         source = _frames(
             Path(self.footage_path),
             analysis.work_size,
+            ffps,
             start=first / ffps,
             seconds=(last - first + 2) / ffps,
         )
