@@ -132,3 +132,19 @@ def test_a_quota_refusal_is_not_replayed_for_its_idempotency_key_once_credits_ar
     assert api.post("/renders", body, headers=key).status_code == 201
     assert api.post("/renders", body, headers=key).status_code == 201  # now replayed
     assert RenderJob.objects.count() == 1
+
+
+def test_the_api_refuses_a_campaign_launch_the_credits_do_not_cover_with_402(campaign, client):
+    owner, made = campaign
+    give(owner.workspace, 5)
+    _token, text = api_services.create_token(
+        workspace=owner.workspace, name="CRM", scopes=["read", "render"]
+    )
+    response = ApiClient(client, text).post(f"/campaigns/{made.pk}/launch")
+    assert response.status_code == 402
+    problem = json.loads(response.content)
+    assert problem["code"] == "quota_exceeded"
+    assert problem["cost_seconds"] == sum(costs(made)) / 1000
+    assert problem["shortfall_seconds"] == pytest.approx(sum(costs(made)) / 1000 - 5)
+    made.refresh_from_db()
+    assert made.is_draft
