@@ -36,6 +36,8 @@ from engine.face.mouth import Frame, curve, paint_gap, read_mouth, smoothstep
 
 # Teeth the portrait does not show, relative to the light on its skin.
 TEETH_RGB = np.array([222, 214, 200], dtype=np.float32)
+LASH_PIXELS = 1.3  # the dark line of lashes at a closing lid's edge
+LASH_SHADE = 0.5
 MAX_SPREAD = 0.08  # lip corners move this share of the half mouth width at full spread/round
 
 
@@ -75,6 +77,38 @@ class _Region:
         target[self.y0 : self.y1, self.x0 : self.x1] = cv2.remap(
             source, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
         )
+
+
+@dataclass
+class _Lid:
+    """An eye's upper lid. A blink slides it down over the eye: the eye's own pixels stay in
+    place under it and nothing above it moves (brows, hair, the rims of glasses). The lid is
+    painted, not pulled down from above, in the colour of the portrait's own lid skin (the
+    clean skin between the lash line and the first dark row above it, so a rim of glasses close
+    over the eye is never dragged into the eye), shaded towards a dark lash line at its edge."""
+
+    region: _Region
+    t: np.ndarray  # per pixel: how far below the open lid's edge, along the face's down
+    travel: np.ndarray  # per pixel: how far the edge comes down when the eye shuts
+    lid_rgb: np.ndarray
+
+    def close(self, source: np.ndarray, target: np.ndarray, closure: float) -> None:
+        """Write into ``target`` the eye of ``source`` with its lid ``closure`` (0..1) shut."""
+        r = self.region
+        depth = closure * self.travel
+        # Coverage 1 above the lid's edge, fading over one pixel below it (no jagged edge).
+        cover = np.clip(depth + 1.0 - self.t, 0.0, 1.0) * (self.t >= -0.5) * (depth > 0.05)
+        if not cover.any():
+            return
+        # Lighter at the crease, darker towards the lashes, which are a dark line at the edge.
+        towards_edge = np.clip(self.t / np.maximum(depth, 1e-3), 0.0, 1.0)
+        shade = 1.0 - 0.12 * towards_edge
+        shade = np.where(self.t > depth - LASH_PIXELS, LASH_SHADE, shade)
+        lid = self.lid_rgb[np.newaxis, np.newaxis, :] * shade[..., np.newaxis]
+        patch = source[r.y0 : r.y1, r.x0 : r.x1].astype(np.float32)
+        alpha = cover[..., np.newaxis]
+        patch = patch * (1.0 - alpha) + lid * alpha
+        target[r.y0 : r.y1, r.x0 : r.x1] = np.clip(patch + 0.5, 0, 255).astype(np.uint8)
 
 
 class FaceRig:
@@ -202,10 +236,11 @@ class FaceRig:
         ).astype(int)
         x, y = np.clip(cheek, [2, 2], [self.width - 3, self.height - 3])
         skin = self.base[y - 2 : y + 3, x - 2 : x + 3].reshape(-1, 3).astype(np.float32).mean(0)
+        self.cheek_rgb = skin
         light = float(np.clip(skin.mean() / 170.0, 0.45, 1.1))
         self.teeth_rgb = np.clip(TEETH_RGB * light, 0, 240).astype(np.float32)
 
-    def _eye_region(self, upper: list[int], lower: list[int], brow: list[int]) -> _Region:
+    def _eye_region(self, upper: list[int], lower: list[int], brow: list[int]) -> _Lid:
         pts = self.points
         centre = pts[upper + lower].mean(axis=0)
         eye_width = float(np.hypot(*(pts[upper[-1]] - pts[upper[0]])))
@@ -219,18 +254,32 @@ class FaceRig:
         ls, lv = self._along(pts[lower], centre)
         top, bottom = np.interp(s, us, uv), np.interp(s, ls, lv)
         opening = np.clip(bottom - top, 0.0, None)
-        eye_height = max(float(opening.max()), 1.0)
-        above = smoothstep(1.0 - (top - v) / max(0.55 * (top.mean() - brow_v), 2.0))
-        weight = np.where(v < top, above, 1.0)
-        weight = np.where(v > bottom, smoothstep(1.0 - (v - bottom) / 1.5), weight)
-        beyond = np.clip(np.maximum(us[0] - s, s - us[-1]), 0.0, None)
-        weight = weight * smoothstep(1.0 - beyond / (0.2 * eye_width))
         # The lid travels as far as the eye is open at that point: corners barely move.
-        local = opening / eye_height
-        weight = weight * np.maximum(local, 0.15 * (beyond == 0)) * _edge_fade(weight.shape, 2)
-        region.set_weight(weight, self.down)
-        region.eye_height = eye_height  # type: ignore[attr-defined]
-        return region
+        beyond = np.clip(np.maximum(us[0] - s, s - us[-1]), 0.0, None)
+        travel = opening * smoothstep(1.0 - beyond / (0.2 * eye_width))
+        travel = travel * _edge_fade(travel.shape, 2)
+        return _Lid(
+            region,
+            (v - top).astype(np.float32),
+            travel.astype(np.float32),
+            self._lid_colour(region, v, top, brow_v, float(opening.max())),
+        )
+
+    def _lid_colour(self, region, v, top, brow_v, eye_height) -> np.ndarray:
+        """The lid skin's colour: the skin between the lash line and the first dark row above
+        it (a brow, the rim of glasses), per column; the cheek's where there is none."""
+        patch = self.base[region.y0 : region.y1, region.x0 : region.x1].astype(np.float32)
+        weights = np.float32([0.299, 0.587, 0.114])
+        lum = patch @ weights
+        skin_lum = float(self.cheek_rgb @ weights)
+        lashes = 1.5 + 0.15 * eye_height
+        dark = (lum < 0.72 * skin_lum) & (v < top - lashes) & (v > brow_v)
+        nearest = np.where(dark, v, -np.inf).max(axis=0)[np.newaxis, :]
+        band = (v < top - lashes) & (v > nearest + 1.0) & (v > top - lashes - 0.4 * (top - brow_v))
+        band &= (lum >= 0.72 * skin_lum) & (lum <= 1.35 * skin_lum)
+        if band.sum() < 6:
+            return self.cheek_rgb.astype(np.float32)
+        return np.median(patch[band], axis=0).astype(np.float32)
 
     # -- per frame ------------------------------------------------------------------------------
 
@@ -255,7 +304,7 @@ class FaceRig:
             self._warp_mouth(source, frame, drop, widen)
         if blink > 0.02:
             for eye in self.eyes:
-                eye.remap(source, frame, blink * eye.eye_height)  # type: ignore[attr-defined]
+                eye.close(source, frame, blink)
         dx, dy, angle = head
         if abs(dx) + abs(dy) + abs(angle) > 1e-3:
             matrix = cv2.getRotationMatrix2D((float(self.pivot[0]), float(self.pivot[1])), angle, 1)

@@ -247,3 +247,53 @@ def test_a_render_can_be_made_at_the_portraits_own_resolution(tmp_path, astronau
     result = render(spec, tmp_path / "out.mp4")
     video = stream(ffprobe(tmp_path / "out.mp4"), "video")
     assert (result.width, result.height) == (video["width"], video["height"]) == (320, 320)
+
+
+def with_glasses(rgb: np.ndarray, landmarks) -> np.ndarray:
+    """The portrait wearing spectacles: a dark rim around each eye, its top between the eye and
+    the brow, joined by a bridge over the nose."""
+    pts = np.asarray(landmarks, dtype=np.float32)
+    worn = np.ascontiguousarray(rgb.copy())
+    centres = []
+    for eye, brow in (
+        (T.LEFT_EYE_UPPER + T.LEFT_EYE_LOWER, T.LEFT_BROW),
+        (T.RIGHT_EYE_UPPER + T.RIGHT_EYE_LOWER, T.RIGHT_BROW),
+    ):
+        centre = pts[eye].mean(axis=0)
+        half_width = 0.8 * np.ptp(pts[eye][:, 0])
+        half_height = 0.75 * (centre[1] - pts[brow][:, 1].mean())
+        cv2.ellipse(
+            worn, (round(centre[0]), round(centre[1])), (round(half_width), round(half_height)),
+            0, 0, 360, (25, 25, 30), 4, cv2.LINE_AA,
+        )  # fmt: skip
+        centres.append((centre, half_width))
+    (a, wa), (b, wb) = sorted(centres, key=lambda c: c[0][0])
+    cv2.line(
+        worn, (round(a[0] + wa), round(a[1])), (round(b[0] - wb), round(b[1])), (25, 25, 30), 4
+    )
+    return worn
+
+
+def test_a_blink_moves_the_lids_never_the_glasses_or_the_brows(astronaut_landmarks):
+    worn = with_glasses(data.astronaut(), astronaut_landmarks)
+    rig = FaceRig(worn, astronaut_landmarks, (SIZE, SIZE))
+    open_, shut = rig.render(0.0).astype(int), rig.render(0.0, blink=1.0).astype(int)
+    rim = np.zeros((SIZE, SIZE), bool)
+    rim[rig.base.sum(axis=2) < 3 * 45] = True  # the rims' dark pixels in the framed portrait
+    lids = np.zeros((SIZE, SIZE), np.uint8)
+    for eye in (T.LEFT_EYE_UPPER + T.LEFT_EYE_LOWER, T.RIGHT_EYE_UPPER + T.RIGHT_EYE_LOWER):
+        cv2.fillPoly(lids, [np.round(rig.points[eye]).astype(np.int32)], 1)
+    eye_holes = lids.astype(bool)
+    lids = cv2.dilate(lids, np.ones((3, 3), np.uint8)).astype(bool)
+    rim &= ~lids  # the eye's own dark pupil is not the glasses
+    brows = np.zeros((SIZE, SIZE), np.uint8)
+    cv2.fillPoly(brows, [np.round(rig.points[T.LEFT_BROW]).astype(np.int32)], 1)
+    cv2.fillPoly(brows, [np.round(rig.points[T.RIGHT_BROW]).astype(np.int32)], 1)
+    change = np.abs(shut - open_).sum(axis=2)
+    assert rim.sum() > 200 and change[lids].mean() > 20  # the lids did move
+    assert change[rim].mean() < 3, change[rim].mean()  # the glasses did not
+    assert change[brows.astype(bool)].max() < 10  # nor the brows
+    # The closed lid is skin: no rim dragged down over the eye (the "dark blob").
+    dark_open = (open_.sum(axis=2) < 3 * 60)[eye_holes].sum()
+    dark_shut = (shut.sum(axis=2) < 3 * 60)[eye_holes].sum()
+    assert dark_shut < 0.2 * dark_open, (dark_open, dark_shut)
