@@ -165,19 +165,84 @@ def _measured_seconds(path: Path, probe: _Probe) -> float:
     return len(frames) / 25.0
 
 
-def _cut_times(path: Path, fps: float) -> list[float]:
-    """Seconds at which the picture changes all at once (an edit), on every frame at 48 px."""
-    side = CUT_SIDE
-    frames = _decode(path, f"scale={side}:{side}", side, side, 1).astype(np.float32)
-    if len(frames) < 3:
-        return []
-    change = np.abs(np.diff(frames, axis=0)).mean(axis=(1, 2))
+def scan_rate(probe: _Probe) -> float:
+    """The constant rate a video is read at: the higher of its average and nominal rates (a
+    browser's recording drops frames, lowering the average), at most 30; 25 when neither is
+    plausible. Frame i is then at i / rate seconds, whatever the recording's timing."""
+    rates = [rate for rate in (probe.fps, probe.nominal_fps) if 5 <= rate <= 60]
+    return float(min(30, round(max(rates)))) if rates else 25.0
+
+
+@dataclass
+class _Scan:
+    """One pass over a video: frames sampled for the face model, the length, the cuts."""
+
+    frames: list[np.ndarray]
+    times: list[float]
+    seconds: float
+    cuts: list[float]
+
+
+def _scan(path: Path, probe: _Probe, *, stop_after: float) -> _Scan:
+    """Read every frame once at SAMPLE_HEIGHT and scan_rate: keep about FACE_SAMPLES spread
+    evenly (every k-th frame, k doubling as the video goes on, so a length the container does
+    not say needs no second pass) and compare each with the last at CUT_SIDE px grey for cuts.
+    Stops after ``stop_after`` seconds (a video too long to accept is not read to its end)."""
+    import cv2
+
+    rate = scan_rate(probe)
+    width, height = _sample_size(probe)
+    cmd = [require_tool("ffmpeg"), "-v", "error", "-nostdin", "-i", str(path), "-an", "-vf"]
+    cmd += [f"fps={rate:g}:start_time=0,scale={width}:{height},format=rgb24"]
+    cmd += ["-f", "rawvideo", "pipe:1"]
+    size = width * height * 3
+    kept: list[tuple[int, np.ndarray]] = []
+    stride, count, previous = 1, 0, None
+    changes: list[float] = []
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as proc:  # nosec B603: an argument list with the tool's absolute path, no shell
+        try:
+            while count < stop_after * rate:
+                data = proc.stdout.read(size)
+                if len(data) < size:
+                    break
+                frame = np.frombuffer(data, np.uint8).reshape(height, width, 3)
+                grey = cv2.resize(
+                    cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY), (CUT_SIDE, CUT_SIDE),
+                    interpolation=cv2.INTER_AREA,
+                ).astype(np.float32)  # fmt: skip
+                if previous is not None:
+                    changes.append(float(np.abs(grey - previous).mean()))
+                previous = grey
+                if count % stride == 0:
+                    kept.append((count, frame))
+                    if len(kept) > 2 * FACE_SAMPLES:  # keep every other one from now on
+                        kept, stride = kept[::2], stride * 2
+                count += 1
+        finally:
+            proc.stdout.close()
+            proc.kill()
+    if count == 0:
+        raise NotAVideo(
+            f"The file {path.name} is not a video we can read; upload an MP4 or WebM recording."
+        )
+    chosen = kept[:: max(1, len(kept) // FACE_SAMPLES)]
+    return _Scan(
+        frames=[frame for _, frame in chosen],
+        times=[index / rate for index, _ in chosen],
+        seconds=count / rate,
+        cuts=_cut_times(np.array(changes), rate),
+    )
+
+
+def _cut_times(change: np.ndarray, rate: float) -> list[float]:
+    """Seconds at which the picture changes all at once (an edit): ``change`` is the mean grey
+    change from each frame to the next at CUT_SIDE px."""
     cuts = []
     for i, value in enumerate(change):
         around = np.concatenate([change[max(0, i - 6) : i], change[i + 1 : i + 7]])
         usual = float(np.median(around)) if len(around) else 0.0
         if value > CUT_LEVELS and value > CUT_RATIO * max(usual, 0.5):
-            cuts.append((i + 1) / (fps or 25.0))
+            cuts.append((i + 1) / rate)
     return cuts
 
 
@@ -214,18 +279,12 @@ def check_footage(
     """
     path = Path(path)
     probe = _probe(path)
-    seconds = probe.seconds or _measured_seconds(path, probe)
-    if seconds < min_seconds:
-        raise FootageTooShort(
-            f"The footage is {seconds:.0f} seconds long; record at least {min_seconds:.0f} seconds"
-            " of yourself speaking to the camera."
-        )
-    if seconds > max_seconds:
-        raise FootageTooLong(
-            f"The footage is {seconds / 60:.1f} minutes long; upload at most"
-            f" {max_seconds / 60:.0f} minutes."
-        )
-    frames, times = sample_frames(path)
+    if probe.seconds:  # said by the container: refuse before reading a frame
+        _check_length(probe.seconds, min_seconds, max_seconds)
+    scan = _scan(path, probe, stop_after=max_seconds + 1.0)
+    seconds = probe.seconds or scan.seconds
+    _check_length(seconds, min_seconds, max_seconds)
+    frames, times = scan.frames, scan.times
     looks = [_look(frame) for frame in frames]
     if not looks:
         raise NotAVideo(f"No frame of {path.name} could be read; upload the recording again.")
@@ -261,18 +320,31 @@ def check_footage(
             "The face is too dark in the footage; record it facing a window or a lamp, in"
             " brighter, even light."
         )
-    cuts = _cut_times(path, probe.fps)
+    cuts = scan.cuts
     if cuts:
         raise FootageHasCuts(
             f"The footage has a cut at {cuts[0]:.1f} s; upload one continuous take without edits."
         )
     return FootageReport(
         seconds=round(seconds, 3),
-        fps=round(probe.fps or len(frames) / max(seconds, 1e-3), 3),
+        fps=round(probe.fps or scan_rate(probe), 3),
         width=probe.width,
         height=probe.height,
         has_audio=probe.has_audio,
     )
+
+
+def _check_length(seconds: float, min_seconds: float, max_seconds: float) -> None:
+    if seconds < min_seconds:
+        raise FootageTooShort(
+            f"The footage is {seconds:.0f} seconds long; record at least {min_seconds:.0f} seconds"
+            " of yourself speaking to the camera."
+        )
+    if seconds > max_seconds:
+        raise FootageTooLong(
+            f"The footage is {seconds / 60:.1f} minutes long; upload at most"
+            f" {max_seconds / 60:.0f} minutes."
+        )
 
 
 def eye_openness(points: np.ndarray) -> float:

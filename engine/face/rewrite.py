@@ -36,7 +36,7 @@ import engine.face.topology as T
 from engine.audio import read_wav
 from engine.errors import NoFaceFound
 from engine.face.drive import PHONEME_OPENING, frame_count
-from engine.face.footage import _probe, footage_audio, mouth_opening
+from engine.face.footage import _probe, footage_audio, mouth_opening, scan_rate
 from engine.face.framing import Framing, frame_portrait
 from engine.tools import require_tool
 
@@ -215,15 +215,6 @@ def work_size(width: int, height: int) -> tuple[int, int]:
     return max(2, round(width * scale) // 2 * 2), max(2, round(height * scale) // 2 * 2)
 
 
-def analysis_fps(average: float, nominal: float) -> float:
-    """The constant rate the footage is read at: the higher of its average and nominal rates
-    (a browser's recording drops frames, lowering the average), at most 30; 25 when neither is
-    plausible. Frame i must be at i / fps seconds, so that the phones' times and the frames
-    agree."""
-    rates = [rate for rate in (average, nominal) if 5 <= rate <= 60]
-    return float(min(30, round(max(rates)))) if rates else 25.0
-
-
 def _frames(
     path: Path, size: tuple[int, int], fps: float, start: float = 0.0, seconds: float = 0.0
 ):
@@ -325,7 +316,7 @@ def analyse_footage(
     folder.mkdir(parents=True, exist_ok=True)
     probe = _probe(path)
     size = work_size(probe.width, probe.height)
-    fps = analysis_fps(probe.fps, probe.nominal_fps)
+    fps = scan_rate(probe)  # constant, so that frame i is at i / fps seconds
     tracker = _tracker()
     scale, crop_w, crop_h = 0.0, 0, 0
     valid, points = [], []
