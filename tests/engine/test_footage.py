@@ -227,6 +227,28 @@ def test_segments_start_and_end_on_the_same_frame_so_they_join_without_a_jump(re
     assert gap < 2.0
 
 
+def test_a_long_segment_plays_the_footage_out_and_back_without_a_jump(analysis_dir):
+    """40 s of speech from 10 s of footage: legs out from the start frame and back, each turning
+    at the stillest moment near its end; the footage never jumps between two output frames."""
+    from engine.face.rewrite import FootageAnalysis, background_track, start_frame
+
+    analysis = FootageAnalysis.load(analysis_dir)
+    track = background_track(analysis, 40 * 25, 25)
+    start = start_frame(analysis)
+    assert round(track[0]) == start and round(track[-1]) == start
+    assert track.min() >= 0 and track.max() <= analysis.count - 1
+    steps = np.abs(np.diff(track))
+    assert steps.max() < 1.0  # footage frames per output frame: never a jump
+    turns = [
+        i
+        for i in range(1, len(track) - 1)
+        if (track[i] - track[i - 1]) * (track[i + 1] - track[i]) < 0
+    ]
+    assert len(turns) >= 3  # out and back more than once
+    usual = float(np.median(analysis.still[analysis.valid]))
+    assert all(analysis.still[round(track[i])] <= usual for i in turns if track[i] > start + 1)
+
+
 def test_the_footage_is_analysed_once_and_then_read_from_the_cache(
     tmp_path, long_footage, monkeypatch
 ):
