@@ -434,6 +434,14 @@ def prepare_footage(footage_path: str, places: CachePlaces, folder: Path) -> str
     return str(entry)
 
 
+def warm_footage(footage_path: str, cache: SegmentCache, namespace: str) -> None:
+    """Analyse a footage avatar's footage into the segment cache now, under the key its renders
+    look for (``namespace``: the avatar's, as ``RenderSpec.cache_namespace``), so that its first
+    render does not: a worker task after the upload. Five minutes of footage take minutes."""
+    with tempfile.TemporaryDirectory(prefix="likeness-footage-") as tmp:
+        prepare_footage(footage_path, CachePlaces(cache, namespace), Path(tmp))
+
+
 def animate_scenes(
     scenes, compositors, face, presenter, fps, folder, places, meter
 ) -> Iterator[Iterator[np.ndarray | None]]:

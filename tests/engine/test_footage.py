@@ -2,6 +2,8 @@
 and renders that keep the footage's own motion and take the mouths from it by the sounds spoken.
 Footage is made by the tests (tests/footage_media.py): the astronaut speaking, a few seconds."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -293,6 +295,26 @@ def test_footage_recorded_at_a_variable_frame_rate_is_read_at_a_constant_one(
     theirs = steady.shape[np.round(times * steady.fps).astype(int), 0]
     # Measured 0.78; the same footage only re-encoded gives 0.72, one frame out of step 0.57.
     assert np.corrcoef(ours, theirs)[0, 1] > 0.65
+
+
+def test_footage_warmed_after_upload_is_not_analysed_by_its_first_render(
+    tmp_path, long_footage, monkeypatch
+):
+    from engine import pipeline
+    from engine.face import rewrite
+
+    cache = LocalSegmentCache(tmp_path / "cache")
+    pipeline.warm_footage(str(long_footage), cache, "avatar-7")
+    assert cache.stats().entries == 1
+
+    def analyse_again(*args, **kwargs):
+        raise AssertionError("analysed again")
+
+    monkeypatch.setattr(rewrite, "analyse_footage", analyse_again)
+    folder = pipeline.prepare_footage(
+        str(long_footage), CachePlaces(cache, "avatar-7", ""), tmp_path / "render"
+    )
+    assert rewrite.FootageAnalysis.load(Path(folder)) is not None
 
 
 def test_a_render_from_footage_names_its_engine(tmp_path, long_footage, astronaut):
