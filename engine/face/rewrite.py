@@ -755,10 +755,14 @@ def paste_mouth(
     )
     alpha = cv2.warpAffine(mask, local, box, flags=cv2.INTER_LINEAR)[..., None]
     region = frame[y0:y1, x0:x1].astype(np.float32)
-    # Match the light: the mean colour where the mask fades should be the background's.
-    ring = (alpha[..., 0] > 0.05) & (alpha[..., 0] < 0.6)
+    # Match the light: the difference between background and mouth where the mask fades,
+    # spread smoothly inwards (a normalised convolution; close to Poisson blending's membrane),
+    # so the pasted skin takes the background's light and keeps its own detail.
+    ring = ((alpha[..., 0] > 0.02) & (alpha[..., 0] < 0.9)).astype(np.float32)
     if ring.sum() > 20:
-        shift = np.clip(region[ring].mean(axis=0) - patch[ring].mean(axis=0), -25, 25)
-        patch += shift
+        sigma = max(2.0, 0.2 * min(box))
+        weight = cv2.GaussianBlur(ring, (0, 0), sigma)[..., None]
+        offset = cv2.GaussianBlur((region - patch) * ring[..., None], (0, 0), sigma)
+        patch += np.clip(offset / np.maximum(weight, 1e-3), -40, 40)
     blended = region * (1 - alpha) + patch * alpha
     frame[y0:y1, x0:x1] = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
