@@ -114,16 +114,6 @@ class FootageAnalysis:
     phones: list[tuple[str, float, float]]
     crop_scale: float = 72.0  # crop pixels per eye distance
 
-    FILES = (
-        "analysis.json",
-        "points.npy",
-        "canon.npy",
-        "shape.npy",
-        "thumbs.npy",
-        "mouths.npy",
-        "mouth-offsets.npy",
-    )
-
     @property
     def count(self) -> int:
         return len(self.valid)
