@@ -45,6 +45,8 @@ class AvatarOut(Schema):
     name: str
     status: str
     enabled: bool
+    # "photo": animated from one portrait; "footage": from minutes of the subject's own video.
+    kind: Literal["photo", "footage"]
     consent_grant_id: int
     created_at: datetime
 
@@ -60,6 +62,7 @@ def avatar_out(avatar: Avatar) -> dict:
         "name": avatar.name,
         "status": avatar.status,
         "enabled": avatar.is_enabled,
+        "kind": "footage" if avatar.is_footage else "photo",
         "consent_grant_id": avatar.grant_id,
         "created_at": avatar.created_at,
     }

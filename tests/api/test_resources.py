@@ -1,6 +1,7 @@
 """Avatars, scripts, renders, consent grants and verify through the API."""
 
 import pytest
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from api.models import IdempotencyRecord
@@ -24,10 +25,14 @@ def test_avatars_are_listed_without_biometric_files(api, avatar):
         "name",
         "status",
         "enabled",
+        "kind",
         "consent_grant_id",
         "created_at",
     }
     assert api.get(f"/avatars/{avatar.pk}").json()["name"] == avatar.name
+    assert body["items"][0]["kind"] == "photo"
+    avatar.footage.save("footage.mp4", ContentFile(b"minutes of the subject"), save=True)
+    assert api.get(f"/avatars/{avatar.pk}").json()["kind"] == "footage"
 
 
 def test_lists_page_with_a_cursor(api, workspace):
