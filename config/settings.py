@@ -374,9 +374,10 @@ CONSENT_MAX_DOCUMENT_BYTES = envint("CONSENT_MAX_DOCUMENT_BYTES", 20 * 1024 * 10
 CONSENT_VERIFY_TIMEOUT_SECONDS = envint("CONSENT_VERIFY_TIMEOUT_SECONDS", 180)
 
 # Face (issue 6): FACE_ENGINE above picks the engine by name (`warp`: CPU, the default; `neural`:
-# MuseTalk-style lip sync, GPU). The neural engine loads unet/, vae/ and whisper/ (as written by
-# save_pretrained) from this directory; the engine reads the environment variable of the same
-# name. Nothing is downloaded.
+# MuseTalk 1.5 lip sync, GPU). The neural engine loads MuseTalk's released models/ folder as
+# download_weights.sh fills it (musetalkV15/, sd-vae/, whisper/, optional face-parse-bisent/)
+# from this directory; the engine reads the environment variable of the same name. Nothing is
+# downloaded.
 FACE_NEURAL_WEIGHTS_DIR = envstr("FACE_NEURAL_WEIGHTS_DIR", "")
 
 # Voice (issue 5): the voice engine by name (`world`: festival + conversion toward the subject's

@@ -1,22 +1,34 @@
-"""Neural face engine "neural": MuseTalk-style lip sync from diffusers and transformers parts.
+"""Neural face engine "neural": MuseTalk 1.5 lip sync, loading its released weights as they come.
 
-Per frame the lower half of a square face crop is regenerated from speech: the crop is encoded by
-a VAE (``AutoencoderKL``) once with its lower half masked and once whole (the reference); the two
-latents, concatenated (8 channels), go through one ``UNet2DConditionModel`` pass at timestep 0
-with Whisper encoder features of the audio around the frame as cross-attention; the VAE decodes,
-and the result is pasted back under a soft mask over the lower face. Since one portrait drives the
-whole video, both latents are computed once. Blinks and head motion come from the warp rig, so
-everything outside the lower face stays the portrait's own pixels.
+``weights`` (the site's setting ``FACE_NEURAL_WEIGHTS_DIR``) is the ``models/`` folder MuseTalk's
+``download_weights.sh`` writes; the engine reads, and never downloads:
 
-Weights come only from a local directory, given as ``weights`` (the site's setting
-``FACE_NEURAL_WEIGHTS_DIR``), holding ``unet/``, ``vae/`` and ``whisper/`` in the layout
-``save_pretrained`` writes; nothing is downloaded.
-Batched; fp16 on a CUDA GPU, fp32 on the CPU.
+- ``musetalkV15/musetalk.json`` + ``musetalkV15/unet.pth``: a diffusers ``UNet2DConditionModel``
+  (8 latent channels in, 4 out, Whisper-tiny features as cross-attention), its config and its
+  plain state dict, loaded strictly;
+- ``sd-vae/``: the ``AutoencoderKL`` folder of sd-vae-ft-mse;
+- ``whisper/``: openai/whisper-tiny (only its encoder is used);
+- ``face-parse-bisent/79999_iter.pth`` (optional): the face-parsing BiSeNet whose mask decides
+  where the generated mouth is pasted (``engine.face.parsing``); without the folder a soft mask
+  of the lower face outline is used. Other folders of the download (musetalk v1, dwpose,
+  syncnet) are not needed.
+
+Per frame, as MuseTalk 1.5 does: the face box runs from the face outline's left to right edge and
+from as far above the nose bridge's lower point (68-point #29) as the chin lies below it down to
+the chin plus ``EXTRA_MARGIN`` pixels; the box is resized to 256 x 256, encoded by the VAE once
+with its lower half blacked out and once whole (the reference), the two latents (8 channels) go
+through one UNet pass at timestep 0 with the Whisper states of the frames around it as
+cross-attention, the VAE decodes, and the face is resized back into its box and blended under the
+mask, which only reaches below the box's middle. One portrait drives the whole video, so both
+latents and the mask are computed once. Blinks and head motion come from the warp rig, so
+everything above the mouth region stays the portrait's own pixels. Batched; fp16 on a CUDA GPU,
+fp32 on the CPU.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -37,10 +49,25 @@ from engine.face.drive import (
     motion_style,
     mouth_openness,
 )
+from engine.face.parsing import PARSING_FILE, FaceParser, jaw_mask
 from engine.face.warp import FaceRig, prepared_rig
 
 WEIGHTS_SETTING = "FACE_NEURAL_WEIGHTS_DIR"  # the site's setting, named by the errors
-PARTS = ("unet", "vae", "whisper")
+UNET_CONFIG = "musetalkV15/musetalk.json"
+UNET_WEIGHTS = "musetalkV15/unet.pth"
+VAE_DIR, WHISPER_DIR, PARSING_DIR = "sd-vae", "whisper", "face-parse-bisent"
+# One of each group must be present; the first name is what the release ships.
+REQUIRED = (
+    (UNET_CONFIG,),
+    (UNET_WEIGHTS,),
+    (f"{VAE_DIR}/config.json",),
+    (f"{VAE_DIR}/diffusion_pytorch_model.bin", f"{VAE_DIR}/diffusion_pytorch_model.safetensors"),
+    (f"{WHISPER_DIR}/config.json",),
+    (f"{WHISPER_DIR}/pytorch_model.bin", f"{WHISPER_DIR}/model.safetensors"),
+    (f"{WHISPER_DIR}/preprocessor_config.json",),
+)
+CROP = 256  # pixels of the face box the VAE sees (MuseTalk's training size)
+EXTRA_MARGIN = 10  # pixels the box reaches below the chin (MuseTalk 1.5's default)
 WHISPER_RATE = 16000
 WHISPER_HZ = 50  # encoder frames per second of audio
 WHISPER_CHUNK_SECONDS = 30
@@ -50,19 +77,23 @@ _lock = threading.Lock()
 
 
 def weights_dir(value: str | os.PathLike | None = None) -> Path:
-    """The weights directory ``value``, checked; FaceWeightsMissing names the setting to set."""
+    """The weights directory ``value``, checked; FaceWeightsMissing names the setting to set
+    and the first file that is missing."""
+    layout = f"MuseTalk 1.5's models/ folder ({UNET_WEIGHTS}, {VAE_DIR}/, {WHISPER_DIR}/)"
     if not value:
         raise FaceWeightsMissing(
-            f"The neural face engine needs local weights: set {WEIGHTS_SETTING} to a directory"
-            f" holding {', '.join(p + '/' for p in PARTS)} (nothing is downloaded)."
+            f"The neural face engine needs local weights: set {WEIGHTS_SETTING} to {layout}"
+            " (nothing is downloaded)."
         )
     folder = Path(value)
-    missing = [p for p in PARTS if not (folder / p / "config.json").is_file()]
-    if not folder.is_dir() or missing:
-        what = "does not exist" if not folder.is_dir() else f"lacks {', '.join(missing)}"
+    if not folder.is_dir():
+        raise FaceWeightsMissing(f"{WEIGHTS_SETTING}={folder} does not exist; set it to {layout}.")
+    missing = [names[0] for names in REQUIRED if not any((folder / n).is_file() for n in names)]
+    if (folder / PARSING_DIR).is_dir() and not (folder / PARSING_DIR / PARSING_FILE).is_file():
+        missing.append(f"{PARSING_DIR}/{PARSING_FILE}")  # a face-parsing download cut short
+    if missing:
         raise FaceWeightsMissing(
-            f"{WEIGHTS_SETTING}={folder} {what}; it must hold {', '.join(p + '/' for p in PARTS)}"
-            " as written by save_pretrained."
+            f"{WEIGHTS_SETTING}={folder} lacks {', '.join(missing)}; it must be {layout}."
         )
     return folder
 
@@ -73,35 +104,103 @@ class NeuralModels:
     vae: object
     whisper: object  # the Whisper encoder
     features: object  # WhisperFeatureExtractor
+    parser: FaceParser | None  # None when the weights have no face-parsing network
     device: str
     dtype: object
-    crop_size: int  # pixels of the square face crop the VAE sees
 
     @property
     def latent_scale(self) -> float:
         return float(getattr(self.vae.config, "scaling_factor", 1.0) or 1.0)
 
 
-@functools.lru_cache(maxsize=2)
-def load_models(folder: str, device: str | None = None) -> NeuralModels:
-    """UNet, VAE and Whisper encoder from ``folder`` (cached per process), in eval mode."""
+def unet_config(folder: str | os.PathLike) -> dict:
+    """The UNet's configuration as the release writes it (``musetalkV15/musetalk.json``)."""
+    path = Path(folder) / UNET_CONFIG
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise FaceWeightsMissing(f"{path} is not a readable JSON UNet configuration.") from error
+
+
+def build_unet(config: dict, device=None):
+    """An empty ``UNet2DConditionModel`` of ``config``; on the ``meta`` device by default, where
+    building costs no memory, ready for ``load_state_dict(..., assign=True)``."""
     import torch
-    from diffusers import AutoencoderKL, UNet2DConditionModel
+    from diffusers import UNet2DConditionModel
+
+    with torch.device(device or "meta"):
+        return UNet2DConditionModel.from_config(config)
+
+
+def load_unet(folder: str | os.PathLike, dtype=None):
+    """The MuseTalk UNet: config from musetalk.json, weights from unet.pth, strictly, its
+    tensors cast to ``dtype`` (a torch dtype; default as stored)."""
+    import torch
+
+    path = Path(folder) / UNET_WEIGHTS
+    unet = build_unet(unet_config(folder))
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if dtype is not None:
+        state = {name: tensor.to(dtype) for name, tensor in state.items()}
+    try:
+        unet.load_state_dict(state, strict=True, assign=True)
+    except RuntimeError as error:
+        detail = " ".join(str(error).split())[:300]
+        raise FaceWeightsMissing(f"{path} does not match {UNET_CONFIG}: {detail}") from error
+    return unet
+
+
+def _strict(loaded: tuple, path: Path, prefix: str = ""):
+    """The model of ``from_pretrained(..., output_loading_info=True)``, or FaceWeightsMissing if
+    any of its parameters (under ``prefix``) was not in the file."""
+    model, info = loaded
+    missing = [k for k in info.get("missing_keys", ()) if k.startswith(prefix)]
+    if missing:
+        raise FaceWeightsMissing(
+            f"The weights in {path} lack {len(missing)} parameters (first: {missing[0]});"
+            " the download is incomplete or of another model."
+        )
+    return model
+
+
+@functools.lru_cache(maxsize=2)
+def load_models(folder: str, device: str | None = None, dtype: str | None = None) -> NeuralModels:
+    """UNet, VAE, Whisper encoder and face parser from the release ``folder`` (cached per
+    process), in eval mode. ``dtype``: "float32", "float16" or "bfloat16" (default fp16 on CUDA,
+    fp32 elsewhere)."""
+    import torch
+    from diffusers import AutoencoderKL
     from transformers import WhisperFeatureExtractor, WhisperModel
 
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    dtype = torch.float16 if device.startswith("cuda") else torch.float32
+    if dtype is None:
+        dtype = "float16" if device.startswith("cuda") else "float32"
+    torch_dtype = getattr(torch, dtype)
     root = Path(folder)
-    unet = UNet2DConditionModel.from_pretrained(
-        root / "unet", torch_dtype=dtype, low_cpu_mem_usage=False
+    unet = load_unet(root, torch_dtype)
+    vae = _strict(
+        AutoencoderKL.from_pretrained(
+            root / VAE_DIR,
+            torch_dtype=torch_dtype,
+            # the release ships a .bin; without this diffusers first looks for a .safetensors
+            use_safetensors=(root / VAE_DIR / "diffusion_pytorch_model.safetensors").is_file(),
+            low_cpu_mem_usage=False,
+            output_loading_info=True,
+        ),
+        root / VAE_DIR,
     )
-    vae = AutoencoderKL.from_pretrained(root / "vae", torch_dtype=dtype, low_cpu_mem_usage=False)
-    whisper = WhisperModel.from_pretrained(root / "whisper", torch_dtype=dtype).get_encoder()  # nosec B615: a local folder of weights, never a Hub model name: nothing is downloaded
-    features = WhisperFeatureExtractor.from_pretrained(root / "whisper")  # nosec B615: a local folder, never a Hub name
+    whisper = _strict(
+        WhisperModel.from_pretrained(  # nosec B615: a local folder of weights, never a Hub model name: nothing is downloaded
+            root / WHISPER_DIR, torch_dtype=torch_dtype, output_loading_info=True
+        ),
+        root / WHISPER_DIR,
+        prefix="encoder.",
+    ).get_encoder()
+    features = WhisperFeatureExtractor.from_pretrained(root / WHISPER_DIR)  # nosec B615: a local folder, never a Hub name
     latent = vae.config.latent_channels
     if unet.config.in_channels != 2 * latent or unet.config.out_channels != latent:
         raise FaceWeightsMissing(
-            f"The UNet in {root / 'unet'} takes {unet.config.in_channels} channels and gives"
+            f"The UNet in {root / UNET_WEIGHTS} takes {unet.config.in_channels} channels and gives"
             f" {unet.config.out_channels}; MuseTalk needs {2 * latent} in and {latent} out."
         )
     if unet.config.cross_attention_dim != whisper.config.d_model:
@@ -111,10 +210,9 @@ def load_models(folder: str, device: str | None = None) -> NeuralModels:
         )
     for model in (unet, vae, whisper):
         model.to(device).eval().requires_grad_(False)
-    vae_scale = 2 ** (len(vae.config.block_out_channels) - 1)
-    sample = unet.config.sample_size
-    sample = sample[0] if isinstance(sample, (list, tuple)) else sample
-    return NeuralModels(unet, vae, whisper, features, device, dtype, int(sample) * vae_scale)
+    parsing = root / PARSING_DIR / PARSING_FILE
+    parser = FaceParser(parsing, device) if parsing.is_file() else None
+    return NeuralModels(unet, vae, whisper, features, parser, device, torch_dtype)
 
 
 def audio_features(models: NeuralModels, samples: np.ndarray, rate: int) -> np.ndarray:
@@ -139,19 +237,20 @@ def audio_features(models: NeuralModels, samples: np.ndarray, rate: int) -> np.n
 
 
 def frame_audio_windows(states: np.ndarray, frames: int, fps: int) -> np.ndarray:
-    """Per video frame, the Whisper states of the frames around it, flattened into tokens:
-    (frames, window x (layers + 1), d_model). The window covers AUDIO_CONTEXT video frames
-    before and after (10 Whisper steps at 25 fps), edges repeated."""
+    """Per video frame, the Whisper states around it, flattened time-major into tokens:
+    (frames, 10 x (layers + 1), d_model). As MuseTalk 1.5 trained: ten 50 Hz steps whatever the
+    frame rate, from AUDIO_CONTEXT[0] frames' worth (two steps a frame, at least) before the
+    frame's own step; beyond the audio's ends the states are zeros."""
     before, after = AUDIO_CONTEXT
+    width = 2 * (before + after + 1)
     per_frame = WHISPER_HZ / fps
-    width = max(2, round((before + after + 1) * per_frame))
-    windows = []
-    for i in range(frames):
-        centre = (i + 0.5) * per_frame
-        start = int(np.round(centre - width / 2))
-        index = np.clip(np.arange(start, start + width), 0, len(states) - 1)
-        windows.append(states[index].reshape(-1, states.shape[-1]))
-    return np.stack(windows).astype(np.float32)
+    pad = int(np.ceil(per_frame)) * before
+    starts = np.floor(np.arange(frames) * per_frame).astype(int)
+    total = max(len(states) + 2 * pad, starts[-1] + width if frames else 0)
+    padded = np.zeros((total, *states.shape[1:]), np.float32)
+    padded[pad : pad + len(states)] = states
+    windows = np.stack([padded[s : s + width] for s in starts])
+    return windows.reshape(frames, -1, states.shape[-1])
 
 
 def positional_encoding(tokens: int, dim: int) -> np.ndarray:
@@ -164,46 +263,78 @@ def positional_encoding(tokens: int, dim: int) -> np.ndarray:
     return table
 
 
-class _Paste:
-    """Where the face crop sits in the framed portrait and the soft mask of the lower face."""
+def face_box(points: np.ndarray, width: int, height: int, margin: int = EXTRA_MARGIN):
+    """MuseTalk 1.5's face box (x0, y0, x1, y1) from mediapipe's 478 points in a frame of
+    ``width`` x ``height``: the outline's extent at and below the eyes (where the 68-point jaw
+    line runs) across; from the nose bridge's lower point (68-point #29, two thirds of the way
+    from between the eyes to the nose tip) as far up as the chin lies below it, down to the chin
+    plus ``margin``."""
+    oval = points[T.FACE_OVAL]
+    eyes_y = (points[T.LEFT_EYE_UPPER[0]][1] + points[T.RIGHT_EYE_UPPER[0]][1]) / 2
+    jaw = oval[oval[:, 1] >= eyes_y]
+    chin_y = oval[:, 1].max()
+    bridge_y = points[168][1] + 2 / 3 * (points[T.NOSE_TIP][1] - points[168][1])
+    x0 = int(np.clip(np.floor(jaw[:, 0].min()), 0, width - 2))
+    x1 = int(np.clip(np.ceil(jaw[:, 0].max()), x0 + 2, width))
+    y0 = int(np.clip(np.floor(bridge_y - (chin_y - bridge_y)), 0, height - 2))
+    y1 = int(np.clip(np.ceil(chin_y) + margin, y0 + 2, height))
+    return x0, y0, x1, y1
 
-    def __init__(self, rig: FaceRig, crop_size: int):
-        pts = rig.points
-        oval = pts[T.FACE_OVAL]
-        (left, top), (right, bottom) = oval.min(axis=0), oval.max(axis=0)
-        side = int(np.round(1.15 * max(right - left, bottom - top)))
-        side = max(8, min(side, rig.width, rig.height))
-        cx, cy = (left + right) / 2, (top + bottom) / 2 + 0.05 * side
-        x0 = int(np.clip(round(cx - side / 2), 0, rig.width - side))
-        y0 = int(np.clip(round(cy - side / 2), 0, rig.height - side))
-        self.x0, self.y0, self.side, self.crop_size = x0, y0, side, crop_size
-        mask = np.zeros((side, side), np.float32)
-        cv2.fillPoly(mask, [np.round(oval - [x0, y0]).astype(np.int32)], 1.0)
-        nose_y = pts[T.NOSE_TIP][1] - y0
-        rows = np.arange(side, dtype=np.float32)[:, None]
-        mask *= np.clip((rows - nose_y) / max(0.06 * side, 1.0), 0.0, 1.0)
-        sigma = max(0.6, 0.03 * side)
-        self.mask = cv2.GaussianBlur(mask, (0, 0), sigma)[..., None]
-        # Pixels beyond the face outline never change, even after blurring.
-        self.mask *= cv2.dilate((mask > 0).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(
-            np.float32
-        )[..., None]
-        self.lower_half = int(crop_size * max(0.0, min(1.0, nose_y / side)))
+
+def _crop_padded(image: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
+    """``image[y0:y1, x0:x1]`` with black where the box leaves the image (as PIL crops)."""
+    height, width = image.shape[:2]
+    out = np.zeros((y1 - y0, x1 - x0, *image.shape[2:]), image.dtype)
+    sx0, sy0, sx1, sy1 = max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
+    if sx1 > sx0 and sy1 > sy0:
+        out[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0] = image[sy0:sy1, sx0:sx1]
+    return out
+
+
+class _Paste:
+    """Where the face box sits in the framed portrait and how much of the generated face each
+    pixel takes (``alpha``, H x W x 1), MuseTalk 1.5's way: around the box a square 1.5 times its
+    longer side; the mask is the face-parsing "jaw" region of that square (or, without a parser,
+    the face outline), kept inside the box and below the square's middle, then blurred."""
+
+    def __init__(self, rig: FaceRig, parser: FaceParser | None):
+        self.box = face_box(rig.points, rig.width, rig.height)
+        x0, y0, x1, y1 = self.box
+        cx, cy = (x0 + x1) // 2, (y0 + y1) // 2
+        half = int(max(x1 - x0, y1 - y0) // 2 * 1.5)
+        sx0, sy0, sx1, sy1 = cx - half, cy - half, cx + half, cy + half
+        if parser is not None:
+            square = _crop_padded(rig.base, sx0, sy0, sx1, sy1)
+            region = jaw_mask(parser.labels(square))
+            region = cv2.resize(region, (sx1 - sx0, sy1 - sy0), interpolation=cv2.INTER_LINEAR)
+        else:
+            region = np.zeros((sy1 - sy0, sx1 - sx0), np.uint8)
+            oval = np.round(rig.points[T.FACE_OVAL] - [sx0, sy0]).astype(np.int32)
+            cv2.fillPoly(region, [oval], 255)
+        keep = np.zeros_like(region)
+        keep[y0 - sy0 : y1 - sy0, x0 - sx0 : x1 - sx0] = region[
+            y0 - sy0 : y1 - sy0, x0 - sx0 : x1 - sx0
+        ]
+        keep[: (sy1 - sy0) // 2] = 0
+        kernel = int(0.05 * (sx1 - sx0) // 2 * 2) + 1
+        keep = cv2.GaussianBlur(keep, (kernel, kernel), 0)
+        alpha = np.zeros((rig.height, rig.width), np.float32)
+        fx0, fy0 = max(sx0, 0), max(sy0, 0)
+        fx1, fy1 = min(sx1, rig.width), min(sy1, rig.height)
+        alpha[fy0:fy1, fx0:fx1] = keep[fy0 - sy0 : fy1 - sy0, fx0 - sx0 : fx1 - sx0] / 255.0
+        self.alpha = alpha[..., None]
+        self.parsed = parser is not None
 
     def crop(self, frame: np.ndarray) -> np.ndarray:
-        box = frame[self.y0 : self.y0 + self.side, self.x0 : self.x0 + self.side]
-        interp = cv2.INTER_AREA if self.side > self.crop_size else cv2.INTER_CUBIC
-        return cv2.resize(box, (self.crop_size, self.crop_size), interpolation=interp)
+        x0, y0, x1, y1 = self.box
+        return cv2.resize(frame[y0:y1, x0:x1], (CROP, CROP), interpolation=cv2.INTER_LANCZOS4)
 
     def paste(self, frame: np.ndarray, face: np.ndarray) -> np.ndarray:
-        out = frame.copy()
-        face = cv2.resize(face, (self.side, self.side), interpolation=cv2.INTER_LINEAR)
-        box = out[self.y0 : self.y0 + self.side, self.x0 : self.x0 + self.side].astype(np.float32)
-        blend = box * (1 - self.mask) + face.astype(np.float32) * self.mask
-        out[self.y0 : self.y0 + self.side, self.x0 : self.x0 + self.side] = np.clip(
-            blend + 0.5, 0, 255
-        ).astype(np.uint8)
-        return out
+        x0, y0, x1, y1 = self.box
+        pasted = frame.astype(np.float32)
+        pasted[y0:y1, x0:x1] = cv2.resize(face, (x1 - x0, y1 - y0))
+        blend = frame * (1 - self.alpha) + pasted * self.alpha
+        return np.clip(blend + 0.5, 0, 255).astype(np.uint8)
 
 
 class NeuralFaceEngine:
@@ -211,9 +342,16 @@ class NeuralFaceEngine:
 
     name = "neural"
 
-    def __init__(self, weights: str | os.PathLike | None = None, batch_size: int | None = None):
+    def __init__(
+        self,
+        weights: str | os.PathLike | None = None,
+        batch_size: int | None = None,
+        device: str | None = None,
+        dtype: str | None = None,
+    ):
         self.weights = weights
         self.batch_size = batch_size
+        self.device, self.dtype = device, dtype
 
     def animate(
         self,
@@ -227,39 +365,25 @@ class NeuralFaceEngine:
         progress: Callable[[float], None] | None = None,
         motion: str = DEFAULT_MOTION,
     ) -> Iterator[np.ndarray]:
-        import torch
-
         del words
         head, _ = motion_style(motion)  # the mouth is the model's own
         folder = weights_dir(self.weights)
         with _lock:
-            models = load_models(str(folder.resolve()))
-        rig = prepared_rig(portrait_path, landmarks, size)
-        paste = _Paste(rig, models.crop_size)
+            models = load_models(str(folder.resolve()), self.device, self.dtype)
+            rig = prepared_rig(portrait_path, landmarks, size)
+            paste = _Paste(rig, models.parser)
         samples, rate = read_wav(audio_wav)
         frames = frame_count(len(samples) / rate, fps)
-        states = audio_features(models, samples, rate)
-        windows = frame_audio_windows(states, frames, fps)
+        windows = frame_audio_windows(audio_features(models, samples, rate), frames, fps)
         windows += positional_encoding(windows.shape[1], windows.shape[2])
         opening = mouth_openness(samples, rate, fps, frames, phonemes)
         blinks = blink_schedule(frames, fps)
         motion = head * head_motion(frames, fps, opening, scale=min(size) / 512)
         batch = self.batch_size or (16 if models.device.startswith("cuda") else 4)
-        reference = self._encode(models, paste.crop(rig.base))
-        masked_crop = paste.crop(rig.base).copy()
-        masked_crop[paste.lower_half :] = 0
-        masked = self._encode(models, masked_crop)
-        latent_in = torch.cat([masked, reference], dim=1)
+        latent_in = reference_latents(models, paste.crop(rig.base))
         for first in range(0, frames, batch):
             count = min(batch, frames - first)
-            audio = torch.from_numpy(windows[first : first + count]).to(models.device, models.dtype)
-            with torch.inference_mode():
-                latents = models.unet(
-                    latent_in.expand(count, -1, -1, -1), 0, encoder_hidden_states=audio
-                ).sample
-                images = models.vae.decode(latents / models.latent_scale).sample
-            faces = ((images.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
-            faces = faces.permute(0, 2, 3, 1).cpu().numpy()
+            faces = generate(models, latent_in, windows[first : first + count])
             for k in range(count):
                 i = first + k
                 base = paste.paste(rig.base, faces[k])
@@ -267,11 +391,30 @@ class NeuralFaceEngine:
             if progress is not None:
                 progress(min(1.0, (first + count) / frames))
 
-    @staticmethod
-    def _encode(models: NeuralModels, crop: np.ndarray):
-        import torch
 
-        pixels = torch.from_numpy(crop).permute(2, 0, 1)[None].float() / 127.5 - 1.0
-        with torch.inference_mode():
-            dist = models.vae.encode(pixels.to(models.device, models.dtype)).latent_dist
-            return dist.mode() * models.latent_scale
+def reference_latents(models: NeuralModels, crop: np.ndarray):
+    """The UNet's image input for a CROP x CROP RGB face: latents of the face with its lower
+    half black, then of the whole face (1, 8, CROP / 8, CROP / 8)."""
+    import torch
+
+    masked = crop.copy()
+    masked[CROP // 2 :] = 0
+    pixels = torch.from_numpy(np.stack([masked, crop])).permute(0, 3, 1, 2).float() / 127.5 - 1
+    with torch.inference_mode():
+        dist = models.vae.encode(pixels.to(models.device, models.dtype)).latent_dist
+        latents = dist.mode() * models.latent_scale  # the mean: the same frames every run
+    return torch.cat([latents[:1], latents[1:]], dim=1)
+
+
+def generate(models: NeuralModels, latent_in, windows: np.ndarray) -> np.ndarray:
+    """Faces (n, CROP, CROP, 3) uint8 RGB for n frames' audio ``windows`` (positions added)."""
+    import torch
+
+    audio = torch.from_numpy(np.ascontiguousarray(windows)).to(models.device, models.dtype)
+    with torch.inference_mode():
+        latents = models.unet(
+            latent_in.expand(len(windows), -1, -1, -1), 0, encoder_hidden_states=audio
+        ).sample
+        images = models.vae.decode(latents / models.latent_scale).sample
+    faces = ((images.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    return faces.permute(0, 2, 3, 1).cpu().numpy()
