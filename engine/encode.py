@@ -27,6 +27,20 @@ VIDEO_CODEC_ARGS = ("-c:v", "libx264", "-preset", "veryfast", "-crf", "20")
 # a campaign pays on its whole track; on a 30 s render its decoded speech is 42 dB from the source
 # (two-loop: 37 dB, by a different trade of noise for loudness), both far past hearing at 128k.
 AUDIO_CODEC_ARGS = ("-c:a", "aac", "-aac_coder", "fast", "-b:a", "128k")
+# Two channels (the mono voice in both): some players and editors take mono AAC as left only.
+AUDIO_CHANNELS = 2
+
+
+def audio_codec_args(bandwidth_hz: float | None = None) -> list[str]:
+    """AAC settings for a track whose sound ends at ``bandwidth_hz`` (None: ffmpeg's own choice
+    by bitrate). The encoder's low-pass is set at that edge: the bits go to the band the voice
+    has, and the file does not claim (nor fill with coding noise) a band it lacks."""
+    args = [*AUDIO_CODEC_ARGS, "-ac", str(AUDIO_CHANNELS)]
+    if bandwidth_hz:
+        args += ["-cutoff", str(round(bandwidth_hz))]
+    return args
+
+
 MP4_FLAGS = ("-movflags", "+faststart+use_metadata_tags")
 # A chapter of the MP4: (start seconds, end seconds, title), as engine.captions.chapter_spans.
 Chapter = tuple[float, float, str]
@@ -65,8 +79,11 @@ class VideoEncoder:
         audio_wav: str | Path | None,
         metadata: dict[str, str],
         chapters: Sequence[Chapter] = (),
+        audio_bandwidth_hz: float | None = None,
     ):
-        """``chapters``: the MP4's own chapters (``ffprobe -show_chapters``); none by default."""
+        """``chapters``: the MP4's own chapters (``ffprobe -show_chapters``); none by default.
+        ``audio_bandwidth_hz``: where the sound of ``audio_wav`` ends (``audio_codec_args``);
+        its sample rate is kept."""
         self.out_path = Path(out_path)
         self.width, self.height = width, height
         self.frames = 0
@@ -83,7 +100,7 @@ class VideoEncoder:
         cmd += _chapter_input(self._chapters_file)
         if audio_wav is not None:
             cmd += ["-map", "0:v:0", "-map", "1:a:0"]
-            cmd += AUDIO_CODEC_ARGS
+            cmd += audio_codec_args(audio_bandwidth_hz)
         elif self._chapters_file is not None:
             cmd += ["-map", "0:v:0"]
         cmd += _chapter_map(self._chapters_file, 2 if audio_wav is not None else 1)
@@ -212,11 +229,13 @@ def join_chunks(
     audio_wav: Path,
     metadata: dict[str, str],
     chapters: Sequence[Chapter] = (),
+    audio_bandwidth_hz: float | None = None,
 ) -> None:
     """One MP4 at ``out_path`` from H.264 chunks (each starting with an IDR frame, all encoded
     with ``VIDEO_CODEC_ARGS`` at one size and rate), copied, not encoded again, and the sound of
-    ``audio_wav`` encoded as AAC; with ``chapters``, the MP4's own. ffmpeg's concat demuxer
-    shifts each chunk's timestamps by the length of those before it, B-frame delays included."""
+    ``audio_wav`` encoded as AAC (``audio_codec_args``); with ``chapters``, the MP4's own.
+    ffmpeg's concat demuxer shifts each chunk's timestamps by the length of those before it,
+    B-frame delays included."""
     if not chunks:
         raise EngineError("There are no frames to join.")
     ffmpeg = require_tool("ffmpeg")
@@ -232,7 +251,8 @@ def join_chunks(
         cmd = [ffmpeg, "-y", "-v", "error", "-nostdin", "-f", "concat", "-safe", "0"]
         cmd += ["-i", str(listing), "-i", str(audio_wav), *_chapter_input(chapters_file)]
         cmd += ["-map", "0:v:0", "-map", "1:a:0", *_chapter_map(chapters_file, 2)]
-        cmd += ["-c:v", "copy", *AUDIO_CODEC_ARGS, *MP4_FLAGS, *_metadata_args(metadata)]
+        cmd += ["-c:v", "copy", *audio_codec_args(audio_bandwidth_hz), *MP4_FLAGS]
+        cmd += _metadata_args(metadata)
         cmd += ["-f", "mp4", str(out_path)]
         done = subprocess.run(cmd, capture_output=True, check=False)  # nosec B603: an argument list with the tool's absolute path (require_tool), no shell; paths are ours
     finally:

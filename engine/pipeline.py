@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.audio import read_wav, write_wav
+from engine.audio import read_wav, resampled, write_wav
 from engine.captions import (
     DISCLOSURE_SECONDS,
     build_captions,
@@ -206,6 +206,9 @@ def render_timeline(
             track, rate = assemble_audio(scenes)
         with meter.timing("watermark"):
             track = embed_audio(track, rate, audio_payload(provenance_id))
+        # 4b. The render's sample rate; the sound still ends where the voice's own rate ends it.
+        bandwidth_hz = rate / 2
+        track, rate = resampled(track, rate, fmt.audio_rate), fmt.audio_rate
         track_path = folder / "track.wav"
         write_wav(track_path, track, rate)
         # 2-7. Faces, composition, transitions, label, marks and encoding, frame by frame.
@@ -235,7 +238,9 @@ def render_timeline(
                     frames, VideoWatermarker(provenance_id, fmt.width, fmt.height), meter
                 )
                 frames = poster.passing(frames)
-                count = encode(frames, unsigned, track_path, spec, fmt, meter, chapters)
+                count = encode(
+                    frames, unsigned, track_path, spec, fmt, meter, chapters, bandwidth_hz
+                )
             else:
                 # 2-7 per segment, each segment's frames one chunk marked with the lineage's id.
                 chunker = ChunkEncoder(
@@ -259,7 +264,7 @@ def render_timeline(
                     poster=poster,
                 )
                 chunks = chunker.encode_all(chunker.plan())
-                count = join(chunks, unsigned, track_path, spec, meter, chapters)
+                count = join(chunks, unsigned, track_path, spec, meter, chapters, bandwidth_hz)
         finally:
             for compositor in compositors:
                 compositor.close()
@@ -548,6 +553,7 @@ def encode(
     fmt,
     meter,
     chapters: Sequence[Chapter] = (),
+    audio_bandwidth_hz: float | None = None,
 ) -> int:
     """Stage 7: H.264/AAC with the synthetic-media tags and ``chapters``; the file appears only
     when complete. Returns the frame count."""
@@ -560,6 +566,7 @@ def encode(
         audio_wav,
         synthetic_metadata(spec.label_text, spec.metadata),
         chapters,
+        audio_bandwidth_hz,
     )
     count = 0
     try:
@@ -587,6 +594,7 @@ def join(
     spec: RenderSpec,
     meter,
     chapters: Sequence[Chapter] = (),
+    audio_bandwidth_hz: float | None = None,
 ) -> int:
     """Stage 7 for chunks: copied end to end, with the sound (AAC), the synthetic-media tags and
     ``chapters``; the file appears only when complete. Returns the frame count."""
@@ -599,6 +607,7 @@ def join(
                 audio_wav,
                 synthetic_metadata(spec.label_text, spec.metadata),
                 chapters,
+                audio_bandwidth_hz,
             )
         os.replace(partial, out_path)
     except BaseException:

@@ -21,9 +21,11 @@ from engine.c2pa import read_manifest
 from engine.errors import EngineError
 from engine.label import detect_label
 from engine.tools import require_tool
+from engine.voice.bandwidth import sound_bandwidth_hz
 from engine.watermark import MAX_FRAME_PIXELS, TOOL_SECONDS, read_file
 
 LABEL_SAMPLES = 5
+BANDWIDTH_SECONDS = 30  # of sound read to measure its bandwidth: a long-term spectrum, bounded
 UNREADABLE = "is not a video or audio file we can read"
 
 
@@ -80,6 +82,9 @@ def probe(
     streams = [_stream(s) for s in info.get("streams", [])]
     duration = _seconds(fmt.get("duration"))
     _check_bounds(streams, duration, name, limits)
+    sound = next((s for s in streams if s["type"] == "audio"), None)
+    if sound is not None:
+        sound["bandwidth_hz"] = _sound_bandwidth(path, sound["sample_rate"], limits)
     video = next((s for s in streams if s["type"] == "video"), None)
     synthetic = tags.get("synthetic") == "true" or tags.get("ai_generated") == "true"
     return {
@@ -183,6 +188,23 @@ def _stream(raw: dict[str, Any]) -> dict[str, Any]:
             channels=raw.get("channels"),
         )
     return stream
+
+
+def _sound_bandwidth(path: Path, rate: int, limits: MediaLimits) -> int | None:
+    """Where the first audio stream's sound ends (Hz), measured on its first BANDWIDTH_SECONDS:
+    a stream at 48 kHz says nothing of the band its source had (None: silence, or unreadable)."""
+    if rate <= 0:
+        return None
+    cmd = [require_tool("ffmpeg"), "-v", "error", "-nostdin", "-t", str(BANDWIDTH_SECONDS)]
+    cmd += ["-i", str(path), "-map", "0:a:0", "-ac", "1", "-ar", str(rate), "-f", "f32le", "-"]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, timeout=limits.tool_seconds, check=False)  # nosec B603: an argument list with the tool's absolute path (require_tool), no shell; paths are ours
+    except subprocess.TimeoutExpired:
+        return None
+    if proc.returncode != 0:
+        return None
+    edge = sound_bandwidth_hz(np.frombuffer(proc.stdout, np.float32), rate)
+    return round(edge) if edge is not None else None
 
 
 def _int(value: Any) -> int | None:

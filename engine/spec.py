@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.face.drive import MOTION_STYLES
-from engine.timeline import Timeline, one_scene
+from engine.timeline import AUDIO_RATES, Timeline, one_scene
 
 Word = tuple[str, float, float]  # (word, start seconds, end seconds)
 
@@ -25,6 +25,9 @@ class RenderSpec:
     width: int = 512
     height: int = 512
     fps: int = 25
+    # The sound's sample rate in the MP4 (engine.timeline.AUDIO_RATES), for a spec without a
+    # timeline; a timeline says its own in its format.
+    audio_rate: int = AUDIO_RATES[0]
     label_text: str = "AI-generated"
     voice_engine: str = "world"  # the site's default (setting VOICE_ENGINE)
     # The subject's voice profile cached at enrollment (engine.voice.profile .npz; "" = the
@@ -93,6 +96,8 @@ class RenderSpec:
             raise ValueError("disclosure_card_seconds must be between 0 and 10")
         if not 1 <= self.fps <= 60:
             raise ValueError("fps must be between 1 and 60")
+        if self.audio_rate not in AUDIO_RATES:
+            raise ValueError(f"audio_rate must be one of {', '.join(map(str, AUDIO_RATES))} Hz")
         if self.motion not in MOTION_STYLES:
             raise ValueError(f"motion must be one of {', '.join(MOTION_STYLES)}")
         if self.lead_in_seconds < 0 or self.tail_seconds < 0:
@@ -107,6 +112,7 @@ class RenderSpec:
             width=self.width,
             height=self.height,
             fps=self.fps,
+            audio_rate=self.audio_rate,
             lead_in_seconds=self.lead_in_seconds,
             tail_seconds=self.tail_seconds,
         )

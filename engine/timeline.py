@@ -47,6 +47,8 @@ TRANSITIONS = ("cut", "crossfade")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 VIDEO_SUFFIXES = (".mp4", ".mov", ".webm", ".mkv", ".m4v")
 COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+# The sample rates a video's sound may have: the two of studio video and of music.
+AUDIO_RATES = (48000, 44100)
 
 # A speaker says about 14 characters a second (festival's default voice at rate 1: 13-16); the
 # limits on length are checked against this estimate before anything is rendered.
@@ -68,6 +70,8 @@ class OutputFormat:
     width: int = 512
     height: int = 512
     fps: int = 25
+    # The sound's sample rate (Hz) in the MP4; its bandwidth is the voice's, whatever the rate.
+    audio_rate: int = AUDIO_RATES[0]
 
     @classmethod
     def named(cls, name: str, fps: int = 25) -> OutputFormat:
@@ -83,6 +87,11 @@ class OutputFormat:
             raise TimelineError("format: width and height must be even numbers (H.264 4:2:0).")
         if not 1 <= self.fps <= 60:
             raise TimelineError("format: fps must be between 1 and 60.")
+        if self.audio_rate not in AUDIO_RATES:
+            raise TimelineError(
+                f"format: audio_rate must be {' or '.join(map(str, AUDIO_RATES))} Hz,"
+                f" not {self.audio_rate}."
+            )
 
 
 @dataclass
@@ -347,6 +356,7 @@ def one_scene(
     width: int,
     height: int,
     fps: int,
+    audio_rate: int = AUDIO_RATES[0],
     language: str = "en",
     lead_in_seconds: float = 0.4,
     tail_seconds: float = 0.6,
@@ -354,7 +364,7 @@ def one_scene(
     """Today's single-script video: the presenter full frame saying the whole script."""
     return Timeline(
         scenes=[Scene(segments=[Segment(script_text)])],
-        format=OutputFormat(width, height, fps),
+        format=OutputFormat(width, height, fps, audio_rate),
         language=language,
         lead_in_seconds=lead_in_seconds,
         tail_seconds=tail_seconds,

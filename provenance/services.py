@@ -19,7 +19,18 @@ from provenance.models import ProvenanceRecord
 
 log = logging.getLogger(__name__)
 
-PUBLIC_STREAM_KEYS = ("type", "codec", "duration", "width", "height", "fps", "sample_rate")
+# A stream's facts the public report shows; bandwidth_hz: where the sound ends, as measured.
+PUBLIC_STREAM_KEYS = (
+    "type",
+    "codec",
+    "duration",
+    "width",
+    "height",
+    "fps",
+    "sample_rate",
+    "channels",
+    "bandwidth_hz",
+)
 # IPTC digital source types that say a generative model made the media (in whole or in part).
 AI_SOURCE_TYPES = {
     TRAINED_ALGORITHMIC_MEDIA,

@@ -25,3 +25,18 @@ def band_edge_hz(spectrum_db: np.ndarray, nyquist_hz: float = 8000.0) -> float:
     smooth = np.convolve(np.pad(spectrum_db, width, mode="edge"), np.ones(width) / width, "same")
     inside = np.flatnonzero(smooth[width:-width] > speech_level - BAND_EDGE_BELOW_DB)
     return float(hz[inside[-1]]) if len(inside) else nyquist_hz
+
+
+def sound_bandwidth_hz(samples: np.ndarray, rate: int) -> float | None:
+    """Where a recording's sound ends (Hz), from the long-term spectrum of all of it (no speech
+    detection: a file's track as a listener gets it); None for silence or under 0.1 s. Speech at
+    16 kHz resampled to 48 kHz ends near 8 kHz, whatever its sample rate says."""
+    from scipy.signal import welch  # slow to import; only the readers of a file's sound need it
+
+    samples = np.asarray(samples, dtype=np.float64)
+    if len(samples) < rate // 10 or not np.any(samples):
+        return None
+    # Bins of about 23 Hz at 48 kHz: BAND_EDGE_SMOOTH_HZ spans many.
+    segment = min(len(samples), 1 << max(8, round(np.log2(rate / 23.4))))
+    hz, power = welch(samples, rate, nperseg=segment)
+    return band_edge_hz(10.0 * np.log10(power + 1e-20), nyquist_hz=float(hz[-1]))

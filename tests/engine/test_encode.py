@@ -6,7 +6,9 @@ import subprocess
 import numpy as np
 import pytest
 
+from engine.audio import write_wav
 from engine.encode import VideoEncoder, Yuv420Converter
+from engine.probe import probe
 
 
 def ffmpeg_yuv420p(frame: np.ndarray) -> np.ndarray:
@@ -83,3 +85,26 @@ def test_the_encoded_video_decodes_to_the_frames(tmp_path):
     assert len(decoded) == 5
     error = np.abs(decoded[2].astype(int) - frame).mean()
     assert error < 3  # crf 20 on a smooth picture; a swapped plane or range is tens of levels
+
+
+@pytest.mark.parametrize(
+    ("bandwidth_hz", "lowest", "highest"), [(None, 15000, 24000), (8000, 7000, 9000)]
+)
+def test_the_sound_is_stereo_and_ends_at_the_bandwidth_it_is_given(
+    tmp_path, bandwidth_hz, lowest, highest
+):
+    """Noise over the whole band at 48 kHz: without a bandwidth the AAC keeps what its bitrate
+    allows (past 15 kHz); with one, the file's sound ends there, as probe measures it."""
+    wav = tmp_path / "noise.wav"
+    write_wav(wav, np.random.default_rng(3).uniform(-0.3, 0.3, 48000), 48000)
+    encoder = VideoEncoder(
+        tmp_path / "out.mp4", 64, 64, 25, wav, {}, audio_bandwidth_hz=bandwidth_hz
+    )
+    for _ in range(25):
+        encoder.write(np.zeros((64, 64, 3), np.uint8))
+    encoder.finish()
+    sound = next(
+        s for s in probe(tmp_path / "out.mp4", watermarks=False)["streams"] if s["type"] == "audio"
+    )
+    assert (sound["sample_rate"], sound["channels"]) == (48000, 2)
+    assert lowest < sound["bandwidth_hz"] <= highest

@@ -35,7 +35,7 @@ COUNT_FRAMES = [
 
 def variant(slide: str, name: str) -> Timeline:
     return Timeline(
-        format=OutputFormat(WIDTH, HEIGHT, FPS),
+        format=OutputFormat(WIDTH, HEIGHT, FPS, audio_rate=44100),  # music's rate, chosen
         lead_in_seconds=0.3,
         tail_seconds=0.4,
         scenes=[
@@ -111,6 +111,8 @@ def test_each_variant_carries_its_own_id_in_its_sound_and_manifest(variants):
         assert info["c2pa"]["provenance"]["provenance_id"] == provenance_id
         assert info["watermark"]["audio"]["payload"] == provenance_id[:8]
         assert info["watermark"]["video"]["payload"] == LINEAGE  # the frames: the lineage's
+        sound = next(s for s in info["streams"] if s["type"] == "audio")
+        assert (sound["sample_rate"], sound["channels"]) == (44100, 2)
         assert results[name].provenance_id == provenance_id
         assert results[name].frame_mark_id == LINEAGE
 

@@ -67,6 +67,14 @@ def test_the_audio_is_the_speech_with_lead_in_and_tail(rendered):
     assert first_word[0] == "Hello" and first_word[1] >= LEAD_IN
 
 
+def test_the_sound_is_at_the_renders_rate_and_claims_only_the_voices_band(rendered):
+    _, _, out, _ = rendered
+    audio = next(s for s in probe(out)["streams"] if s["type"] == "audio")
+    assert (audio["sample_rate"], audio["channels"]) == (48000, 2)
+    # festival's HTS voice speaks at 32 kHz: its band ends by 16 kHz, and so does the file's.
+    assert 12000 < audio["bandwidth_hz"] <= 17000
+
+
 def test_the_mouth_moves_during_speech_and_rests_in_silence(rendered, landmarks):
     _, result, out, _ = rendered
     frames = decode_frames(out, SIZE).astype(np.int16)

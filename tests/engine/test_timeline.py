@@ -185,3 +185,17 @@ def test_the_cli_refuses_a_bad_timeline_with_one_line(tmp_path):
         .splitlines()[-1]
         .endswith("scene 1: unknown layout 'pip'; choose one of: full, corner, half, voice_over.")
     )
+
+
+def test_the_sound_is_at_48_or_44_1_khz_and_older_timelines_get_48():
+    timeline = Timeline(
+        scenes=[Scene(segments=[Segment("Hi.")])], format=OutputFormat(audio_rate=22050)
+    )
+    with pytest.raises(
+        TimelineError, match=r"format: audio_rate must be 48000 or 44100 Hz, not 22050\."
+    ):
+        timeline.check()
+    written_before = one_scene("Hi.", width=64, height=64, fps=25).to_dict()
+    del written_before["format"]["audio_rate"]
+    assert Timeline.from_dict(written_before).format.audio_rate == 48000
+    assert OutputFormat(audio_rate=44100).audio_rate == 44100

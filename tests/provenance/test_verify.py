@@ -47,6 +47,14 @@ def test_a_signed_render_is_matched_to_its_record(client, record, signed_video):
     assert report["watermark"]["audio"]["payload"] == PAYLOAD[:8]
 
 
+def test_the_report_says_how_far_the_sound_reaches_whatever_its_rate(client, signed_video):
+    sound = next(
+        s for s in upload(client, signed_video).json()["file"]["streams"] if s["type"] == "audio"
+    )
+    assert (sound["sample_rate"], sound["channels"]) == (48000, 2)
+    assert sound["bandwidth_hz"] <= 17000  # festival's 32 kHz speech, not 24 kHz of band
+
+
 def test_the_report_never_shows_the_subjects_personal_data(client, record, signed_video):
     response = upload(client, signed_video, url="provenance:verify")
     subject = record.grant.subject
