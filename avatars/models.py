@@ -11,7 +11,7 @@ from django.dispatch import receiver
 from accounts.models import WorkspaceScoped
 from avatars.voice import voice_profile_bytes
 from consent.models import ConsentGrant
-from consent.policy import RenderDecision, authorize_render
+from consent.policy import RenderDecision, authorize_preparation, authorize_render
 from consent.signals import biometrics_erased, grant_revoked
 from core.crypto import EncryptedFileField
 from core.errors import UserError
@@ -177,6 +177,14 @@ class Avatar(WorkspaceScoped):
             checks = {**(self.voice_checks or {}), "error": message}
             Avatar.objects.filter(pk=self.pk).update(voice_checks=checks)
             raise
+
+    def preparation_decision(self, *, at: datetime) -> RenderDecision:
+        """May this avatar be prepared for its renders now (its footage analysed and cached)?
+        The consent's checks that do not depend on a script, and the identity review."""
+        refusal = self.identity_refusal()
+        if refusal:
+            return RenderDecision(False, refusal)
+        return authorize_preparation(self.grant, avatar_enabled=self.is_enabled, at=at)
 
     def render_decision(
         self,

@@ -82,6 +82,37 @@ def _excerpt(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def authorize_preparation(grant: ConsentGrant, *, avatar_enabled: bool, at: datetime):
+    """May the grant's likeness be used at all at `at`: signed, with evidence, in force, its
+    avatar enabled? What every render needs before its script is judged, and all that preparing
+    an avatar for its renders needs (a footage avatar's footage analysed into the cache)."""
+    if grant.status == ConsentGrant.Status.REVOKED:
+        return RenderDecision(
+            False, f"The subject revoked this consent on {grant.revoked_at:%Y-%m-%d}."
+        )
+    if grant.status != ConsentGrant.Status.ACTIVE or grant.signed_at is None:
+        return RenderDecision(
+            False, _NOT_LIVE.get(grant.status, "The consent has not been signed yet.")
+        )
+    if grant.lacks_evidence:
+        return RenderDecision(
+            False,
+            "This consent was typed in by a member without evidence; upload the paper the "
+            "subject signed for review, or record a new consent with them.",
+        )
+    if not avatar_enabled:
+        return RenderDecision(False, "This avatar is disabled.")
+    if at < grant.valid_from:
+        return RenderDecision(
+            False, f"The consent is not valid until {grant.valid_from:%Y-%m-%d %H:%M} UTC."
+        )
+    if at >= grant.valid_until:
+        return RenderDecision(
+            False, f"The consent expired on {grant.valid_until:%Y-%m-%d %H:%M} UTC."
+        )
+    return ALLOWED
+
+
 def authorize_render(
     grant: ConsentGrant,
     *,
@@ -112,21 +143,9 @@ def authorize_render(
     def refuse(reason: str) -> RenderDecision:
         return RenderDecision(False, reason)
 
-    if grant.status == ConsentGrant.Status.REVOKED:
-        return refuse(f"The subject revoked this consent on {grant.revoked_at:%Y-%m-%d}.")
-    if grant.status != ConsentGrant.Status.ACTIVE or grant.signed_at is None:
-        return refuse(_NOT_LIVE.get(grant.status, "The consent has not been signed yet."))
-    if grant.lacks_evidence:
-        return refuse(
-            "This consent was typed in by a member without evidence; upload the paper the subject "
-            "signed for review, or record a new consent with them."
-        )
-    if not avatar_enabled:
-        return refuse("This avatar is disabled.")
-    if at < grant.valid_from:
-        return refuse(f"The consent is not valid until {grant.valid_from:%Y-%m-%d %H:%M} UTC.")
-    if at >= grant.valid_until:
-        return refuse(f"The consent expired on {grant.valid_until:%Y-%m-%d %H:%M} UTC.")
+    standing = authorize_preparation(grant, avatar_enabled=avatar_enabled, at=at)
+    if not standing:
+        return standing
     if purpose not in grant.purposes:
         covered = ", ".join(grant.purpose_labels()) or "nothing"
         label = Purpose(purpose).label if purpose in Purpose.values else purpose

@@ -174,6 +174,30 @@ def retry_render(job: RenderJob) -> None:
     transaction.on_commit(lambda: enqueue_render(job.pk))
 
 
+def warm_footage(avatar_id: int) -> str:
+    """Analyse a footage avatar's footage into the segment cache before its first render (five
+    minutes of footage take minutes), once the consent lets its likeness be used: what happened,
+    in a word, for the task's result."""
+    from avatars.models import Avatar
+    from engine.pipeline import warm_footage as analyse_into_cache
+
+    avatar = Avatar.objects.select_related("grant").filter(pk=avatar_id).first()
+    if avatar is None or not avatar.is_footage:
+        return "no footage"
+    decision = avatar.preparation_decision(at=timezone.now())
+    if not decision:
+        log.info("Footage of avatar %s not analysed: %s", avatar_id, decision.reason)
+        return "refused"
+    folder = Path(settings.RENDER_WORK_DIR) / f"footage-{avatar_id}"
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        footage = copy_to_local(avatar.footage, folder, "footage")
+        analyse_into_cache(str(footage), site_segment_cache(), avatar_namespace(avatar_id))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return "analysed"
+
+
 def build_spec(
     job: RenderJob, *, portrait: Path, voice_sample: Path, footage: Path | None = None
 ) -> RenderSpec:

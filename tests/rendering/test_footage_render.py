@@ -10,11 +10,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from avatars.models import Avatar
+from consent import services as consent_services
 from consent.models import Purpose
 from engine.probe import probe
 from provenance.models import ProvenanceRecord
 from rendering.models import RenderJob
-from rendering.services import submit_render
+from rendering.segment_cache import avatar_namespace, site_segment_cache
+from rendering.services import submit_render, warm_footage
 from rendering.workers import drain_queue
 from tests.factories import GrantFactory, ScriptFactory, SubjectFactory
 from tests.footage_media import FootageMaker
@@ -85,3 +87,21 @@ def test_a_footage_avatar_renders_from_its_footage(footage_avatar, member, tmp_p
     assert max(nearest) < 4.0, nearest
     # And the head moves as in the footage: the frames above the mouth are not all alike.
     assert np.abs(rendered[1:, top] - rendered[:-1, top]).mean() > 0.3
+
+
+def test_the_footage_is_analysed_by_a_worker_after_enrollment_not_by_the_first_render(
+    footage_avatar,
+):
+    avatar, _ = footage_avatar
+    cache = site_segment_cache()
+    assert avatar_namespace(avatar.pk) not in cache.namespaces()
+    drain_queue()  # the task the enrollment enqueued on commit
+    assert avatar_namespace(avatar.pk) in cache.namespaces()
+
+
+def test_a_revoked_consents_footage_is_never_analysed(footage_avatar):
+    avatar, _ = footage_avatar
+    consent_services.revoke_grant(avatar.grant, reason="no", evidence=consent_services.Evidence())
+    assert warm_footage(avatar.pk) == "refused"
+    drain_queue()
+    assert avatar_namespace(avatar.pk) not in site_segment_cache().namespaces()
