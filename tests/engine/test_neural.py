@@ -210,6 +210,31 @@ def test_the_face_box_runs_from_as_far_above_the_nose_bridge_as_the_chin_is_belo
     assert face_box(rig.points, rig.width, rig.height, margin=10)[3] == min(y1 + 10, SIZE)
 
 
+@pytest.mark.parametrize("portrait", ["neutral", "smiling", "smiling-wide", "caught-open"])
+def test_the_face_box_is_the_one_musetalks_68_points_give_measured_with_dlib(portrait):
+    """MuseTalk crops by 68-point landmarks; ours come from mediapipe's 478. dlib's 68 points
+    (a detector other than the engine's) give the reference box."""
+    from pathlib import Path
+
+    import dlib
+    import face_recognition_models
+
+    from engine.face import inspect_portrait
+    from engine.face.landmarks import load_rgb
+
+    path = Path(__file__).parents[1] / "data" / "portraits" / f"{portrait}.jpg"
+    image = load_rgb(path)
+    points = np.asarray(inspect_portrait(path).landmarks, float)
+    found = dlib.get_frontal_face_detector()(image, 1)[0]
+    predictor = dlib.shape_predictor(face_recognition_models.pose_predictor_model_location())
+    d = np.array([[p.x, p.y] for p in predictor(image, found).parts()], float)
+    chin = d[:, 1].max()
+    reference = [d[:, 0].min(), max(0.0, 2 * d[29, 1] - chin), d[:, 0].max(), chin]
+    eyes = np.linalg.norm(d[36:42].mean(0) - d[42:48].mean(0))
+    box = face_box(points, image.shape[1], image.shape[0], margin=0)
+    assert np.abs(np.subtract(box, reference)).max() / eyes < 0.12
+
+
 def test_the_paste_changes_nothing_above_the_box_middle_nor_outside_the_box(
     release, release_without_parsing, rig
 ):
