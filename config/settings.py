@@ -389,6 +389,10 @@ MIN_VOICE_SAMPLE_RATE = envint("MIN_VOICE_SAMPLE_RATE", 8000)  # phone-band samp
 MIN_VOICE_SNR_DB = envint("MIN_VOICE_SNR_DB", 20)
 XTTS_WEIGHTS_DIR = envstr("XTTS_WEIGHTS_DIR", "")
 XTTS_DEVICE = envstr("XTTS_DEVICE", "auto")  # auto: cuda when available, else cpu
+# Chatterbox (VOICE_ENGINE=chatterbox; MIT code and weights): the folder holding Resemble AI's
+# released ve.safetensors, t3_cfg.safetensors, s3gen.safetensors and tokenizer.json (never
+# downloaded). It runs on XTTS_DEVICE's device.
+VOICE_CHATTERBOX_WEIGHTS_DIR = envstr("VOICE_CHATTERBOX_WEIGHTS_DIR", "")
 
 # Provenance: every render is watermarked and its MP4 signed (C2PA) with the identity in
 # SITE_KEYS_DIR (`manage.py ensure_signing_identity` creates it; so does the first render).

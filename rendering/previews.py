@@ -13,7 +13,7 @@ from core.files import copy_to_local
 from engine.errors import EngineError
 from engine.preview import speak_alone
 from rendering.segment_cache import site_segment_cache
-from rendering.services import RenderRefused
+from rendering.services import RenderRefused, voice_weights_dir
 
 MAX_PREVIEW_CHARACTERS = 200
 
@@ -45,7 +45,7 @@ def spoken_preview(avatar, *, text: str, lexicon: dict[str, str], decision, mark
                 profile_path=str(profile),
                 lexicon=lexicon,
                 mark_id=mark_id,
-                weights_dir=settings.XTTS_WEIGHTS_DIR,
+                weights_dir=voice_weights_dir(),
                 device=settings.XTTS_DEVICE,
                 cache=site_segment_cache(),
                 namespace=f"avatar-{avatar.pk}",  # erased with the avatar's biometric data

@@ -198,6 +198,14 @@ def warm_footage(avatar_id: int) -> str:
     return "analysed"
 
 
+def voice_weights_dir() -> str:
+    """The weights folder of the site's voice engine (its own setting; "" for engines without
+    weights)."""
+    if settings.VOICE_ENGINE == "chatterbox":
+        return settings.VOICE_CHATTERBOX_WEIGHTS_DIR
+    return settings.XTTS_WEIGHTS_DIR
+
+
 def build_spec(
     job: RenderJob, *, portrait: Path, voice_sample: Path, footage: Path | None = None
 ) -> RenderSpec:
@@ -218,7 +226,7 @@ def build_spec(
         voice_engine=settings.VOICE_ENGINE,
         voice_profile_path=str(voice_profile),
         pronunciations=dict(job.pronunciations),  # the snapshot consent was checked with
-        voice_weights_dir=settings.XTTS_WEIGHTS_DIR,
+        voice_weights_dir=voice_weights_dir(),
         voice_device=settings.XTTS_DEVICE,
         face_engine=settings.FACE_ENGINE,
         face_weights_dir=settings.FACE_NEURAL_WEIGHTS_DIR,

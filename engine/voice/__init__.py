@@ -4,7 +4,9 @@ Engines are plugins chosen by name (``get_voice_engine("world")``), each a ``Voi
 - ``festival``: festival's own voice (no cloning);
 - ``world``: festival + WORLD conversion toward the subject's voice profile (CPU default);
 - ``xtts``: Coqui XTTS-v2 cloning from the samples, weights from ``weights_dir`` (GPU; the site's
-  setting ``XTTS_WEIGHTS_DIR``) on ``device`` (``XTTS_DEVICE``).
+  setting ``XTTS_WEIGHTS_DIR``) on ``device`` (``XTTS_DEVICE``); its weights are non-commercial;
+- ``chatterbox``: Resemble AI's Chatterbox cloning from the samples (MIT code and weights),
+  weights from ``weights_dir`` (GPU; the site's setting ``VOICE_CHATTERBOX_WEIGHTS_DIR``).
 """
 
 from __future__ import annotations
@@ -39,9 +41,18 @@ def _xtts(*, weights_dir: str = "", device: str = "auto") -> VoiceEngine:
     return XttsVoice(weights_dir, device=device)
 
 
+def _chatterbox(*, weights_dir: str = "", device: str = "auto") -> VoiceEngine:
+    from engine.voice.chatterbox import ChatterboxVoice
+
+    return ChatterboxVoice(weights_dir, device=device)
+
+
 register_voice_engine("festival", _festival)
 register_voice_engine("world", _world, inputs=("voice_samples", "voice_profile"))
 register_voice_engine("xtts", _xtts, options=("weights_dir", "device"), inputs=("voice_samples",))
+register_voice_engine(
+    "chatterbox", _chatterbox, options=("weights_dir", "device"), inputs=("voice_samples",)
+)
 
 __all__ = [
     "Speech",
