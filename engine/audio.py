@@ -25,6 +25,28 @@ def read_wav(path: str | Path) -> tuple[np.ndarray, int]:
         return _decode_with_ffmpeg(path)
 
 
+def recorded_sample_rate(path: str | Path) -> int:
+    """The sample rate the file's sound was stored at (Hz): the WAV header's, or a video's or
+    compressed file's first audio stream's (``read_wav`` decodes those at 16 kHz, which says
+    nothing of what was recorded). CorruptAudio when the file has no sound."""
+    path = Path(path)
+    try:
+        with wave.open(str(path), "rb") as wav:
+            return wav.getframerate()
+    except (wave.Error, EOFError, OSError):
+        pass
+    cmd = [require_tool("ffprobe"), "-v", "error", "-select_streams", "a:0"]
+    cmd += ["-show_entries", "stream=sample_rate", "-of", "csv=p=0", str(path)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)  # nosec B603: an argument list with the tool's absolute path (require_tool), no shell; paths are ours
+    rate = proc.stdout.strip().split(",")[0] if proc.returncode == 0 else ""
+    if not rate.isdigit():
+        raise CorruptAudio(
+            f"The file {path.name} has no sound to take a voice from; upload a recording of the "
+            "subject speaking (or a video with its sound)."
+        )
+    return int(rate)
+
+
 def _read_pcm_wav(path: Path) -> tuple[np.ndarray, int]:
     with wave.open(str(path), "rb") as wav:
         channels, width, rate = wav.getnchannels(), wav.getsampwidth(), wav.getframerate()

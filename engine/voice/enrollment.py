@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 from scipy.signal import resample_poly
 
-from engine.audio import frame_levels_db, read_wav
-from engine.errors import EngineError, SilentAudio
+from engine.audio import frame_levels_db, read_wav, recorded_sample_rate
+from engine.errors import CorruptAudio, EngineError, SilentAudio
 from engine.voice.bandwidth import band_edge_hz
 
 VAD_RATE = 16000
@@ -125,13 +125,21 @@ def check_enrollment_sample(
     Checks in order: sample rate, clipping, speech seconds, noise, echo, one speaker. A
     narrow-band sample (a phone call, a voice message) passes with a note saying so.
     """
-    samples, rate = read_wav(path)
+    try:
+        samples, rate = read_wav(path)
+    except CorruptAudio:
+        if Path(path).is_file() and Path(path).stat().st_size:
+            recorded_sample_rate(path)  # a video without sound (footage, a clip) says so instead
+        raise
+    # A consent clip or footage is a video, decoded at 16 kHz: its rate is the one it recorded.
+    recorded_rate = recorded_sample_rate(path)
     if not len(samples) or float(np.max(np.abs(samples))) < 1e-3:
         raise SilentAudio()
-    if rate < min_sample_rate:
+    if recorded_rate < min_sample_rate:
         raise LowSampleRate(
-            f"The recording was made at {rate} Hz; record at {min_sample_rate / 1000:g} kHz or "
-            "more (a computer or phone microphone records at 16-48 kHz)."
+            f"The recording was made at {recorded_rate} Hz; record at"
+            f" {min_sample_rate / 1000:g} kHz or more (a computer or phone microphone records"
+            " at 16-48 kHz)."
         )
     clipped = float(np.mean(np.abs(samples) >= 0.999))
     if clipped > MAX_CLIPPED_FRACTION:
@@ -174,7 +182,7 @@ def check_enrollment_sample(
         )
     return EnrollmentReport(
         seconds=round(len(samples) / rate, 3),
-        sample_rate=rate,
+        sample_rate=recorded_rate,
         speech_seconds=round(speech_seconds, 3),
         clipped_fraction=round(clipped, 5),
         snr_db=round(snr_db, 1),

@@ -1,10 +1,13 @@
 """Enrollment checks and the voice profile, measured on real speech the tests make."""
 
+import subprocess
+from pathlib import Path
+
 import numpy as np
 import pytest
 from scipy.signal import resample_poly
 
-from engine.errors import SilentAudio
+from engine.errors import CorruptAudio, SilentAudio
 from engine.voice.enrollment import (
     ClippedAudio,
     EchoingRoom,
@@ -169,3 +172,34 @@ def test_a_profile_saved_before_phones_were_aligned_still_loads(slt, tmp_path):
     loaded = VoiceProfile.load(tmp_path / "v2.npz")
     assert loaded.phones is None and loaded.version == 2
     assert np.allclose(loaded.spectrum_db, profile.spectrum_db, atol=1e-3)
+
+
+FOOTAGE = Path(__file__).resolve().parent.parent / "data/footage/weekly-address-avatar.mp4"
+
+
+def footage_with_sound(out: Path, *audio_args: str) -> str:
+    """The test footage (13 s of one man speaking) with its sound stored by ``audio_args``."""
+    command = ["ffmpeg", "-v", "error", "-y", "-nostdin", "-i", str(FOOTAGE), "-c:v", "copy"]
+    subprocess.run([*command, *audio_args, str(out)], check=True)
+    return str(out)
+
+
+def test_a_voice_is_enrolled_from_footage_or_a_consent_clip_at_its_recorded_rate(tmp_path):
+    footage = check_enrollment_sample(str(FOOTAGE))
+    assert footage.sample_rate == 16000 and footage.speech_seconds > 8
+    # A clip as a browser records it: Opus at 48 kHz in a Matroska/WebM container.
+    clip = footage_with_sound(tmp_path / "clip.mkv", "-c:a", "libopus", "-ar", "48000")
+    assert check_enrollment_sample(clip).sample_rate == 48000
+
+
+def test_footage_with_phone_band_or_no_sound_says_so(tmp_path):
+    phone = footage_with_sound(tmp_path / "phone.mov", "-c:a", "pcm_s16le", "-ar", "8000")
+    report = check_enrollment_sample(phone)
+    assert report.sample_rate == 8000 and report.bandwidth_hz < 4500
+    assert any("up to 4." in note for note in report.notes)
+    low = footage_with_sound(tmp_path / "low.mov", "-c:a", "pcm_s16le", "-ar", "4000")
+    with pytest.raises(LowSampleRate, match="made at 4000 Hz; record at 8 kHz or more"):
+        check_enrollment_sample(low)
+    mute = footage_with_sound(tmp_path / "mute.mp4", "-an")
+    with pytest.raises(CorruptAudio, match=r"mute\.mp4 has no sound to take a voice from"):
+        check_enrollment_sample(mute)
