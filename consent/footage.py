@@ -6,19 +6,13 @@ under its key, in the ledger with its hash, and erased with the consent's other 
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path, PurePath
-
 from django.conf import settings
-from django.core.files import File
-from django.db import transaction
 from django.utils import timezone
 
 from consent import ledger
 from consent.ledger import Event
 from consent.models import ConsentError, ConsentGrant
-from consent.services import Evidence, _store_upload
-from core.files import upload_to_local
+from consent.services import Evidence, keep_take
 
 FOOTAGE_SUFFIXES = (".webm", ".mp4", ".mov", ".mkv")
 
@@ -45,7 +39,6 @@ def attach_footage(grant: ConsentGrant, upload, evidence: Evidence) -> ConsentGr
     """Check uploaded footage (size, length, one face looking at the camera, no cuts, light)
     and keep it with the grant. Nothing is saved when a check fails and the error says what to
     fix; a new take replaces the earlier one only once it is stored."""
-    from engine.errors import EngineError
     from engine.face.footage import check_footage
 
     if not grant.may_record_footage:
@@ -59,38 +52,25 @@ def attach_footage(grant: ConsentGrant, upload, evidence: Evidence) -> ConsentGr
             f"The footage is {upload.size / 1e6:.0f} MB; the limit is "
             f"{settings.MAX_FOOTAGE_BYTES / 1e6:.0f} MB. Record a shorter take."
         )
-    suffix = PurePath(upload.name or "").suffix.lower()
-    suffix = suffix if suffix in FOOTAGE_SUFFIXES else ".webm"
-    with tempfile.TemporaryDirectory(prefix="consent-footage-") as folder:
-        path = Path(folder) / f"footage{suffix}"
-        sha256 = upload_to_local(upload, path)
-        try:
-            report = check_footage(
-                str(path),
-                min_seconds=settings.FOOTAGE_MIN_SECONDS,
-                max_seconds=settings.FOOTAGE_MAX_SECONDS,
-            )
-        except EngineError as error:
-            raise ConsentError(str(error)) from error
-        with open(path, "rb") as handle:
-            stored_name = _store_upload(grant, "footage", f"footage{suffix}", File(handle))
-    try:
-        with transaction.atomic():
-            locked = ConsentGrant.objects.select_for_update().get(pk=grant.pk)
-            replaced = locked.footage.name if locked.footage else ""
-            locked.attach_footage(stored_name, sha256=sha256, at=timezone.now())
-            ledger.append(
-                Event.FOOTAGE_RECORDED,
-                grant=locked,
-                footage_sha256=sha256,
-                footage_seconds=round(report.seconds, 2),
-                replaced=bool(replaced),
-                **evidence.as_payload(),
-            )
-    except BaseException:
-        grant.footage.storage.delete(stored_name)
-        raise
-    if replaced:
-        storage = locked.footage.storage
-        transaction.on_commit(lambda: storage.delete(replaced))
-    return locked
+
+    def screen(path):
+        return check_footage(
+            str(path),
+            min_seconds=settings.FOOTAGE_MIN_SECONDS,
+            max_seconds=settings.FOOTAGE_MAX_SECONDS,
+        )
+
+    def record(locked, stored_name, sha256, report, replaced):
+        locked.attach_footage(stored_name, sha256=sha256, at=timezone.now())
+        ledger.append(
+            Event.FOOTAGE_RECORDED,
+            grant=locked,
+            footage_sha256=sha256,
+            footage_seconds=round(report.seconds, 2),
+            replaced=replaced,
+            **evidence.as_payload(),
+        )
+
+    return keep_take(
+        grant, upload, field="footage", suffixes=FOOTAGE_SUFFIXES, screen=screen, record=record
+    )

@@ -363,13 +363,47 @@ def issue_liveness_challenge(grant: ConsentGrant) -> dict:
     return challenge
 
 
+def keep_take(grant: ConsentGrant, upload, *, field: str, suffixes, screen, record):
+    """A recording of the subject (a consent clip, footage) screened, stored, then recorded on
+    the grant: ``screen(path)`` measures the local copy (an engine error is the user's message),
+    ``record(locked_grant, stored_name, sha256, measured, replaced)`` changes the row and the
+    ledger in one transaction. Nothing is saved when a check fails, and a new take replaces the
+    earlier one only once it is stored (then, after commit, the earlier file is deleted)."""
+    from engine.errors import EngineError
+
+    suffix = PurePath(upload.name or "").suffix.lower()
+    suffix = suffix if suffix in suffixes else ".webm"
+    stem = field.removeprefix("consent_")
+    with tempfile.TemporaryDirectory(prefix="consent-upload-") as folder:
+        path = Path(folder) / f"{stem}{suffix}"
+        sha256 = upload_to_local(upload, path)
+        try:
+            measured = screen(path)
+        except EngineError as error:
+            raise ConsentError(str(error)) from error
+        # Store the new file before any row changes: a failed write leaves the old one in place.
+        with open(path, "rb") as handle:
+            stored_name = _store_upload(grant, field, f"{stem}{suffix}", File(handle))
+    storage = getattr(grant, field).storage
+    try:
+        with transaction.atomic():
+            locked = ConsentGrant.objects.select_for_update().get(pk=grant.pk)
+            replaced = getattr(locked, field).name or ""
+            record(locked, stored_name, sha256, measured, bool(replaced))
+    except BaseException:
+        storage.delete(stored_name)
+        raise
+    if replaced:
+        transaction.on_commit(lambda: storage.delete(replaced))
+    return locked
+
+
 def attach_clip(grant: ConsentGrant, upload, evidence: Evidence) -> ConsentGrant:
     """Screen an uploaded consent clip (size, length, decodable, a voice, a face) and keep it.
 
     Nothing is saved when a check fails and the error says what to fix; a re-take replaces the
     earlier clip only once the new one is stored."""
     from engine.biometrics.consent_clip import screen_clip
-    from engine.errors import EngineError
 
     if upload.size > settings.CONSENT_MAX_CLIP_BYTES:
         raise ConsentError(
@@ -378,44 +412,32 @@ def attach_clip(grant: ConsentGrant, upload, evidence: Evidence) -> ConsentGrant
         )
     if upload.size == 0:
         raise ConsentError("The clip is empty; record it again.")
-    suffix = PurePath(upload.name or "").suffix.lower()
-    suffix = suffix if suffix in CLIP_SUFFIXES else ".webm"
-    with tempfile.TemporaryDirectory(prefix="consent-upload-") as folder:
-        path = Path(folder) / f"clip{suffix}"
-        clip_sha256 = upload_to_local(upload, path)
-        try:
-            seconds = screen_clip(path)
-        except EngineError as error:
-            raise ConsentError(str(error)) from error
-        # Store the new file before any row changes: a failed write leaves the old clip in place.
-        with open(path, "rb") as handle:
-            stored_name = _store_upload(grant, "consent_clip", f"clip{suffix}", File(handle))
-    try:
-        with transaction.atomic():
-            locked = ConsentGrant.objects.select_for_update().get(pk=grant.pk)
-            replaced = locked.consent_clip.name if locked.consent_clip else ""
-            locked.attach_clip(
-                stored_name,
-                sha256=clip_sha256,
-                at=timezone.now(),
-                challenge=locked.pending_liveness_challenge,
-            )
-            ledger.append(
-                Event.RECORDED,
-                grant=locked,
-                clip_sha256=locked.clip_sha256,
-                clip_seconds=round(seconds, 2),
-                challenge=locked.challenge_text,
-                liveness_challenge=locked.liveness_challenge or None,
-                **evidence.as_payload(),
-            )
-    except BaseException:
-        grant.consent_clip.storage.delete(stored_name)
-        raise
-    if replaced:
-        storage = locked.consent_clip.storage
-        transaction.on_commit(lambda: storage.delete(replaced))
-    return locked
+
+    def record(locked, stored_name, sha256, seconds, replaced):
+        locked.attach_clip(
+            stored_name,
+            sha256=sha256,
+            at=timezone.now(),
+            challenge=locked.pending_liveness_challenge,
+        )
+        ledger.append(
+            Event.RECORDED,
+            grant=locked,
+            clip_sha256=locked.clip_sha256,
+            clip_seconds=round(seconds, 2),
+            challenge=locked.challenge_text,
+            liveness_challenge=locked.liveness_challenge or None,
+            **evidence.as_payload(),
+        )
+
+    return keep_take(
+        grant,
+        upload,
+        field="consent_clip",
+        suffixes=CLIP_SUFFIXES,
+        screen=screen_clip,
+        record=record,
+    )
 
 
 @transaction.atomic

@@ -22,11 +22,6 @@
     status.dataset.state = state;
   }
 
-  function pickType() {
-    const types = ["video/webm;codecs=vp8,opus", "video/webm", "video/mp4"];
-    return types.find((t) => window.MediaRecorder && MediaRecorder.isTypeSupported(t)) || "";
-  }
-
   // The subject's own take, played from memory (a blob: URL, which the CSP's media-src allows).
   function showPlayback(blob) {
     hidePlayback();
@@ -82,7 +77,7 @@
     }
     chunks = [];
     hidePlayback();
-    const type = pickType();
+    const type = LikenessRecording.pickType();
     recorder = new MediaRecorder(stream, type ? { mimeType: type } : undefined);
     recorder.ondataavailable = (event) => { if (event.data.size) chunks.push(event.data); };
     recorder.onstop = upload;
@@ -122,15 +117,10 @@
     const type = recorder.mimeType || "video/webm";
     const blob = new Blob(chunks, { type: type });
     showPlayback(blob);
-    const form = new FormData();
-    form.append("clip", blob, type.includes("mp4") ? "clip.mp4" : "clip.webm");
     try {
-      const response = await fetch(section.dataset.uploadUrl, {
-        method: "POST", body: form, headers: { "X-CSRFToken": csrf }, credentials: "same-origin",
-      });
-      const answer = await response.json();
-      if (response.ok) say(answer.message + " You can record it again if you wish.", "saved");
-      else say(answer.error, "error");
+      const sent = await LikenessRecording.upload(section.dataset.uploadUrl, "clip", blob, type, csrf);
+      if (sent.ok) say(sent.answer.message + " You can record it again if you wish.", "saved");
+      else say(sent.answer.error, "error");
     } catch (error) {
       say("The clip could not be sent; check your connection and record again.", "error");
     }

@@ -19,11 +19,6 @@
     status.dataset.state = state;
   }
 
-  function pickType() {
-    const types = ["video/webm;codecs=vp8,opus", "video/webm", "video/mp4"];
-    return types.find((t) => window.MediaRecorder && MediaRecorder.isTypeSupported(t)) || "";
-  }
-
   function seconds() {
     return Math.floor((Date.now() - startedAt) / 1000);
   }
@@ -41,7 +36,7 @@
     }
     preview.srcObject = stream;
     chunks = [];
-    const type = pickType();
+    const type = LikenessRecording.pickType();
     recorder = new MediaRecorder(stream, type ? { mimeType: type } : undefined);
     recorder.ondataavailable = (event) => { if (event.data.size) chunks.push(event.data); };
     recorder.onstop = upload;
@@ -71,15 +66,11 @@
 
   async function upload() {
     const type = recorder.mimeType || "video/webm";
-    const form = new FormData();
-    form.append("footage", new Blob(chunks, { type: type }), type.includes("mp4") ? "footage.mp4" : "footage.webm");
+    const blob = new Blob(chunks, { type: type });
     try {
-      const response = await fetch(section.dataset.uploadUrl, {
-        method: "POST", body: form, headers: { "X-CSRFToken": csrf }, credentials: "same-origin",
-      });
-      const answer = await response.json();
-      if (response.ok) say(answer.message + " You can record it again if you wish.", "saved");
-      else say(answer.error, "error");
+      const sent = await LikenessRecording.upload(section.dataset.uploadUrl, "footage", blob, type, csrf);
+      if (sent.ok) say(sent.answer.message + " You can record it again if you wish.", "saved");
+      else say(sent.answer.error, "error");
     } catch (error) {
       say("The footage could not be sent; check your connection and record again.", "error");
     }
