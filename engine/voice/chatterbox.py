@@ -27,8 +27,8 @@ import numpy as np
 from engine.audio import read_wav, resampled, write_wav
 from engine.errors import EmptyScript, EngineError, VoiceWeightsMissing
 from engine.voice.base import Speech
-from engine.voice.festival import EMPHASIS_GAIN, emphasise, script_chunks
-from engine.voice.xtts import SENTENCE_GAP_SECONDS, _faded, _spread_words
+from engine.voice.festival import script_chunks
+from engine.voice.xtts import sentences_to_speech
 
 WEIGHTS_SETTING = "VOICE_CHATTERBOX_WEIGHTS_DIR"  # the site's setting, named by the errors
 WEIGHT_FILES = ("ve.safetensors", "t3_cfg.safetensors", "s3gen.safetensors", "tokenizer.json")
@@ -80,36 +80,9 @@ class ChatterboxVoice:
             _write_reference(voice_sample_paths, reference)
             model.prepare_conditionals(str(reference))
             rate = int(model.sr)
-            pieces, words, emphasis = [], [], []
-            offset = 0.0
-            for chunk in chunks:
-                if not chunk.text:
-                    silence = np.zeros(round(chunk.pause * rate), dtype=np.float32)
-                else:
-                    audio = _sentence(model, chunk.text)
-                    chunk_words = _spread_words(chunk.text, offset, len(audio) / rate)
-                    words += chunk_words
-                    if chunk.emphasis and chunk_words:
-                        emphasis.append((chunk_words[0][1], chunk_words[-1][2]))
-                    silence = np.zeros(round(SENTENCE_GAP_SECONDS * rate), dtype=np.float32)
-                    pieces.append(_faded(audio, rate))
-                    offset += len(audio) / rate
-                pieces.append(silence)
-                offset += len(silence) / rate
-        samples = np.concatenate(pieces)
-        if emphasis:
-            samples = emphasise(samples, rate, emphasis, EMPHASIS_GAIN)
-        peak = float(np.max(np.abs(samples))) if len(samples) else 0.0
-        if peak > 0.97:
-            samples = samples * (0.97 / peak)
-        write_wav(out_wav, samples, rate)
-        return Speech(
-            wav_path=str(out_wav),
-            seconds=len(samples) / rate,
-            sample_rate=rate,
-            words=[(w, round(s, 4), round(e, 4)) for w, s, e in words],
-            emphasis=[(round(s, 4), round(e, 4)) for s, e in emphasis],
-        )
+            return sentences_to_speech(
+                chunks, rate, lambda chunk: _sentence(model, chunk.text), out_wav
+            )
 
 
 def _write_reference(voice_sample_paths: Sequence[str], out: Path) -> None:

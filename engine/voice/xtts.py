@@ -68,35 +68,8 @@ class XttsVoice:
                 audio_path=[str(p) for p in voice_sample_paths]
             )
         rate = int(model.config.audio.output_sample_rate)
-        pieces, words, emphasis = [], [], []
-        offset = 0.0
-        for chunk in chunks:
-            if not chunk.text:
-                silence = np.zeros(round(chunk.pause * rate), dtype=np.float32)
-            else:
-                audio = self._sentence(model, chunk, latent, embedding)
-                chunk_words = _spread_words(chunk.text, offset, len(audio) / rate)
-                words += chunk_words
-                if chunk.emphasis and chunk_words:
-                    emphasis.append((chunk_words[0][1], chunk_words[-1][2]))
-                silence = np.zeros(round(SENTENCE_GAP_SECONDS * rate), dtype=np.float32)
-                pieces.append(_faded(audio, rate))
-                offset += len(audio) / rate
-            pieces.append(silence)
-            offset += len(silence) / rate
-        samples = np.concatenate(pieces)
-        if emphasis:
-            samples = emphasise(samples, rate, emphasis, EMPHASIS_GAIN)
-        peak = float(np.max(np.abs(samples))) if len(samples) else 0.0
-        if peak > 0.97:
-            samples = samples * (0.97 / peak)
-        write_wav(out_wav, samples, rate)
-        return Speech(
-            wav_path=str(out_wav),
-            seconds=len(samples) / rate,
-            sample_rate=rate,
-            words=[(w, round(s, 4), round(e, 4)) for w, s, e in words],
-            emphasis=[(round(s, 4), round(e, 4)) for s, e in emphasis],
+        return sentences_to_speech(
+            chunks, rate, lambda chunk: self._sentence(model, chunk, latent, embedding), out_wav
         )
 
     def _sentence(self, model, chunk: Chunk, latent, embedding) -> np.ndarray:
@@ -166,3 +139,40 @@ def _spread_words(text: str, start: float, seconds: float) -> list[Timing]:
         return []
     edges = start + seconds * np.concatenate([[0.0], np.cumsum(weights) / weights.sum()])
     return [(w.strip(".,!?:"), float(edges[i]), float(edges[i + 1])) for i, w in enumerate(words)]
+
+
+def sentences_to_speech(chunks, rate: int, speak, out_wav: str) -> Speech:
+    """A neural engine's speech from the script's chunks: each sentence spoken by
+    ``speak(chunk)`` (samples at ``rate``), faded in and out, the pauses and sentence gaps as
+    silence, emphasis raised, the peak kept under full scale; words spread over each sentence
+    (these engines give no word timings)."""
+    pieces, words, emphasis = [], [], []
+    offset = 0.0
+    for chunk in chunks:
+        if not chunk.text:
+            silence = np.zeros(round(chunk.pause * rate), dtype=np.float32)
+        else:
+            audio = speak(chunk)
+            chunk_words = _spread_words(chunk.text, offset, len(audio) / rate)
+            words += chunk_words
+            if chunk.emphasis and chunk_words:
+                emphasis.append((chunk_words[0][1], chunk_words[-1][2]))
+            silence = np.zeros(round(SENTENCE_GAP_SECONDS * rate), dtype=np.float32)
+            pieces.append(_faded(audio, rate))
+            offset += len(audio) / rate
+        pieces.append(silence)
+        offset += len(silence) / rate
+    samples = np.concatenate(pieces)
+    if emphasis:
+        samples = emphasise(samples, rate, emphasis, EMPHASIS_GAIN)
+    peak = float(np.max(np.abs(samples))) if len(samples) else 0.0
+    if peak > 0.97:
+        samples = samples * (0.97 / peak)
+    write_wav(out_wav, samples, rate)
+    return Speech(
+        wav_path=str(out_wav),
+        seconds=len(samples) / rate,
+        sample_rate=rate,
+        words=[(w, round(s, 4), round(e, 4)) for w, s, e in words],
+        emphasis=[(round(s, 4), round(e, 4)) for s, e in emphasis],
+    )
